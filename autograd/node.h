@@ -1,0 +1,69 @@
+// The autograd graph. Every op whose inputs require gradients records a Node on its output:
+// which op it was, where each input's gradient goes (the input's own Node, or the leaf tensor
+// whose .grad accumulates it), and the op's backward rule as a closure over the values it
+// saved. backward() (autograd/engine.cpp) walks the nodes in reverse topological order.
+#pragma once
+#include <functional>
+#include <initializer_list>
+#include <vector>
+
+#include "tensor/op_list.h"
+#include "tensor/tensor.h"
+
+namespace mb {
+
+// Where one input's gradient flows: exactly one of fn (an interior tensor) or leaf is set;
+// neither when that input does not require gradients.
+struct Edge {
+  std::shared_ptr<Node> fn;
+  std::shared_ptr<TensorImpl> leaf;
+  bool active() const { return fn || leaf; }
+};
+
+// gy (the gradient of the op's output) -> one gradient per input, in input order; an
+// undefined tensor means "no gradient" for that input.
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& gy)>;
+
+struct Node {
+  OpKind op;
+  std::vector<Edge> next;
+  std::vector<Shape> input_shapes;  // to check what the backward rule returns
+  BackwardFn backward;              // released after it runs: the graph is single-use
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node();  // iterative: a long chain of nodes must not recurse once per node
+};
+
+// ---- grad mode ----
+bool grad_enabled();
+// Disables graph recording in its scope (evaluation, optimizer updates, backward rules).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// True when grad mode is on and some input requires gradients: only then is a Node worth
+// building.
+bool needs_grad(std::initializer_list<const Tensor*> inputs);
+bool needs_grad(const std::vector<Tensor>& inputs);
+
+// Attaches a Node for `op` to `out` (which must be a fresh tensor) if needs_grad(inputs).
+// Backward rules capture detached copies of what they need (see save()).
+void record(OpKind op, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn backward);
+
+// What a backward rule keeps of a tensor: its data without its history, so that a saved
+// output does not keep its own Node alive (no reference cycles).
+inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }
+
+// Runs backpropagation from `root`. Without `grad`, root must have one element and the seed
+// gradient is 1. Leaves that require gradients accumulate into .grad(); the graph is freed.
+void backward(const Tensor& root, const Tensor& grad = Tensor());
+
+}  // namespace mb

@@ -1,0 +1,102 @@
+// The differentiable ops: the library's public maths. Each is defined in autograd/ops/ with
+// its forward (a call into the device's kernels) and its backward rule side by side. Inputs
+// must share a device and, for arithmetic, a dtype; a mismatch throws an mb::Error naming the
+// op and both shapes and dtypes. Arithmetic runs in f32 or f64.
+#pragma once
+#include <vector>
+
+#include "autograd/node.h"
+
+namespace mb {
+
+// ---- views (no copy) and copies ----
+Tensor reshape(const Tensor& x, Shape shape);  // one -1 is inferred; copies only if it must
+Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
+Tensor transpose(const Tensor& x, int64_t a, int64_t b);
+// elements start, start+step, ... < end along axis (negative start/end count from the end)
+Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step = 1);
+Tensor narrow(const Tensor& x, int64_t axis, int64_t start, int64_t length);
+Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis
+Tensor expand(const Tensor& x, const Shape& shape);  // NumPy broadcast to `shape` (-1 keeps)
+Tensor unsqueeze(const Tensor& x, int64_t axis);
+Tensor squeeze(const Tensor& x, int64_t axis);
+Tensor contiguous(const Tensor& x);  // x itself when already row-major
+Tensor to(const Tensor& x, DType dtype);  // x itself when already of that dtype
+Tensor to(const Tensor& x, Device device);
+Tensor clone(const Tensor& x);  // always a fresh contiguous copy
+std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis);
+Tensor concat(const std::vector<Tensor>& xs, int64_t axis);
+
+// ---- elementwise ----
+#define MB_DECLARE_UNARY(name, ...) Tensor name(const Tensor& x);
+MB_UNARY_OPS(MB_DECLARE_UNARY)
+#undef MB_DECLARE_UNARY
+// x + s, x * s, x^s, s - x, s / x, max(x, s), min(x, s)
+#define MB_DECLARE_SCALAR(name, ...) Tensor name(const Tensor& x, double s);
+MB_SCALAR_OPS(MB_DECLARE_SCALAR)
+#undef MB_DECLARE_SCALAR
+
+#define MB_DECLARE_BINARY(name, ...) Tensor name(const Tensor& a, const Tensor& b);
+MB_BINARY_OPS(MB_DECLARE_BINARY)  // NumPy broadcasting
+#undef MB_DECLARE_BINARY
+
+#define MB_DECLARE_COMPARE(name, ...) Tensor name(const Tensor& a, const Tensor& b);
+MB_COMPARE_OPS(MB_DECLARE_COMPARE)  // -> u8 mask, no gradient
+#undef MB_DECLARE_COMPARE
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);  // cond u8, broadcast
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
+// Zeroes each element with probability p (stream (seed, offset) as in Tensor::rand) and
+// scales the rest by 1/(1-p). The identity when !training or p == 0.
+Tensor dropout(const Tensor& x, double p, uint64_t seed, uint64_t offset, bool training = true);
+
+// ---- reductions (empty axes = all axes) ----
+Tensor sum(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);
+Tensor max(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false);
+// variance with `correction` subtracted from the count (1: unbiased, as PyTorch's default)
+Tensor var(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false,
+           int64_t correction = 1);
+Tensor argmax(const Tensor& x, int64_t axis, bool keepdim = false);  // i64, no gradient
+// Sums a broadcast gradient back to `shape` (the inverse of expand).
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+// ---- linear algebra and fused ops ----
+// (..., M, K) @ (..., K, N) -> (..., M, N); batch dims broadcast; a 1-D operand is a vector.
+Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor softmax(const Tensor& x, int64_t axis = -1);
+Tensor log_softmax(const Tensor& x, int64_t axis = -1);
+// over the last dim; weight and bias (C) may be undefined tensors
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+// weight (V, D), idx (...) of u8/i32/i64 in [0, V) -> (..., D)
+Tensor embedding(const Tensor& weight, const Tensor& idx);
+// Causal self-attention: softmax(q kᵀ · scale + causal mask) v over (B, H, T, D) inputs, with
+// scale = 1/√D when scale <= 0. k and v may be longer than q (Tk >= Tq): queries are then the
+// last Tq positions (a KV cache). Never stores the T x T matrix.
+Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale = 0);
+enum class Reduction { mean, sum, none };
+// logits (..., V), targets (...) integer class ids in [0, V): -log softmax(logits)[target]
+Tensor cross_entropy(const Tensor& logits, const Tensor& targets,
+                     Reduction reduction = Reduction::mean);
+
+// ---- operators ----
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+inline Tensor operator+(const Tensor& a, double s) { return add_scalar(a, s); }
+inline Tensor operator+(double s, const Tensor& a) { return add_scalar(a, s); }
+inline Tensor operator-(const Tensor& a, double s) { return add_scalar(a, -s); }
+inline Tensor operator-(double s, const Tensor& a) { return rsub_scalar(a, s); }
+inline Tensor operator*(const Tensor& a, double s) { return mul_scalar(a, s); }
+inline Tensor operator*(double s, const Tensor& a) { return mul_scalar(a, s); }
+inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / s); }
+inline Tensor operator/(double s, const Tensor& a) { return rdiv_scalar(a, s); }
+
+// ---- in place, outside autograd (optimizers, initialisation): dst must not require grad
+// unless grad mode is off ----
+void copy_(const Tensor& dst, const Tensor& src);  // src broadcast to dst, dtype converted
+void fill_(const Tensor& dst, double value);
+
+}  // namespace mb

@@ -1,0 +1,28 @@
+// Shared checks and raw helpers of the op implementations (autograd/ops/*.cpp).
+#pragma once
+#include "autograd/ops.h"
+#include "tensor/backend.h"
+
+namespace mb::detail {
+
+// "op: <what> has shape [..] dtype f32" fragments for error messages
+std::string describe(const Tensor& t);
+
+void check_defined(const char* op, const Tensor& t, const char* what);
+void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
+void check_float(const char* op, const Tensor& t);   // f32 or f64
+void check_index(const char* op, const Tensor& t);   // u8, i32 or i64
+// every element of an index tensor in [0, limit)
+void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what);
+
+// NumPy broadcasting of two shapes; throws naming the op and both shapes.
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+// A stride-0 view of t broadcast to `shape` (no autograd): what kernels take.
+Tensor broadcast_view(const Tensor& t, const Shape& shape);
+// t itself if contiguous, else a contiguous copy (no autograd).
+Tensor contiguous_raw(const Tensor& t);
+// Normalised, sorted, de-duplicated axes (empty = all).
+std::vector<int64_t> normalize_axes(const char* op, std::vector<int64_t> axes, int64_t dim);
+
+}  // namespace mb::detail

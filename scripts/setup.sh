@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian's archive: `apt-get update`, then one
+# `apt-get install` (a no-op for what is already there). Idempotent; runs as root, or through
+# sudo, without prompting. Nothing is downloaded from anywhere else.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config   # compiler and build
+  libeigen3-dev                                       # CPU kernels (Eigen 3.4)
+  libomp-dev                                          # OpenMP headers (g++ links libgomp)
+  doctest-dev                                         # unit tests
+  libcxxopts-dev                                      # command-line parsing
+  nlohmann-json3-dev                                  # safetensors headers, configs
+  gnuplot-nox                                         # training curves (megabyte plot)
+)
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: apt-get update"
+as_root apt-get update -qq
+echo "setup: apt-get install ${#packages[@]} packages"
+as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+echo "setup: done"

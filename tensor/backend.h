@@ -1,0 +1,96 @@
+// Dispatch: every device provides the same table of kernels. An op looks up the table of its
+// inputs' device and calls the entry; the CPU table is in tensor/cpu/, the CUDA table in
+// cuda/ registers itself when that backend is built. A kernel writes into outputs that the
+// caller allocated (same device, right shape and dtype); it checks nothing the op already
+// checked.
+//
+// Shapes in the comments: B batch, H heads, T sequence, D head width, N rows, V classes.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "tensor/elementwise_ops.h"
+#include "tensor/tensor.h"
+
+namespace mb {
+
+enum class ReduceOp { sum, max, argmax };
+
+struct Kernels {
+  // ---- memory ----
+  void* (*alloc)(size_t nbytes);
+  void (*free)(void* p);
+  // dst = src elementwise with dtype conversion; any strides; same shape; same device.
+  void (*copy)(const Tensor& src, const Tensor& dst);
+  void (*fill)(const Tensor& dst, double value);  // any strides
+  // dst (contiguous) = U[0,1) or N(0,1) from Philox(seed) at counters offset + i.
+  void (*random)(const Tensor& dst, uint64_t seed, uint64_t offset, bool normal);
+  void (*arange)(const Tensor& dst, double begin);  // dst[i] = begin + i, dst contiguous 1-D
+
+  // ---- elementwise (inputs broadcast to out's shape via stride-0 views) ----
+  void (*unary)(UnaryOp op, const Tensor& x, double s, const Tensor& y);
+  // gx = gy * dy/dx, all of one shape
+  void (*unary_backward)(UnaryOp op, const Tensor& x, const Tensor& y, double s,
+                         const Tensor& gy, const Tensor& gx);
+  void (*binary)(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+  // ga = gy * dy/da, gb = gy * dy/db over out's shape (either may be undefined: skipped)
+  void (*binary_backward)(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& y,
+                          const Tensor& gy, const Tensor& ga, const Tensor& gb);
+  void (*compare)(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out);  // u8
+  // out = cond ? a : b (cond u8)
+  void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
+
+  // ---- reductions over the trailing `r` dims of a contiguous x: (N, R) -> (N) ----
+  void (*reduce_rows)(ReduceOp op, const Tensor& x, int64_t row_len, const Tensor& out);
+
+  // ---- matmul: out[i] = a[i] @ b[i] (+ out[i] if accumulate) ----
+  // a (n, M, K), b (n, K, N), out (n, M, N) contiguous; a and b may be any 3-D strided views
+  // whose matrices have a unit stride in one of their two dims.
+  void (*bmm)(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate);
+
+  // ---- row-wise ops over the last dim of contiguous (N, C) tensors ----
+  void (*softmax)(const Tensor& x, const Tensor& y, bool log);
+  void (*softmax_backward)(const Tensor& y, const Tensor& gy, const Tensor& gx, bool log);
+  // y = (x - mean) * rstd * w + b; saves mean, rstd (N). w, b may be undefined.
+  void (*layer_norm)(const Tensor& x, const Tensor& w, const Tensor& b, double eps,
+                     const Tensor& y, const Tensor& mean, const Tensor& rstd);
+  // gw, gb (C) are overwritten; either may be undefined.
+  void (*layer_norm_backward)(const Tensor& x, const Tensor& w, const Tensor& mean,
+                              const Tensor& rstd, const Tensor& gy, const Tensor& gx,
+                              const Tensor& gw, const Tensor& gb);
+  // losses (N) = logsumexp(logits[n]) - logits[n, t[n]]; lse (N) saved
+  void (*cross_entropy)(const Tensor& logits, const Tensor& targets, const Tensor& losses,
+                        const Tensor& lse);
+  // glogits = (softmax(logits) - onehot(t)) * gloss[n]
+  void (*cross_entropy_backward)(const Tensor& logits, const Tensor& targets,
+                                 const Tensor& lse, const Tensor& gloss, const Tensor& glogits);
+
+  // ---- gather / scatter ----
+  // out (N, D) = weight[idx[n]]; idx (N) any integer dtype, already range-checked
+  void (*embedding)(const Tensor& weight, const Tensor& idx, const Tensor& out);
+  // gweight (V, D) += gy[n] at row idx[n]
+  void (*embedding_backward)(const Tensor& idx, const Tensor& gy, const Tensor& gweight);
+
+  // ---- fused causal attention over contiguous (B, H, T, D) ----
+  // out = softmax(q kᵀ * scale + causal mask) v without a T x T matrix; lse (B, H, T) saved
+  void (*attention)(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
+                    const Tensor& out, const Tensor& lse);
+  void (*attention_backward)(const Tensor& q, const Tensor& k, const Tensor& v,
+                             const Tensor& out, const Tensor& lse, const Tensor& gout,
+                             double scale, const Tensor& gq, const Tensor& gk,
+                             const Tensor& gv);
+};
+
+const Kernels& cpu_kernels();  // tensor/cpu/kernels.cpp
+
+// The table for a device; throws if that backend is not built or has no device.
+const Kernels& kernels(Device d);
+void register_backend(Device d, const Kernels* k);
+bool backend_available(Device d);
+
+// Copies between devices (contiguous, same dtype); provided by a non-CPU backend.
+using CrossDeviceCopy = void (*)(const Tensor& src, const Tensor& dst);
+void register_cross_device_copy(CrossDeviceCopy f);
+void copy_across_devices(const Tensor& src, const Tensor& dst);
+
+}  // namespace mb

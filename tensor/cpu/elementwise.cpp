@@ -1,0 +1,154 @@
+// CPU elementwise kernels: the formulas of tensor/elementwise_ops.h applied over strided rows.
+#include "tensor/cpu/kernels.h"
+#include "tensor/cpu/loops.h"
+
+namespace mb::cpu {
+namespace {
+
+// Runs f(j, steps) for j in [0, n). When every operand is dense (each step is sizeof(T)) the
+// steps passed are compile-time constants after inlining, so the loop vectorises; otherwise
+// they are the row's real byte steps.
+template <class T, size_t N, class F>
+inline void each(const Steps<N>& st, int64_t n, F f) {
+  bool dense = true;
+  for (int64_t s : st) dense = dense && s == int64_t(sizeof(T));
+  if (dense) {
+    Steps<N> unit;
+    unit.fill(int64_t(sizeof(T)));
+    for (int64_t j = 0; j < n; ++j) f(j, unit);
+  } else {
+    for (int64_t j = 0; j < n; ++j) f(j, st);
+  }
+}
+
+template <UnaryOp op, class T>
+void unary_t(const Tensor& x, T s, const Tensor& y) {
+  for_each_row<2>(y.shape(), {&y, &x}, [s](Ptrs<2> p, Steps<2> st, int64_t n) {
+    each<T>(st, n, [&](int64_t j, const Steps<2>& q) {
+      elem<T>(p[0], q[0], j) = unary_fwd<op, T>(elem<T>(p[1], q[1], j), s);
+    });
+  });
+}
+
+template <UnaryOp op, class T>
+void unary_backward_t(const Tensor& x, const Tensor& y, T s, const Tensor& gy, const Tensor& gx) {
+  for_each_row<4>(gx.shape(), {&gx, &x, &y, &gy}, [s](Ptrs<4> p, Steps<4> st, int64_t n) {
+    each<T>(st, n, [&](int64_t j, const Steps<4>& q) {
+      elem<T>(p[0], q[0], j) = elem<T>(p[3], q[3], j) *
+                               unary_grad<op, T>(elem<T>(p[1], q[1], j), elem<T>(p[2], q[2], j), s);
+    });
+  });
+}
+
+template <BinaryOp op, class T>
+void binary_t(const Tensor& a, const Tensor& b, const Tensor& out) {
+  for_each_row<3>(out.shape(), {&out, &a, &b}, [](Ptrs<3> p, Steps<3> st, int64_t n) {
+    each<T>(st, n, [&](int64_t j, const Steps<3>& q) {
+      elem<T>(p[0], q[0], j) = binary_fwd<op, T>(elem<T>(p[1], q[1], j), elem<T>(p[2], q[2], j));
+    });
+  });
+}
+
+// Writes the gradient of each defined output; an undefined ga or gb is skipped.
+template <BinaryOp op, class T>
+void binary_backward_t(const Tensor& a, const Tensor& b, const Tensor& y, const Tensor& gy,
+                       const Tensor& ga, const Tensor& gb) {
+  auto pass = [&](const Tensor& g, auto grad) {
+    for_each_row<5>(g.shape(), {&g, &a, &b, &y, &gy}, [grad](Ptrs<5> p, Steps<5> st, int64_t n) {
+      each<T>(st, n, [&](int64_t j, const Steps<5>& q) {
+        elem<T>(p[0], q[0], j) = elem<T>(p[4], q[4], j) * grad(elem<T>(p[1], q[1], j),
+                                                               elem<T>(p[2], q[2], j),
+                                                               elem<T>(p[3], q[3], j));
+      });
+    });
+  };
+  if (ga.defined()) pass(ga, [](T av, T bv, T yv) { return binary_grad_a<op, T>(av, bv, yv); });
+  if (gb.defined()) pass(gb, [](T av, T bv, T yv) { return binary_grad_b<op, T>(av, bv, yv); });
+}
+
+template <CompareOp op, class T>
+void compare_t(const Tensor& a, const Tensor& b, const Tensor& out) {
+  for_each_row<3>(out.shape(), {&out, &a, &b}, [](Ptrs<3> p, Steps<3> st, int64_t n) {
+    for (int64_t j = 0; j < n; ++j)
+      elem<uint8_t>(p[0], st[0], j) =
+          compare_fwd<op, T>(elem<T>(p[1], st[1], j), elem<T>(p[2], st[2], j)) ? 1 : 0;
+  });
+}
+
+}  // namespace
+
+void unary(UnaryOp op, const Tensor& x, double s, const Tensor& y) {
+  visit_float(y.dtype(), [&](auto z) {
+    using T = decltype(z);
+    switch (op) {
+#define MB_CASE(name, ...) case UnaryOp::name: return unary_t<UnaryOp::name, T>(x, T(s), y);
+      MB_ALL_UNARY_OPS(MB_CASE)
+#undef MB_CASE
+    }
+  });
+}
+
+void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, double s, const Tensor& gy,
+                    const Tensor& gx) {
+  visit_float(gx.dtype(), [&](auto z) {
+    using T = decltype(z);
+    switch (op) {
+#define MB_CASE(name, ...) \
+  case UnaryOp::name: return unary_backward_t<UnaryOp::name, T>(x, y, T(s), gy, gx);
+      MB_ALL_UNARY_OPS(MB_CASE)
+#undef MB_CASE
+    }
+  });
+}
+
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  visit_float(out.dtype(), [&](auto z) {
+    using T = decltype(z);
+    switch (op) {
+#define MB_CASE(name, ...) case BinaryOp::name: return binary_t<BinaryOp::name, T>(a, b, out);
+      MB_BINARY_OPS(MB_CASE)
+#undef MB_CASE
+    }
+  });
+}
+
+void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& y,
+                     const Tensor& gy, const Tensor& ga, const Tensor& gb) {
+  visit_float(gy.dtype(), [&](auto z) {
+    using T = decltype(z);
+    switch (op) {
+#define MB_CASE(name, ...) \
+  case BinaryOp::name: return binary_backward_t<BinaryOp::name, T>(a, b, y, gy, ga, gb);
+      MB_BINARY_OPS(MB_CASE)
+#undef MB_CASE
+    }
+  });
+}
+
+void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
+  visit_dtype(a.dtype(), [&](auto z) {
+    using T = decltype(z);
+    if constexpr (std::is_same_v<T, bf16>) {
+      throw Error("compare: bf16 is a storage type; convert to f32 first");
+    } else {
+      switch (op) {
+#define MB_CASE(name, ...) case CompareOp::name: return compare_t<CompareOp::name, T>(a, b, out);
+        MB_COMPARE_OPS(MB_CASE)
+#undef MB_CASE
+      }
+    }
+  });
+}
+
+void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out) {
+  visit_dtype(out.dtype(), [&](auto z) {
+    using T = decltype(z);
+    for_each_row<4>(out.shape(), {&out, &cond, &a, &b}, [](Ptrs<4> p, Steps<4> st, int64_t n) {
+      for (int64_t j = 0; j < n; ++j)
+        elem<T>(p[0], st[0], j) =
+            elem<uint8_t>(p[1], st[1], j) ? elem<T>(p[2], st[2], j) : elem<T>(p[3], st[3], j);
+    });
+  });
+}
+
+}  // namespace mb::cpu

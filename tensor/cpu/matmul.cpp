@@ -1,0 +1,64 @@
+// CPU batched matmul through Eigen's GEMM. Each operand matrix is mapped in place, row- or
+// column-major depending on which of its strides is 1, so transposed views cost no copy.
+// Many small matrices: one GEMM per thread (OpenMP over the batch). Few large ones: one at a
+// time, each threaded by Eigen on the same OpenMP pool.
+#include "tensor/cpu/eigen.h"
+
+#include "tensor/cpu/kernels.h"
+#include "tensor/cpu/loops.h"
+
+namespace mb::cpu {
+namespace {
+
+template <class T, int Order>
+using MatMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Order>, 0,
+                          Eigen::OuterStride<>>;
+template <class T>
+using OutMap = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+// A 2-D matrix of a 3-D view at batch index i: row-major if its column stride is 1.
+template <class T, int Order>
+MatMap<T, Order> matrix(const Tensor& t, int64_t i) {
+  const T* p = static_cast<const T*>(t.raw_data()) + i * t.strides()[0];
+  const int64_t outer = Order == Eigen::RowMajor ? t.strides()[1] : t.strides()[2];
+  return MatMap<T, Order>(p, t.shape()[1], t.shape()[2], Eigen::OuterStride<>(outer));
+}
+
+bool row_major(const Tensor& t) { return t.strides()[2] == 1 || t.shape()[2] == 1; }
+
+template <class T, int OA, int OB>
+void bmm_t(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
+  const int64_t n = a.shape()[0], M = a.shape()[1], N = b.shape()[2];
+  auto one = [&](int64_t i) {
+    OutMap<T> c(static_cast<T*>(out.raw_data()) + i * M * N, M, N);
+    if (accumulate) c.noalias() += matrix<T, OA>(a, i) * matrix<T, OB>(b, i);
+    else c.noalias() = matrix<T, OA>(a, i) * matrix<T, OB>(b, i);
+  };
+  const int64_t flops = M * N * a.shape()[2];
+  if (n > 1 && (n >= 2 * num_threads() || flops < 64 * 64 * 64)) {
+    parallel_for(0, n, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < n; ++i) one(i);
+  }
+}
+
+template <class T>
+void bmm_dispatch(const Tensor& a, const Tensor& b, const Tensor& out, bool acc) {
+  constexpr int R = Eigen::RowMajor, C = Eigen::ColMajor;
+  const bool ra = row_major(a), rb = row_major(b);
+  if (ra && rb) bmm_t<T, R, R>(a, b, out, acc);
+  else if (ra) bmm_t<T, R, C>(a, b, out, acc);
+  else if (rb) bmm_t<T, C, R>(a, b, out, acc);
+  else bmm_t<T, C, C>(a, b, out, acc);
+}
+
+}  // namespace
+
+void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
+  if (a.dtype() == DType::F64) bmm_dispatch<double>(a, b, out, accumulate);
+  else bmm_dispatch<float>(a, b, out, accumulate);
+}
+
+}  // namespace mb::cpu

@@ -1,0 +1,39 @@
+// The one thread pool: OpenMP. Every parallel loop in the CPU backend goes through here so
+// that the thread count is set in one place (OMP_NUM_THREADS or set_num_threads).
+#pragma once
+#include <cstdint>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace mb {
+
+void set_num_threads(int n);  // also sizes Eigen's GEMM pool (the same OpenMP threads)
+int num_threads();
+
+// Runs f(begin_i, end_i) over [begin, end) split into contiguous static chunks, one per
+// thread. Work below `min_per_thread` items per thread stays on the calling thread, where
+// the fork/join would cost more than it saves. Static chunks keep results independent of
+// scheduling: a given item is always computed the same way.
+template <class F>
+void parallel_for(int64_t begin, int64_t end, int64_t min_per_thread, F&& f) {
+  const int64_t n = end - begin;
+  if (n <= 0) return;
+#ifdef _OPENMP
+  const int64_t max_t = min_per_thread > 0 ? (n + min_per_thread - 1) / min_per_thread : n;
+  const int threads = int(max_t < omp_get_max_threads() ? max_t : omp_get_max_threads());
+  if (threads > 1 && !omp_in_parallel()) {
+#pragma omp parallel num_threads(threads)
+    {
+      const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t lo = begin + n * t / nt, hi = begin + n * (t + 1) / nt;
+      if (lo < hi) f(lo, hi);
+    }
+    return;
+  }
+#endif
+  f(begin, end);
+}
+
+}  // namespace mb

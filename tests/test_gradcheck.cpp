@@ -1,0 +1,303 @@
+// Gradcheck of every op in the op list (tensor/op_list.h), in float64, each on contiguous
+// inputs and again on non-contiguous (transposed or stepped) and broadcast (stride-0) inputs.
+// An op of the list without a GRADCHECK case below fails "every op has a gradcheck case".
+#include <set>
+
+#include "autograd/gradcheck.h"
+#include "helpers.h"
+
+using namespace mb;
+using namespace mb::test;
+
+namespace {
+
+std::set<OpKind>& registry() {
+  static std::set<OpKind> ops;
+  return ops;
+}
+bool register_case(OpKind op) { return registry().insert(op).second; }
+
+enum Variants { kPlain = 1, kStrided = 2, kBroadcast = 4, kAll = 7 };
+
+using Inputs = std::vector<Tensor>;
+
+// The input a variant feeds to f, made from a leaf of another shape: `leaf` is what gradcheck
+// perturbs, `view(leaf)` has x's shape and values.
+struct Reshaped {
+  Tensor leaf;
+  std::function<Tensor(const Tensor&)> view;
+};
+
+// Same values, non-contiguous: the transpose of a transposed copy, or every other element.
+Reshaped strided(const Tensor& x) {
+  if (x.dim() >= 2)
+    return {contiguous(transpose(x, -1, -2)), [](const Tensor& l) { return transpose(l, -1, -2); }};
+  if (x.dim() == 1)
+    return {concat({unsqueeze(x, 1), unsqueeze(x, 1)}, 1), [](const Tensor& l) { return select(l, 1, 0); }};
+  return {x, [](const Tensor& l) { return l; }};
+}
+
+// A stride-0 view: the first axis longer than 1 is broadcast from x's first slice along it.
+Reshaped broadcast(const Tensor& x) {
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (x.size(d) == 1) continue;
+    const Shape shape = x.shape();
+    return {contiguous(narrow(x, d, 0, 1)), [shape](const Tensor& l) { return expand(l, shape); }};
+  }
+  return {x, [](const Tensor& l) { return l; }};
+}
+
+void run(const char* variant, const GradcheckFn& f, const Inputs& inputs, const GradcheckOptions& opt) {
+  const GradcheckResult r = gradcheck(f, inputs, opt);
+  INFO(variant, ": ", r.message);
+  CHECK(r.ok);
+}
+
+void run_reshaped(const char* variant, Reshaped (*make)(const Tensor&), const GradcheckFn& f,
+                  const Inputs& inputs, const GradcheckOptions& opt) {
+  std::vector<Reshaped> rs;
+  Inputs leaves;
+  for (const Tensor& x : inputs) {
+    rs.push_back(x.dtype() == DType::F64 ? make(x) : Reshaped{x, [](const Tensor& l) { return l; }});
+    leaves.push_back(rs.back().leaf);
+  }
+  run(variant, [&](const Inputs& in) {
+    Inputs views;
+    for (size_t i = 0; i < in.size(); ++i) views.push_back(rs[i].view(in[i]));
+    return f(views);
+  }, leaves, opt);
+}
+
+// Gradcheck of f at `inputs` and, as asked, at non-contiguous and broadcast versions of them.
+void expect_grad(const GradcheckFn& f, const Inputs& inputs, int variants = kAll,
+                 const GradcheckOptions& opt = {}) {
+  if (variants & kPlain) run("contiguous inputs", f, inputs, opt);
+  if (variants & kStrided) run_reshaped("non-contiguous inputs", strided, f, inputs, opt);
+  if (variants & kBroadcast) run_reshaped("broadcast inputs", broadcast, f, inputs, opt);
+}
+
+Tensor randn(const Shape& s, uint64_t seed) { return Tensor::randn(s, seed, 0, DType::F64); }
+// values in [0.5, 2): inside the domain of log, sqrt, pow, division
+Tensor positive(const Shape& s, uint64_t seed) {
+  return add_scalar(mul_scalar(Tensor::rand(s, seed, 0, DType::F64), 1.5), 0.5);
+}
+
+}  // namespace
+
+// GRADCHECK(op) { ... }: the gradcheck case of an op of the list, and its doctest test case.
+#define GRADCHECK(op)                                              \
+  static void gradcheck_##op();                                    \
+  static const bool registered_##op = register_case(OpKind::op);   \
+  TEST_CASE("gradcheck " #op) {                                    \
+    CHECK(registered_##op);                                        \
+    gradcheck_##op();                                              \
+  }                                                                \
+  static void gradcheck_##op()
+
+// ---------------------------------------------------------------- elementwise
+
+// Every unary and scalar op, at positive inputs and (where the domain allows) at mixed signs.
+static bool positive_domain(OpKind op) {
+  return op == OpKind::log || op == OpKind::sqrt || op == OpKind::rsqrt ||
+         op == OpKind::pow_scalar || op == OpKind::rdiv_scalar;
+}
+#define MB_UNARY_CASE(name, ...)                                                    \
+  GRADCHECK(name) {                                                                 \
+    const GradcheckFn f = [](const Inputs& in) { return name(in[0]); };             \
+    expect_grad(f, {positive({3, 4}, 1)});                                          \
+    if (!positive_domain(OpKind::name)) expect_grad(f, {randn({3, 4}, 2)});         \
+  }
+#define MB_SCALAR_CASE(name, ...)                                                   \
+  GRADCHECK(name) {                                                                 \
+    const GradcheckFn f = [](const Inputs& in) { return name(in[0], 0.7); };        \
+    expect_grad(f, {positive({3, 4}, 1)});                                          \
+    if (!positive_domain(OpKind::name)) expect_grad(f, {randn({3, 4}, 2)});         \
+  }
+MB_UNARY_OPS(MB_UNARY_CASE)
+MB_SCALAR_OPS(MB_SCALAR_CASE)
+
+// Every binary op, same shapes and broadcast both ways.
+#define MB_BINARY_CASE(name, ...)                                                   \
+  GRADCHECK(name) {                                                                 \
+    const GradcheckFn f = [](const Inputs& in) { return name(in[0], in[1]); };      \
+    expect_grad(f, {positive({3, 4}, 1), positive({3, 4}, 2)});                     \
+    expect_grad(f, {positive({3, 4}, 3), positive({4}, 4)});                        \
+    expect_grad(f, {positive({3, 1}, 5), positive({2, 1, 4}, 6)});                  \
+  }
+MB_BINARY_OPS(MB_BINARY_CASE)
+
+GRADCHECK(where) {
+  const Tensor cond = gt(randn({3, 4}, 1), Tensor::zeros({}, DType::F64));
+  expect_grad([cond](const Inputs& in) { return where(cond, in[0], in[1]); },
+              {randn({3, 4}, 2), randn({4}, 3)});
+}
+
+GRADCHECK(masked_fill) {
+  const Tensor mask = gt(randn({3, 4}, 1), Tensor::zeros({}, DType::F64));
+  expect_grad([mask](const Inputs& in) { return masked_fill(in[0], mask, -2.0); }, {randn({3, 4}, 2)});
+}
+
+GRADCHECK(dropout) {
+  expect_grad([](const Inputs& in) { return dropout(in[0], 0.3, 5, 0); }, {randn({4, 5}, 1)});
+}
+
+// ---------------------------------------------------------------- views and copies
+
+GRADCHECK(reshape) {
+  expect_grad([](const Inputs& in) { return reshape(in[0], {4, -1}); }, {randn({3, 4}, 1)});
+}
+GRADCHECK(permute) {
+  expect_grad([](const Inputs& in) { return permute(in[0], {2, 0, 1}); }, {randn({2, 3, 4}, 1)});
+}
+GRADCHECK(slice) {
+  expect_grad([](const Inputs& in) { return slice(in[0], 0, 1, 5, 2); }, {randn({5, 4}, 1)});
+  expect_grad([](const Inputs& in) { return slice(in[0], -1, -3, 4); }, {randn({5, 4}, 2)});
+}
+GRADCHECK(expand) {
+  expect_grad([](const Inputs& in) { return expand(in[0], {3, 4}); }, {randn({3, 1}, 1)});
+  expect_grad([](const Inputs& in) { return expand(in[0], {2, 3, 4}); }, {randn({4}, 2)});
+}
+GRADCHECK(contiguous) {
+  expect_grad([](const Inputs& in) { return contiguous(transpose(in[0], 0, 1)); }, {randn({3, 4}, 1)});
+  expect_grad([](const Inputs& in) { return clone(in[0]); }, {randn({3, 4}, 2)});
+}
+GRADCHECK(to_dtype) {
+  // through f32 and back: the finite difference must step well above f32 resolution
+  expect_grad([](const Inputs& in) { return to(to(in[0], DType::F32), DType::F64); },
+              {randn({3, 4}, 1)}, kAll, {1e-2, 1e-4, 1e-4});
+}
+GRADCHECK(transpose) {
+  expect_grad([](const Inputs& in) { return transpose(in[0], 0, 2); }, {randn({2, 3, 4}, 1)});
+}
+GRADCHECK(unsqueeze) {
+  expect_grad([](const Inputs& in) { return unsqueeze(in[0], 1) * randn({3, 2, 4}, 9); }, {randn({3, 4}, 1)});
+}
+GRADCHECK(squeeze) {
+  expect_grad([](const Inputs& in) { return squeeze(in[0], 1); }, {randn({3, 1, 4}, 1)});
+}
+GRADCHECK(select) {
+  expect_grad([](const Inputs& in) { return select(in[0], 1, -1); }, {randn({3, 4, 2}, 1)});
+}
+GRADCHECK(split) {
+  expect_grad([](const Inputs& in) {
+    const auto p = split(in[0], {1, 2, 2}, 1);
+    return concat({p[2] * 2.0, p[0], p[1] * 3.0}, 1);
+  }, {randn({3, 5}, 1)});
+}
+GRADCHECK(concat) {
+  expect_grad([](const Inputs& in) { return concat({in[0], in[1], in[0]}, 1); },
+              {randn({2, 3}, 1), randn({2, 2}, 2)});
+  expect_grad([](const Inputs& in) { return concat({in[0], in[1]}, 0); },
+              {randn({2, 3}, 3), randn({1, 3}, 4)});
+}
+
+// ---------------------------------------------------------------- reductions
+
+GRADCHECK(sum) {
+  expect_grad([](const Inputs& in) { return sum(in[0], {0, 2}, true); }, {randn({3, 4, 2}, 1)});
+  expect_grad([](const Inputs& in) { return sum(in[0]); }, {randn({3, 4}, 2)});
+}
+GRADCHECK(mean) {
+  expect_grad([](const Inputs& in) { return mean(in[0], {1}); }, {randn({3, 4, 2}, 1)});
+}
+GRADCHECK(max) {
+  expect_grad([](const Inputs& in) { return max(in[0], {1}); }, {randn({3, 4, 2}, 1)});
+  expect_grad([](const Inputs& in) { return max(in[0]); }, {randn({3, 4}, 2)});
+}
+GRADCHECK(var) {
+  expect_grad([](const Inputs& in) { return var(in[0], {0}); }, {randn({5, 3}, 1)});
+  expect_grad([](const Inputs& in) { return var(in[0], {}, true, 0); }, {randn({3, 4}, 2)}, kPlain | kStrided);
+}
+
+// ---------------------------------------------------------------- linear algebra and fused
+
+GRADCHECK(matmul) {
+  const GradcheckFn f = [](const Inputs& in) { return matmul(in[0], in[1]); };
+  expect_grad(f, {randn({3, 4}, 1), randn({4, 2}, 2)});
+  expect_grad(f, {randn({2, 3, 4}, 3), randn({4, 5}, 4)});        // Linear-style
+  expect_grad(f, {randn({3, 4}, 5), randn({2, 4, 2}, 6)});        // batch broadcast
+  expect_grad(f, {randn({2, 1, 3, 4}, 7), randn({3, 4, 2}, 8)});  // 4-D x 3-D
+  expect_grad(f, {randn({4}, 9), randn({4, 3}, 10)});             // vector @ matrix
+  expect_grad(f, {randn({2, 3, 4}, 11), randn({4}, 12)});         // matrix @ vector
+}
+GRADCHECK(softmax) {
+  expect_grad([](const Inputs& in) { return softmax(in[0]); }, {randn({3, 5}, 1)});
+  expect_grad([](const Inputs& in) { return softmax(in[0], 0); }, {randn({3, 5}, 2)});
+}
+GRADCHECK(log_softmax) {
+  expect_grad([](const Inputs& in) { return log_softmax(in[0]); }, {randn({3, 5}, 1)});
+  expect_grad([](const Inputs& in) { return log_softmax(in[0], 1); }, {randn({2, 3, 4}, 2)});
+}
+GRADCHECK(layer_norm) {
+  const GradcheckFn f = [](const Inputs& in) { return layer_norm(in[0], in[1], in[2]); };
+  // broadcast would make a row constant (zero variance): plain and strided only
+  expect_grad(f, {randn({2, 3, 6}, 1), add_scalar(randn({6}, 2), 1.0), randn({6}, 3)}, kPlain | kStrided);
+  expect_grad([](const Inputs& in) { return layer_norm(in[0], Tensor(), Tensor()); }, {randn({4, 5}, 4)},
+              kPlain | kStrided);
+}
+GRADCHECK(embedding) {
+  const Tensor idx = Tensor::from_vector<int64_t>({0, 3, 3, 1, 4, 0}, {2, 3});
+  expect_grad([idx](const Inputs& in) { return embedding(in[0], idx); }, {randn({5, 3}, 1)});
+  const Tensor bytes = Tensor::from_vector<uint8_t>({2, 2, 0}, {3});
+  expect_grad([bytes](const Inputs& in) { return embedding(in[0], bytes); }, {randn({3, 4}, 2)});
+}
+GRADCHECK(attention) {
+  const GradcheckFn f = [](const Inputs& in) { return attention(in[0], in[1], in[2]); };
+  expect_grad(f, {randn({2, 2, 5, 3}, 1), randn({2, 2, 5, 3}, 2), randn({2, 2, 5, 3}, 3)});
+  // queries against a longer history
+  expect_grad(f, {randn({1, 2, 2, 3}, 4), randn({1, 2, 6, 3}, 5), randn({1, 2, 6, 3}, 6)}, kPlain);
+  // longer than one query and one key block of the kernel
+  expect_grad(f, {randn({1, 1, 130, 2}, 7), randn({1, 1, 130, 2}, 8), randn({1, 1, 130, 2}, 9)}, kPlain);
+}
+GRADCHECK(cross_entropy) {
+  const Tensor t = Tensor::from_vector<int64_t>({1, 0, 4, 4}, {4});
+  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t); }, {randn({4, 5}, 1)});
+  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t, Reduction::none); }, {randn({4, 5}, 2)});
+  const Tensor t2 = Tensor::from_vector<uint8_t>({1, 2, 0, 2, 1, 1}, {2, 3});
+  expect_grad([t2](const Inputs& in) { return cross_entropy(in[0], t2, Reduction::sum); }, {randn({2, 3, 3}, 3)});
+}
+
+// ---------------------------------------------------------------- the list is covered
+
+TEST_CASE("every differentiable op of the op list has a gradcheck case") {
+  for (int i = 0; i < op_count(); ++i) {
+    const OpKind op = op_at(i);
+    if (!op_differentiable(op)) continue;
+    INFO("op without a GRADCHECK case: ", op_name(op));
+    CHECK(registry().count(op) == 1);
+  }
+}
+
+TEST_CASE("the ops marked non-differentiable give outputs without gradient") {
+  Tensor x = randn({3, 4}, 1);
+  x.set_requires_grad();
+  int checked = 0;
+  for (int i = 0; i < op_count(); ++i) {
+    const OpKind op = op_at(i);
+    if (op_differentiable(op)) continue;
+    Tensor y;
+#define MB_COMPARE_CASE(name, ...) \
+  if (op == OpKind::name) y = name(x, x);
+    MB_COMPARE_OPS(MB_COMPARE_CASE)
+#undef MB_COMPARE_CASE
+    if (op == OpKind::argmax) y = argmax(x, 1);
+    INFO("non-differentiable op without a check here: ", op_name(op));
+    REQUIRE(y.defined());
+    CHECK(!y.requires_grad());
+    CHECK(is_integral(y.dtype()));
+    ++checked;
+  }
+  CHECK(checked == 7);
+}
+
+TEST_CASE("gradcheck itself catches a wrong gradient") {
+  // an op whose recorded rule is deliberately wrong (gradient 2x too large)
+  const GradcheckFn wrong = [](const Inputs& in) {
+    Tensor y = mul_scalar(in[0].detach(), 3.0);
+    record(OpKind::mul_scalar, {in[0]}, y, [](const Tensor& gy) { return std::vector<Tensor>{mul_scalar(gy, 6.0)}; });
+    return y;
+  };
+  const GradcheckResult r = gradcheck(wrong, {randn({3}, 1)});
+  CHECK(!r.ok);
+  CHECK(r.message.find("analytic") != std::string::npos);
+}

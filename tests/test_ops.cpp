@@ -1,0 +1,248 @@
+// Forward values of the ops against hand-computed results and naive reference loops.
+#include <cmath>
+
+#include "helpers.h"
+#include "tensor/parallel.h"
+
+using namespace mb;
+using namespace mb::test;
+
+TEST_CASE("unary ops match their formulas") {
+  const Tensor x = f64({-1.5, -0.5, 0.25, 2.0}, {4});
+  const std::vector<double> v = {-1.5, -0.5, 0.25, 2.0};
+  auto each = [&](double (*f)(double)) {
+    std::vector<double> r;
+    for (double a : v) r.push_back(f(a));
+    return r;
+  };
+  check_values(neg(x), {1.5, 0.5, -0.25, -2.0});
+  check_values(exp(x), each([](double a) { return std::exp(a); }));
+  check_values(tanh(x), each([](double a) { return std::tanh(a); }));
+  check_values(relu(x), {0, 0, 0.25, 2.0});
+  check_values(abs(x), {1.5, 0.5, 0.25, 2.0});
+  check_values(square(x), {2.25, 0.25, 0.0625, 4.0});
+  check_values(sigmoid(x), each([](double a) { return 1 / (1 + std::exp(-a)); }));
+  // GELU, exact erf form: gelu(1) = 0.841344746068543 (Φ(1) = 0.841344746...)
+  check_values(gelu(f64({1.0, -1.0, 0.0}, {3})), {0.8413447460685429, -0.15865525393145707, 0});
+  const Tensor p = f64({0.25, 4.0}, {2});
+  check_values(sqrt(p), {0.5, 2.0});
+  check_values(rsqrt(p), {2.0, 0.5});
+  check_values(log(p), {std::log(0.25), std::log(4.0)});
+  check_values(pow_scalar(p, 1.5), {0.125, 8.0});
+  check_values(add_scalar(p, 1), {1.25, 5.0});
+  check_values(3.0 - p, {2.75, -1.0});
+  check_values(1.0 / p, {4.0, 0.25});
+  check_values(clamp_min(x, 0.0), {0, 0, 0.25, 2.0});
+  check_values(clamp_max(x, 0.0), {-1.5, -0.5, 0, 0});
+}
+
+TEST_CASE("binary ops broadcast like NumPy") {
+  const Tensor a = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  const Tensor row = f64({10, 20, 30}, {3});
+  const Tensor col = f64({100, 200}, {2, 1});
+  check_values(a + row, {11, 22, 33, 14, 25, 36});
+  check_values(a * col, {100, 200, 300, 800, 1000, 1200});
+  check_values(row - col, {-90, -80, -70, -190, -180, -170});
+  check_values(div(a, row), {0.1, 0.1, 0.1, 0.4, 0.25, 0.2});
+  check_values(maximum(a, f64({3}, {1})), {3, 3, 3, 4, 5, 6});
+  check_values(minimum(a, f64({3}, {1})), {1, 2, 3, 3, 3, 3});
+  check_values(pow(f64({2, 3}, {2}), f64({3, 2}, {2})), {8, 9});
+  // operands that are transposed / strided views
+  check_values(transpose(a, 0, 1) + f64({1, 1}, {2}), {2, 5, 3, 6, 4, 7});
+  check_values(slice(a, 1, 0, 3, 2) * 2.0, {2, 6, 8, 12});
+}
+
+TEST_CASE("comparisons, where, masked_fill") {
+  const Tensor a = f64({1, 5, 3}, {3});
+  const Tensor b = f64({2, 5, 1}, {3});
+  check_values(lt(a, b), {1, 0, 0});
+  check_values(eq(a, b), {0, 1, 0});
+  check_values(ge(a, b), {0, 1, 1});
+  CHECK(gt(a, b).dtype() == DType::U8);
+  check_values(where(gt(a, b), a, b), {2, 5, 3});
+  check_values(masked_fill(a, eq(a, b), -1.0), {1, -1, 3});
+  check_values(eq(Tensor::arange(0, 4), Tensor::full({1}, 2, DType::I64)), {0, 0, 1, 0});
+}
+
+TEST_CASE("reductions over any axes, with keepdim") {
+  const Tensor x = reshape(to(Tensor::arange(0, 24), DType::F64), {2, 3, 4});
+  CHECK(sum(x).item() == 276);
+  check_values(sum(x, {0}), {12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34});
+  check_values(sum(x, {0, 2}), {60, 92, 124});
+  CHECK(sum(x, {1}, true).shape() == Shape{2, 1, 4});
+  check_values(sum(x, {-1}), {6, 22, 38, 54, 70, 86});
+  check_values(mean(x, {1, 2}), {5.5, 17.5});
+  check_values(max(x, {1}), {8, 9, 10, 11, 20, 21, 22, 23});
+  check_values(argmax(f64({1, 7, 7, 2, 9, 0}, {2, 3}), 1), {1, 1});  // first maximum wins
+  CHECK(argmax(x, 2, true).shape() == Shape{2, 3, 1});
+  // var: unbiased by default; biased with correction 0
+  check_values(var(f64({1, 2, 3, 4}, {4})), {5.0 / 3});
+  check_values(var(f64({1, 2, 3, 4}, {4}), {}, false, 0), {1.25});
+  // reduction of a transposed view
+  check_values(sum(transpose(reshape(x, {6, 4}), 0, 1), {1}), {60, 66, 72, 78});
+  // integer sums stay integers
+  CHECK(sum(Tensor::arange(0, 5)).item() == 10);
+}
+
+// naive (..., M, K) @ (..., K, N) reference
+static Tensor naive_matmul(const Tensor& a, const Tensor& b) {
+  const int64_t M = a.size(-2), K = a.size(-1), N = b.size(-1);
+  std::vector<double> out;
+  const int64_t batches = a.numel() / (M * K);
+  const Tensor ac = contiguous(a), bc = contiguous(b);
+  const std::vector<double> av = to(ac, DType::F64).to_vector<double>(), bv = to(bc, DType::F64).to_vector<double>();
+  const bool bb = b.dim() > 2;
+  for (int64_t t = 0; t < batches; ++t)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k)
+          s += av[size_t(t * M * K + i * K + k)] * bv[size_t((bb ? t * K * N : 0) + k * N + j)];
+        out.push_back(s);
+      }
+  Shape shape(a.shape().begin(), a.shape().end() - 1);
+  shape.push_back(N);
+  return f64(out, shape);
+}
+
+TEST_CASE("matmul: 2-D, batched, transposed operands, vectors, broadcast batch") {
+  check_values(matmul(f64({1, 2, 3, 4}, {2, 2}), f64({5, 6, 7, 8}, {2, 2})), {19, 22, 43, 50});
+  const Tensor a = Tensor::randn({3, 5, 7}, 1, 0, DType::F64);
+  const Tensor b = Tensor::randn({3, 7, 4}, 2, 0, DType::F64);
+  CHECK(max_abs_diff(matmul(a, b), naive_matmul(a, b)) < 1e-12);
+  const Tensor w = Tensor::randn({4, 7}, 3, 0, DType::F64);  // Linear weight (out, in)
+  CHECK(max_abs_diff(matmul(a, transpose(w, 0, 1)), naive_matmul(a, contiguous(transpose(w, 0, 1)))) < 1e-12);
+  const Tensor at = contiguous(transpose(a, 1, 2));  // (3, 7, 5) -> view back as (3, 5, 7)
+  CHECK(max_abs_diff(matmul(transpose(at, 1, 2), b), naive_matmul(a, b)) < 1e-12);
+  check_values(matmul(f64({1, 2}, {2}), f64({1, 2, 3, 4}, {2, 2})), {7, 10});
+  check_values(matmul(f64({1, 2, 3, 4}, {2, 2}), f64({1, 1}, {2})), {3, 7});
+  // (2, 1, M, K) @ (3, K, N) -> (2, 3, M, N)
+  const Tensor x = Tensor::randn({2, 1, 4, 5}, 4, 0, DType::F64);
+  const Tensor y = Tensor::randn({3, 5, 6}, 5, 0, DType::F64);
+  const Tensor z = matmul(x, y);
+  CHECK(z.shape() == Shape{2, 3, 4, 6});
+  CHECK(max_abs_diff(select(select(z, 0, 1), 0, 2), matmul(select(select(x, 0, 1), 0, 0), select(y, 0, 2))) < 1e-12);
+  // f32 through Eigen's GEMM, threaded and single-threaded agree with the f64 result
+  const Tensor big_a = Tensor::randn({300, 200}, 6), big_b = Tensor::randn({200, 100}, 7);
+  const Tensor ref = matmul(to(big_a, DType::F64), to(big_b, DType::F64));
+  CHECK(max_abs_diff(matmul(big_a, big_b), ref) < 1e-3);
+}
+
+TEST_CASE("softmax and log_softmax along any axis") {
+  const Tensor x = f64({1, 2, 3, 1, 1, 1}, {2, 3});
+  const double z = std::exp(1) + std::exp(2) + std::exp(3);
+  check_values(softmax(x), {std::exp(1) / z, std::exp(2) / z, std::exp(3) / z, 1. / 3, 1. / 3, 1. / 3});
+  check_values(log_softmax(x), {1 - std::log(z), 2 - std::log(z), 3 - std::log(z), -std::log(3.0),
+                                -std::log(3.0), -std::log(3.0)});
+  const Tensor s0 = softmax(x, 0);
+  check_values(sum(s0, {0}), {1, 1, 1});
+  check_values(select(s0, 1, 0), {0.5, 0.5});
+  // large logits stay finite
+  check_values(softmax(f64({1000, 1000}, {2})), {0.5, 0.5});
+}
+
+TEST_CASE("layer_norm matches (x - mean) / sqrt(var + eps) * w + b") {
+  const Tensor x = f64({1, 2, 3, 4, -1, 0, 0, 1}, {2, 4});
+  const Tensor w = f64({1, 2, 1, 1}, {4}), b = f64({0, 0, 1, 0}, {4});
+  const double r = 1 / std::sqrt(1.25 + 1e-5), r2 = 1 / std::sqrt(0.5 + 1e-5);
+  check_values(layer_norm(x, w, b), {-1.5 * r, -0.5 * r * 2, 0.5 * r + 1, 1.5 * r,
+                                     -1.0 * r2, 0, 1, 1 * r2}, 1e-12);
+  check_values(layer_norm(x, Tensor(), Tensor()), {-1.5 * r, -0.5 * r, 0.5 * r, 1.5 * r,
+                                                   -1.0 * r2, 0, 0, 1 * r2}, 1e-12);
+}
+
+TEST_CASE("embedding gathers rows for any index dtype") {
+  const Tensor w = f64({0, 1, 10, 11, 20, 21}, {3, 2});
+  check_values(embedding(w, Tensor::from_vector<int64_t>({2, 0, 2}, {3})), {20, 21, 0, 1, 20, 21});
+  const Tensor e = embedding(w, Tensor::from_vector<uint8_t>({1, 2, 0, 1}, {2, 2}));
+  CHECK(e.shape() == Shape{2, 2, 2});
+  check_values(e, {10, 11, 20, 21, 0, 1, 10, 11});
+  check_values(embedding(w, Tensor::from_vector<int32_t>({1}, {1})), {10, 11});
+}
+
+TEST_CASE("concat and split are inverse") {
+  const Tensor a = f64({1, 2, 3, 4}, {2, 2}), b = f64({5, 6}, {2, 1});
+  const Tensor c = concat({a, b}, 1);
+  CHECK(c.shape() == Shape{2, 3});
+  check_values(c, {1, 2, 5, 3, 4, 6});
+  check_values(concat({a, transpose(a, 0, 1)}, 0), {1, 2, 3, 4, 1, 3, 2, 4});
+  const auto parts = split(c, {2, 1}, 1);
+  CHECK(max_abs_diff(parts[0], a) == 0);
+  CHECK(max_abs_diff(parts[1], b) == 0);
+}
+
+// softmax(q kᵀ/√d + causal mask) v composed from primitive ops: the reference the fused op
+// must match.
+static Tensor naive_attention(const Tensor& q, const Tensor& k, const Tensor& v) {
+  const int64_t Tq = q.size(2), Tk = k.size(2);
+  Tensor s = matmul(q, transpose(k, -1, -2)) * (1.0 / std::sqrt(double(q.size(3))));
+  const Tensor qi = reshape(to(Tensor::arange(Tk - Tq, Tk), q.dtype()), {Tq, 1});
+  const Tensor kj = reshape(to(Tensor::arange(0, Tk), q.dtype()), {1, Tk});
+  s = masked_fill(s, gt(kj, qi), -1e300);
+  return matmul(softmax(s, -1), v);
+}
+
+TEST_CASE("fused causal attention equals the composed reference (several block sizes)") {
+  for (int64_t T : {1, 5, 64, 130, 300}) {
+    const Tensor q = Tensor::randn({2, 3, T, 8}, 1, 0, DType::F64);
+    const Tensor k = Tensor::randn({2, 3, T, 8}, 2, 0, DType::F64);
+    const Tensor v = Tensor::randn({2, 3, T, 8}, 3, 0, DType::F64);
+    INFO("T = ", T);
+    CHECK(max_abs_diff(attention(q, k, v), naive_attention(q, k, v)) < 1e-12);
+  }
+  // queries against a longer KV history (the last Tq positions)
+  const Tensor q = Tensor::randn({1, 2, 3, 4}, 4, 0, DType::F64);
+  const Tensor k = Tensor::randn({1, 2, 200, 4}, 5, 0, DType::F64);
+  const Tensor v = Tensor::randn({1, 2, 200, 4}, 6, 0, DType::F64);
+  CHECK(max_abs_diff(attention(q, k, v), naive_attention(q, k, v)) < 1e-12);
+  // causality: changing the last key/value leaves every earlier query's output unchanged
+  const Tensor k2 = clone(k), v2 = clone(v);
+  fill_(narrow(k2, 2, 199, 1), 3.0);
+  fill_(narrow(v2, 2, 199, 1), -3.0);
+  const Tensor o1 = attention(q, k, v), o2 = attention(q, k2, v2);
+  CHECK(max_abs_diff(narrow(o1, 2, 0, 2), narrow(o2, 2, 0, 2)) == 0);
+  CHECK(max_abs_diff(narrow(o1, 2, 2, 1), narrow(o2, 2, 2, 1)) > 1e-3);
+}
+
+TEST_CASE("cross_entropy equals -log_softmax at the target") {
+  const Tensor logits = f64({1, 2, 3, 0, 0, 0}, {2, 3});
+  const Tensor t = Tensor::from_vector<int64_t>({2, 0}, {2});
+  const double z = std::log(std::exp(1) + std::exp(2) + std::exp(3));
+  check_values(cross_entropy(logits, t, Reduction::none), {z - 3, std::log(3.0)});
+  check_values(cross_entropy(logits, t), {(z - 3 + std::log(3.0)) / 2});
+  check_values(cross_entropy(logits, t, Reduction::sum), {z - 3 + std::log(3.0)});
+  // (B, T, V) logits with u8 byte targets
+  const Tensor l3 = Tensor::randn({2, 3, 256}, 9, 0, DType::F64);
+  const Tensor bytes = Tensor::from_vector<uint8_t>({0, 255, 17, 128, 3, 99}, {2, 3});
+  const Tensor ref = neg(mean(sum(mul(log_softmax(l3), to(eq(unsqueeze(to(bytes, DType::I64), -1),
+                                                               reshape(Tensor::arange(0, 256), {1, 1, 256})), DType::F64)), {-1})));
+  CHECK(std::abs(cross_entropy(l3, bytes).item() - ref.item()) < 1e-12);
+}
+
+TEST_CASE("dropout: seeded, keeps expectation, identity when not training") {
+  const Tensor x = Tensor::ones({100000}, DType::F64);
+  const Tensor y = dropout(x, 0.25, 11, 0);
+  const Tensor zeros = to(eq(y, Tensor::zeros({1}, DType::F64)), DType::F64);
+  CHECK(std::abs(mean(zeros).item() - 0.25) < 0.01);
+  CHECK(std::abs(mean(y).item() - 1.0) < 0.01);
+  check_values(max(y), {1.0 / 0.75});
+  CHECK(max_abs_diff(y, dropout(x, 0.25, 11, 0)) == 0);
+  CHECK(max_abs_diff(y, dropout(x, 0.25, 12, 0)) > 0);
+  CHECK(dropout(x, 0.25, 11, 0, false).same(x));
+  CHECK(max(dropout(x, 1.0, 1, 0)).item() == 0);
+}
+
+TEST_CASE("results do not depend on the thread count") {
+  const int threads = num_threads();
+  const Tensor x = Tensor::randn({64, 300}, 1), w = Tensor::randn({300}, 2), b = Tensor::randn({300}, 3);
+  const Tensor q = Tensor::randn({2, 2, 100, 16}, 4);
+  auto run = [&] {
+    return std::vector<Tensor>{layer_norm(x, w, b), softmax(x), sum(x, {0}), attention(q, q, q)};
+  };
+  set_num_threads(1);
+  const auto one = run();
+  set_num_threads(2);
+  const auto two = run();
+  set_num_threads(threads);
+  for (size_t i = 0; i < one.size(); ++i) CHECK(max_abs_diff(one[i], two[i]) == 0);
+}

@@ -1,0 +1,131 @@
+// Tensor basics: creation, views sharing storage, contiguity, element access, dtypes, RNG.
+#include <sstream>
+
+#include "helpers.h"
+#include "tensor/parallel.h"
+
+using namespace mb;
+using namespace mb::test;
+
+TEST_CASE("creation: zeros, ones, full, arange, from_vector") {
+  check_values(Tensor::zeros({2, 3}), {0, 0, 0, 0, 0, 0});
+  check_values(Tensor::ones({2}, DType::F64), {1, 1});
+  check_values(Tensor::full({3}, 2.5, DType::F32), {2.5, 2.5, 2.5});
+  const Tensor a = Tensor::arange(3, 7);
+  CHECK(a.dtype() == DType::I64);
+  check_values(a, {3, 4, 5, 6});
+  const Tensor v = f64({1, 2, 3, 4, 5, 6}, {2, 3});
+  CHECK(v.shape() == Shape{2, 3});
+  CHECK(v.strides() == Shape{3, 1});
+  CHECK(v.at({1, 2}) == 6);
+  CHECK(Tensor::scalar(4.0).item() == 4.0);
+  CHECK(Tensor::scalar(4.0).dim() == 0);
+}
+
+TEST_CASE("views share storage and do not copy") {
+  const Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3});
+  const Tensor t = transpose(x, 0, 1);
+  CHECK(t.storage() == x.storage());
+  CHECK(t.shape() == Shape{3, 2});
+  CHECK(t.strides() == Shape{1, 3});
+  CHECK(!t.is_contiguous());
+  CHECK(t.at({2, 1}) == 5);
+  const Tensor r = reshape(x, {3, 2});
+  CHECK(r.storage() == x.storage());
+  const Tensor s = slice(x, 1, 1, 3);
+  CHECK(s.storage() == x.storage());
+  CHECK(s.offset() == 1);
+  check_values(s, {1, 2, 4, 5});
+  const Tensor e = expand(f64({7, 8}, {2, 1}), {2, 4});
+  CHECK(e.strides()[1] == 0);
+  check_values(e, {7, 7, 7, 7, 8, 8, 8, 8});
+  // a write through a view is seen by the base
+  fill_(slice(x, 0, 1, 2), 9.0);
+  check_values(x, {0, 1, 2, 9, 9, 9});
+}
+
+TEST_CASE("contiguous copies only when needed; reshape of a non-contiguous view copies") {
+  const Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3});
+  CHECK(contiguous(x).same(x));
+  const Tensor t = transpose(x, 0, 1);
+  const Tensor c = contiguous(t);
+  CHECK(c.is_contiguous());
+  CHECK(c.storage() != x.storage());
+  check_values(c, {0, 3, 1, 4, 2, 5});
+  const Tensor r = reshape(t, {6});
+  check_values(r, {0, 3, 1, 4, 2, 5});
+  CHECK(reshape(x, {-1}).shape() == Shape{6});
+  CHECK(reshape(x, {3, -1}).shape() == Shape{3, 2});
+}
+
+TEST_CASE("permute, unsqueeze, squeeze, select, slice with step, narrow") {
+  const Tensor x = reshape(to(Tensor::arange(0, 24), DType::F64), {2, 3, 4});
+  const Tensor p = permute(x, {2, 0, 1});
+  CHECK(p.shape() == Shape{4, 2, 3});
+  CHECK(p.at({3, 1, 2}) == x.at({1, 2, 3}));
+  CHECK(unsqueeze(x, 1).shape() == Shape{2, 1, 3, 4});
+  CHECK(unsqueeze(x, -1).shape() == Shape{2, 3, 4, 1});
+  CHECK(squeeze(unsqueeze(x, 0), 0).shape() == x.shape());
+  check_values(select(x, 1, 2), {8, 9, 10, 11, 20, 21, 22, 23});
+  check_values(select(select(x, 0, -1), 0, 0), {12, 13, 14, 15});
+  check_values(slice(select(select(x, 0, 0), 0, 0), 0, 0, 4, 2), {0, 2});
+  check_values(narrow(select(select(x, 0, 1), 0, 1), 0, 1, 2), {17, 18});
+  check_values(slice(Tensor::arange(0, 10), 0, -3, 10), {7, 8, 9});
+}
+
+TEST_CASE("dtype conversion: to(), bf16 rounding") {
+  const Tensor x = f64({1.5, -2.25, 3.0}, {3});
+  check_values(to(x, DType::F32), {1.5, -2.25, 3.0});
+  check_values(to(x, DType::I64), {1, -2, 3});
+  // bf16 keeps 8 significant bits: 1 + 2^-8 rounds to even (1.0), 1 + 3·2^-8 to 1 + 2^-6
+  const Tensor b = to(f32({1.0f + 1.0f / 256, 1.0f + 3.0f / 256, 65504.0f}, {3}), DType::BF16);
+  CHECK(b.dtype() == DType::BF16);
+  check_values(to(b, DType::F32), {1.0, 1.0 + 1.0 / 64, 65536.0});
+  CHECK(to(x, DType::F64).same(x));
+}
+
+TEST_CASE("RNG: counter-based, seeded, independent of thread count and of the split") {
+  const Tensor a = Tensor::randn({1000}, 42, 0, DType::F64);
+  const Tensor b = Tensor::randn({1000}, 42, 0, DType::F64);
+  CHECK(max_abs_diff(a, b) == 0);
+  // element i depends on (seed, offset + i) only: a later window of the stream matches
+  const Tensor tail = Tensor::randn({500}, 42, 500, DType::F64);
+  CHECK(max_abs_diff(slice(a, 0, 500, 1000), tail) == 0);
+  CHECK(max_abs_diff(a, Tensor::randn({1000}, 43, 0, DType::F64)) > 0.1);
+  // f32 draws are the f64 draws rounded
+  CHECK(max_abs_diff(to(a, DType::F32), Tensor::randn({1000}, 42, 0, DType::F32)) == 0);
+  const int threads = num_threads();
+  set_num_threads(1);
+  const Tensor one = Tensor::rand({100000}, 7);
+  set_num_threads(2);
+  const Tensor two = Tensor::rand({100000}, 7);
+  set_num_threads(threads);
+  CHECK(max_abs_diff(one, two) == 0);
+}
+
+TEST_CASE("RNG: moments of randn and rand") {
+  const Tensor n = Tensor::randn({200000}, 1, 0, DType::F64);
+  CHECK(std::abs(mean(n).item()) < 0.01);
+  CHECK(std::abs(var(n).item() - 1.0) < 0.01);
+  const Tensor u = Tensor::rand({200000}, 2, 0, DType::F64);
+  CHECK(std::abs(mean(u).item() - 0.5) < 0.005);
+  CHECK(std::abs(var(u).item() - 1.0 / 12) < 0.002);
+  CHECK(max(u).item() < 1.0);
+  CHECK(-max(neg(u)).item() > 0.0);
+}
+
+TEST_CASE("printing shows values, shape and dtype") {
+  std::ostringstream os;
+  os << f32({1, 2, 3, 4}, {2, 2});
+  CHECK(os.str() == "tensor([[1, 2],\n        [3, 4]], shape=[2, 2], dtype=f32)");
+  std::ostringstream big;
+  big << Tensor::arange(0, 100);
+  CHECK(big.str() == "tensor([0, 1, 2, ..., 97, 98, 99], shape=[100], dtype=i64)");
+}
+
+TEST_CASE("element access is bounds-checked") {
+  const Tensor x = Tensor::zeros({2, 3});
+  CHECK(error_of([&] { (void)x.at({2, 0}); }).find("out of bounds") != std::string::npos);
+  CHECK(error_of([&] { (void)x.item(); }).find("6 elements") != std::string::npos);
+  CHECK(error_of([&] { (void)x.data<double>(); }).find("f32") != std::string::npos);
+}
