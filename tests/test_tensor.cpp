@@ -2,6 +2,7 @@
 #include <sstream>
 
 #include "helpers.h"
+#include "tensor/cpu/kernels.h"
 #include "tensor/parallel.h"
 
 using namespace mb;
@@ -128,4 +129,20 @@ TEST_CASE("element access is bounds-checked") {
   CHECK(error_of([&] { (void)x.at({2, 0}); }).find("out of bounds") != std::string::npos);
   CHECK(error_of([&] { (void)x.item(); }).find("6 elements") != std::string::npos);
   CHECK(error_of([&] { (void)x.data<double>(); }).find("f32") != std::string::npos);
+}
+
+TEST_CASE("the CPU allocator reuses large blocks instead of asking the OS again") {
+  cpu::empty_cache();
+  CHECK(cpu::cached_bytes() == 0);
+  const void* first = nullptr;
+  {
+    const Tensor big = Tensor::zeros({1 << 20});  // 4 MiB: a cached size class
+    first = big.raw_data();
+  }
+  CHECK(cpu::cached_bytes() >= (size_t(4) << 20));
+  const Tensor again = Tensor::ones({1 << 20});
+  CHECK(again.raw_data() == first);  // the same block, handed out again
+  check_values(slice(again, 0, 0, 3), {1, 1, 1});
+  cpu::empty_cache();
+  CHECK(cpu::cached_bytes() == 0);
 }

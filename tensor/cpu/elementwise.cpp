@@ -5,27 +5,32 @@
 namespace mb::cpu {
 namespace {
 
-// Runs f(j, steps) for j in [0, n). When every operand is dense (each step is sizeof(T)) the
-// steps passed are compile-time constants after inlining, so the loop vectorises; otherwise
-// they are the row's real byte steps.
+// Runs f(t, j) for j in [0, n), where t holds one typed pointer per operand and f reads
+// t[i][j]. Dense rows (every step is sizeof(T)) index from the row start, a loop the compiler
+// vectorises; strided rows pass pointers already at element j, with j = 0.
 template <class T, size_t N, class F>
-inline void each(const Steps<N>& st, int64_t n, F f) {
+inline void each(const Ptrs<N>& p, const Steps<N>& st, int64_t n, F f) {
+  std::array<T*, N> t;
   bool dense = true;
-  for (int64_t s : st) dense = dense && s == int64_t(sizeof(T));
+  for (size_t i = 0; i < N; ++i) {
+    t[i] = reinterpret_cast<T*>(p[i]);
+    dense = dense && st[i] == int64_t(sizeof(T));
+  }
   if (dense) {
-    Steps<N> unit;
-    unit.fill(int64_t(sizeof(T)));
-    for (int64_t j = 0; j < n; ++j) f(j, unit);
-  } else {
-    for (int64_t j = 0; j < n; ++j) f(j, st);
+    for (int64_t j = 0; j < n; ++j) f(t, j);
+    return;
+  }
+  for (int64_t j = 0; j < n; ++j) {
+    for (size_t i = 0; i < N; ++i) t[i] = reinterpret_cast<T*>(p[i] + j * st[i]);
+    f(t, 0);
   }
 }
 
 template <UnaryOp op, class T>
 void unary_t(const Tensor& x, T s, const Tensor& y) {
   for_each_row<2>(y.shape(), {&y, &x}, [s](Ptrs<2> p, Steps<2> st, int64_t n) {
-    each<T>(st, n, [&](int64_t j, const Steps<2>& q) {
-      elem<T>(p[0], q[0], j) = unary_fwd<op, T>(elem<T>(p[1], q[1], j), s);
+    each<T>(p, st, n, [s](const std::array<T*, 2>& t, int64_t j) {
+      t[0][j] = unary_fwd<op, T>(t[1][j], s);
     });
   });
 }
@@ -33,9 +38,8 @@ void unary_t(const Tensor& x, T s, const Tensor& y) {
 template <UnaryOp op, class T>
 void unary_backward_t(const Tensor& x, const Tensor& y, T s, const Tensor& gy, const Tensor& gx) {
   for_each_row<4>(gx.shape(), {&gx, &x, &y, &gy}, [s](Ptrs<4> p, Steps<4> st, int64_t n) {
-    each<T>(st, n, [&](int64_t j, const Steps<4>& q) {
-      elem<T>(p[0], q[0], j) = elem<T>(p[3], q[3], j) *
-                               unary_grad<op, T>(elem<T>(p[1], q[1], j), elem<T>(p[2], q[2], j), s);
+    each<T>(p, st, n, [s](const std::array<T*, 4>& t, int64_t j) {
+      t[0][j] = t[3][j] * unary_grad<op, T>(t[1][j], t[2][j], s);
     });
   });
 }
@@ -43,8 +47,8 @@ void unary_backward_t(const Tensor& x, const Tensor& y, T s, const Tensor& gy, c
 template <BinaryOp op, class T>
 void binary_t(const Tensor& a, const Tensor& b, const Tensor& out) {
   for_each_row<3>(out.shape(), {&out, &a, &b}, [](Ptrs<3> p, Steps<3> st, int64_t n) {
-    each<T>(st, n, [&](int64_t j, const Steps<3>& q) {
-      elem<T>(p[0], q[0], j) = binary_fwd<op, T>(elem<T>(p[1], q[1], j), elem<T>(p[2], q[2], j));
+    each<T>(p, st, n, [](const std::array<T*, 3>& t, int64_t j) {
+      t[0][j] = binary_fwd<op, T>(t[1][j], t[2][j]);
     });
   });
 }
@@ -55,10 +59,8 @@ void binary_backward_t(const Tensor& a, const Tensor& b, const Tensor& y, const 
                        const Tensor& ga, const Tensor& gb) {
   auto pass = [&](const Tensor& g, auto grad) {
     for_each_row<5>(g.shape(), {&g, &a, &b, &y, &gy}, [grad](Ptrs<5> p, Steps<5> st, int64_t n) {
-      each<T>(st, n, [&](int64_t j, const Steps<5>& q) {
-        elem<T>(p[0], q[0], j) = elem<T>(p[4], q[4], j) * grad(elem<T>(p[1], q[1], j),
-                                                               elem<T>(p[2], q[2], j),
-                                                               elem<T>(p[3], q[3], j));
+      each<T>(p, st, n, [grad](const std::array<T*, 5>& t, int64_t j) {
+        t[0][j] = t[4][j] * grad(t[1][j], t[2][j], t[3][j]);
       });
     });
   };

@@ -8,6 +8,8 @@ namespace mb::cpu {
 
 void* alloc(size_t nbytes);
 void free(void* p);
+void empty_cache();      // returns the cached free blocks to the OS
+size_t cached_bytes();   // bytes held in free blocks for reuse
 void copy(const Tensor& src, const Tensor& dst);
 void fill(const Tensor& dst, double value);
 void random(const Tensor& dst, uint64_t seed, uint64_t offset, bool normal);

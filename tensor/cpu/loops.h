@@ -47,17 +47,23 @@ void for_each_row(const Shape& shape, const std::array<const Tensor*, N>& operan
     row(base, inner, int64_t(1));
     return;
   }
+  // Work items are pieces of rows: a long row (a contiguous tensor is one row) is cut into
+  // blocks so that both threads get work; rows of a few elements are grouped per thread.
   const int64_t n = dims.back(), outer_dims = int64_t(dims.size()) - 1;
   const int64_t rows = numel_of(Shape(dims.begin(), dims.end() - 1));
-  parallel_for(0, rows, std::max<int64_t>(1, 16384 / n), [&](int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; ++r) {
+  constexpr int64_t kBlock = 1 << 14;
+  const int64_t pieces = (n + kBlock - 1) / kBlock, piece_len = std::min(n, kBlock);
+  parallel_for(0, rows * pieces, std::max<int64_t>(1, kBlock / piece_len), [&](int64_t lo, int64_t hi) {
+    for (int64_t w = lo; w < hi; ++w) {
+      const int64_t r = w / pieces, j0 = (w % pieces) * kBlock;
       Ptrs<N> p = base;
       for (int64_t d = outer_dims - 1, rem = r; d >= 0; --d) {
         const int64_t idx = rem % dims[size_t(d)];
         rem /= dims[size_t(d)];
         for (size_t i = 0; i < N; ++i) p[i] += idx * st[i][size_t(d)];
       }
-      row(p, inner, n);
+      for (size_t i = 0; i < N; ++i) p[i] += j0 * inner[i];
+      row(p, inner, std::min(kBlock, n - j0));
     }
   });
 }

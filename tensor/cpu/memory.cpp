@@ -1,5 +1,8 @@
 // CPU memory kernels: allocation, strided copy with dtype conversion, fill, random, arange.
 #include <cstdlib>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
@@ -7,14 +10,86 @@
 
 namespace mb::cpu {
 
+// Large blocks are cached by size and handed out again: the same shapes recur every training
+// step, and a fresh block from the OS costs a page fault per 4 KiB on first touch (more than
+// the op that writes it). Small blocks go straight to malloc, which bins them itself.
+namespace {
+constexpr size_t kCacheMin = size_t(1) << 20;
+
+struct BlockCache {
+  std::mutex mu;
+  std::unordered_map<size_t, std::vector<void*>> free;  // rounded size -> blocks
+  std::unordered_map<void*, size_t> size_of;            // every cached-class block alive
+  size_t cached = 0, limit = size_t(1) << 30;            // bytes held while free
+  ~BlockCache() {
+    for (auto& [sz, v] : free)
+      for (void* p : v) std::free(p);
+  }
+};
+BlockCache& cache() {
+  static BlockCache c;
+  return c;
+}
+size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
+}  // namespace
+
 void* alloc(size_t nbytes) {
-  const size_t rounded = (nbytes + 63) / 64 * 64;  // aligned_alloc needs a multiple of 64
-  void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+  const size_t rounded = nbytes < kCacheMin ? round_up(std::max<size_t>(nbytes, 1), 64)
+                                            : round_up(nbytes, size_t(1) << 16);
+  if (rounded >= kCacheMin) {
+    BlockCache& c = cache();
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.free.find(rounded);
+    if (it != c.free.end() && !it->second.empty()) {
+      void* p = it->second.back();
+      it->second.pop_back();
+      c.cached -= rounded;
+      return p;
+    }
+  }
+  void* p = std::aligned_alloc(64, rounded);
   MB_CHECK(p != nullptr, "out of memory allocating ", nbytes, " bytes on the CPU");
+  if (rounded >= kCacheMin) {
+    std::lock_guard<std::mutex> lock(cache().mu);
+    cache().size_of[p] = rounded;
+  }
   return p;
 }
 
-void free(void* p) { std::free(p); }
+void free(void* p) {
+  if (!p) return;
+  BlockCache& c = cache();
+  {
+    std::lock_guard<std::mutex> lock(c.mu);
+    auto it = c.size_of.find(p);
+    if (it != c.size_of.end()) {
+      if (c.cached + it->second <= c.limit) {
+        c.free[it->second].push_back(p);
+        c.cached += it->second;
+        return;
+      }
+      c.size_of.erase(it);
+    }
+  }
+  std::free(p);
+}
+
+void empty_cache() {
+  BlockCache& c = cache();
+  std::lock_guard<std::mutex> lock(c.mu);
+  for (auto& [sz, v] : c.free)
+    for (void* p : v) {
+      c.size_of.erase(p);
+      std::free(p);
+    }
+  c.free.clear();
+  c.cached = 0;
+}
+
+size_t cached_bytes() {
+  std::lock_guard<std::mutex> lock(cache().mu);
+  return cache().cached;
+}
 
 void copy(const Tensor& src, const Tensor& dst) {
   visit_dtype(src.dtype(), [&](auto s) {

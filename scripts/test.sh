@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Set-up, build and the whole test suite (what CI runs):
+#   bash scripts/test.sh             Release build in build/, every test (gpu ones skip without a GPU)
+#   bash scripts/test.sh --sanitize  ASan + UBSan build in build-asan/, the unit tests
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dir=build
+flags=(-DCMAKE_BUILD_TYPE=Release)
+labels=()
+if [ "${1:-}" = "--sanitize" ]; then
+  dir=build-asan
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMB_SANITIZE=ON -DMB_CUDA=OFF -DMB_BUILD_BENCH=OFF)
+  labels=(-L unit)
+elif [ -n "${1:-}" ]; then
+  echo "usage: bash scripts/test.sh [--sanitize]" >&2
+  exit 2
+fi
+
+bash scripts/setup.sh
+cmake -B "$dir" -G Ninja "${flags[@]}" >/dev/null
+cmake --build "$dir"
+export OMP_WAIT_POLICY=PASSIVE
+ctest --test-dir "$dir" --output-on-failure "${labels[@]}"
