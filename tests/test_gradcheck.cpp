@@ -49,7 +49,7 @@ Reshaped broadcast(const Tensor& x) {
 
 void run(const char* variant, const GradcheckFn& f, const Inputs& inputs, const GradcheckOptions& opt) {
   const GradcheckResult r = gradcheck(f, inputs, opt);
-  INFO(variant, ": ", r.message);
+  INFO(std::string(variant), ": ", r.message);
   CHECK(r.ok);
 }
 
