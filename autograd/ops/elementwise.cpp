@@ -23,14 +23,18 @@ Tensor unary_op(UnaryOp op, const Tensor& x, double s) {
   return y;
 }
 
-Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
-  const char* name = op_name(op);
+// The checks of a two-input op; returns the broadcast shape.
+Shape check_pair(const char* name, const Tensor& a, const Tensor& b) {
   check_defined(name, a, "first input");
   check_defined(name, b, "second input");
   check_same_device(name, a, b);
   check_same_dtype(name, a, b);
-  check_float(name, a);
-  const Shape shape = broadcast_shapes(name, a.shape(), b.shape());
+  return broadcast_shapes(name, a.shape(), b.shape());
+}
+
+Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
+  const Shape shape = check_pair(op_name(op), a, b);
+  check_float(op_name(op), a);
   Tensor y = Tensor::empty(shape, a.dtype(), a.device());
   kernels(a.device()).binary(op, broadcast_view(a, shape), broadcast_view(b, shape), y);
   if (needs_grad({&a, &b})) {
@@ -49,12 +53,7 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 Tensor compare_op(CompareOp op, const Tensor& a, const Tensor& b) {
-  const char* name = op_name(op);
-  check_defined(name, a, "first input");
-  check_defined(name, b, "second input");
-  check_same_device(name, a, b);
-  check_same_dtype(name, a, b);
-  const Shape shape = broadcast_shapes(name, a.shape(), b.shape());
+  const Shape shape = check_pair(op_name(op), a, b);
   Tensor y = Tensor::empty(shape, DType::U8, a.device());
   kernels(a.device()).compare(op, broadcast_view(a, shape), broadcast_view(b, shape), y);
   return y;
