@@ -48,7 +48,7 @@ TEST_CASE("gradients flow through views: transpose, slice, expand, reshape, sele
   check_values(z.grad(), {4, 9});
 }
 
-TEST_CASE("backward with an explicit gradient; implicit only for one element") {
+TEST_CASE("backward with an explicit gradient, implicit only for one element") {
   Tensor x = leaf({1, 2, 3}, {3});
   backward(x * 2.0, f64({1, 0, -1}, {3}));
   check_values(x.grad(), {2, 0, -2});
@@ -57,7 +57,7 @@ TEST_CASE("backward with an explicit gradient; implicit only for one element") {
   CHECK(error_of([&] { backward(w * 2.0, f64({1}, {1})); }).find("does not match") != std::string::npos);
 }
 
-TEST_CASE("no_grad records nothing; detach cuts the graph") {
+TEST_CASE("no_grad records nothing and detach cuts the graph") {
   Tensor x = leaf({1, 2}, {2});
   {
     NoGradGuard g;
@@ -74,7 +74,7 @@ TEST_CASE("no_grad records nothing; detach cuts the graph") {
   CHECK(error_of([&] { backward(sum(d * 2.0)); }).find("does not require gradients") != std::string::npos);
 }
 
-TEST_CASE("the graph is freed after backward; a second backward is an error") {
+TEST_CASE("the graph is freed after backward and a second backward is an error") {
   Tensor x = leaf({3}, {1});
   const Tensor y = sum(exp(x));
   backward(y);

@@ -45,7 +45,7 @@ TEST_CASE("views share storage and do not copy") {
   check_values(x, {0, 1, 2, 9, 9, 9});
 }
 
-TEST_CASE("contiguous copies only when needed; reshape of a non-contiguous view copies") {
+TEST_CASE("contiguous copies only when needed and reshape of a non-contiguous view copies") {
   const Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3});
   CHECK(contiguous(x).same(x));
   const Tensor t = transpose(x, 0, 1);

@@ -1,0 +1,88 @@
+#include "nn/layers.h"
+
+namespace mb::nn {
+
+Activation activation_from_name(const std::string& s) {
+  if (s == "relu") return Activation::relu;
+  if (s == "gelu") return Activation::gelu;
+  throw Error("unknown activation '" + s + "' (expected relu or gelu)");
+}
+const char* activation_name(Activation a) { return a == Activation::relu ? "relu" : "gelu"; }
+
+Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({out, in})) {
+  register_parameter("weight", weight);
+  if (with_bias) {
+    bias = Tensor::zeros({out});
+    register_parameter("bias", bias);
+  }
+}
+
+Tensor Linear::forward(const Tensor& x) const {
+  const Tensor y = matmul(x, transpose(weight, 0, 1));  // the transpose is a view: no copy
+  return bias.defined() ? add(y, bias) : y;
+}
+
+LayerNorm::LayerNorm(int64_t d, double eps_) : weight(Tensor::ones({d})), bias(Tensor::zeros({d})), eps(eps_) {
+  register_parameter("weight", weight);
+  register_parameter("bias", bias);
+}
+
+Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+
+CausalSelfAttention::CausalSelfAttention(int64_t d, int64_t h) : heads(h), qkv(d, 3 * d), proj(d, d) {
+  MB_CHECK(h > 0 && d % h == 0, "attention: width ", d, " is not divisible by ", h, " heads");
+  register_module("qkv", qkv);
+  register_module("proj", proj);
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x) const {
+  const int64_t B = x.size(0), T = x.size(1), d = x.size(2);
+  // (B, T, 3d) -> (B, T, 3, h, d/h) -> (3, B, h, T, d/h)
+  const Tensor qkv5 = permute(reshape(qkv.forward(x), {B, T, 3, heads, d / heads}), {2, 0, 3, 1, 4});
+  const Tensor y = attention(select(qkv5, 0, 0), select(qkv5, 0, 1), select(qkv5, 0, 2));
+  // (B, h, T, d/h) -> (B, T, h, d/h) -> (B, T, d)
+  return proj.forward(reshape(transpose(y, 1, 2), {B, T, d}));
+}
+
+MLP::MLP(int64_t d, Activation a) : fc1(d, 4 * d), fc2(4 * d, d), act(a) {
+  register_module("fc1", fc1);
+  register_module("fc2", fc2);
+}
+
+Tensor MLP::forward(const Tensor& x) const {
+  const Tensor h = fc1.forward(x);
+  return fc2.forward(act == Activation::relu ? relu(h) : gelu(h));
+}
+
+Block::Block(int64_t d, int64_t heads, Activation act, double p)
+    : ln1(d), attn(d, heads), ln2(d), mlp(d, act), dropout(p) {
+  register_module("ln1", ln1);
+  register_module("attn", attn);
+  register_module("ln2", ln2);
+  register_module("mlp", mlp);
+}
+
+Tensor Block::forward(const Tensor& x, DropoutStream* drop) const {
+  auto maybe_drop = [&](const Tensor& t) {
+    return drop && dropout > 0 && training() ? drop->apply(t, dropout) : t;
+  };
+  const Tensor h = add(x, maybe_drop(attn.forward(ln1.forward(x))));
+  return add(h, maybe_drop(mlp.forward(ln2.forward(h))));
+}
+
+Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout)
+    : ln_f(d) {
+  for (int64_t i = 0; i < layers; ++i) {
+    blocks.push_back(std::make_unique<Block>(d, heads, act, dropout));
+    register_module("blocks." + std::to_string(i), *blocks.back());
+  }
+  register_module("ln_f", ln_f);
+}
+
+Tensor Transformer::forward(const Tensor& x, DropoutStream* drop) const {
+  Tensor h = x;
+  for (const auto& b : blocks) h = b->forward(h, drop);
+  return ln_f.forward(h);
+}
+
+}  // namespace mb::nn

@@ -1,0 +1,88 @@
+#include "nn/module.h"
+
+namespace mb::nn {
+
+Tensor& Module::register_parameter(const std::string& name, Tensor& t) {
+  t.set_requires_grad(true);
+  params_.emplace_back(name, &t);
+  return t;
+}
+
+void Module::register_module(const std::string& name, Module& m) { children_.emplace_back(name, &m); }
+
+std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
+  std::vector<std::pair<std::string, Tensor*>> out = params_;
+  for (auto& [cname, child] : children_)
+    for (auto& [pname, p] : child->named_parameters()) out.emplace_back(cname + "." + pname, p);
+  return out;
+}
+
+std::vector<Tensor*> Module::parameters() {
+  std::vector<Tensor*> out;
+  for (auto& np : named_parameters()) out.push_back(np.second);
+  return out;
+}
+
+int64_t Module::num_parameters() {
+  int64_t n = 0;
+  for (Tensor* p : parameters()) n += p->numel();
+  return n;
+}
+
+StateDict Module::state_dict() {
+  StateDict sd;
+  for (auto& [name, p] : named_parameters()) sd[name] = *p;
+  return sd;
+}
+
+void Module::load_state_dict(const StateDict& sd, bool strict) {
+  auto named = named_parameters();
+  for (auto& [name, p] : named) {
+    auto it = sd.find(name);
+    MB_CHECK(it != sd.end(), "load_state_dict: parameter '", name, "' is missing");
+    MB_CHECK(it->second.shape() == p->shape(), "load_state_dict: parameter '", name,
+             "' has shape ", to_string(it->second.shape()), " in the file but ",
+             to_string(p->shape()), " in the model");
+  }
+  if (strict) {
+    for (auto& [name, t] : sd) {
+      bool known = false;
+      for (auto& np : named) known = known || np.first == name;
+      MB_CHECK(known, "load_state_dict: the model has no parameter '", name, "'");
+    }
+  }
+  NoGradGuard no_grad;
+  for (auto& [name, p] : named) copy_(*p, sd.at(name));
+}
+
+void Module::to(DType dtype) {
+  NoGradGuard no_grad;
+  for (Tensor* p : parameters()) {
+    if (p->dtype() == dtype) continue;
+    *p = mb::to(p->detach(), dtype);
+    p->set_requires_grad(true);
+  }
+}
+
+void Module::zero_grad() {
+  for (Tensor* p : parameters()) p->set_grad(Tensor());
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& c : children_) c.second->train(on);
+}
+
+Tensor DropoutStream::apply(const Tensor& x, double p) {
+  const uint64_t at = offset;
+  offset += uint64_t(x.numel());
+  return dropout(x, p, seed, at, true);
+}
+
+void normal_(Tensor& t, double std, uint64_t seed, uint64_t& offset) {
+  NoGradGuard no_grad;
+  copy_(t, mul_scalar(Tensor::randn(t.shape(), seed, offset, DType::F64), std));
+  offset += uint64_t(t.numel());
+}
+
+}  // namespace mb::nn

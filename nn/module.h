@@ -1,0 +1,62 @@
+// Module: a layer with named parameters and named child modules, PyTorch-style. Names are
+// dotted paths ("global.blocks.0.attn.qkv.weight") and are the names of the reference
+// fixtures and of our checkpoints.
+//
+// A module registers its parameters (members of type Tensor) and its children in its
+// constructor; it is neither copied nor moved afterwards (registration holds pointers).
+#pragma once
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/ops.h"
+
+namespace mb::nn {
+
+using StateDict = std::map<std::string, Tensor>;
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // (dotted name, parameter) of this module and its children, in registration order
+  std::vector<std::pair<std::string, Tensor*>> named_parameters();
+  std::vector<Tensor*> parameters();
+  int64_t num_parameters();
+
+  StateDict state_dict();  // name -> parameter (shares storage)
+  // Copies every value into the parameter of that name (converting dtype). Throws, naming
+  // the parameter, on a shape mismatch, a missing name, or (strict) a name we do not have.
+  void load_state_dict(const StateDict& sd, bool strict = true);
+
+  void to(DType dtype);  // converts every parameter, keeping requires_grad
+  void zero_grad();      // drops every parameter's .grad
+  void train(bool on = true);
+  bool training() const { return training_; }
+
+ protected:
+  Tensor& register_parameter(const std::string& name, Tensor& t);
+  void register_module(const std::string& name, Module& m);
+
+ private:
+  std::vector<std::pair<std::string, Tensor*>> params_;
+  std::vector<std::pair<std::string, Module*>> children_;
+  bool training_ = true;
+};
+
+// The dropout randomness of one forward pass: each call draws from (seed, offset) and moves
+// offset on by the tensor's size, so a step's masks are a function of (seed, step) alone.
+struct DropoutStream {
+  uint64_t seed = 0;
+  uint64_t offset = 0;
+  Tensor apply(const Tensor& x, double p);
+};
+
+// Fills t with N(0, std) from the stream (seed, offset), advancing offset by t.numel().
+void normal_(Tensor& t, double std, uint64_t seed, uint64_t& offset);
+
+}  // namespace mb::nn

@@ -1,0 +1,55 @@
+// AdamW (PyTorch semantics, decoupled weight decay applied first), global gradient-norm
+// clipping, and learning-rate schedules.
+#pragma once
+#include "nn/module.h"
+
+namespace mb::nn {
+
+struct AdamWOptions {
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8;
+  double weight_decay = 0.1;  // on parameters with >= 2 dims only (matrices, tables)
+};
+
+class AdamW {
+ public:
+  AdamW(const std::vector<std::pair<std::string, Tensor*>>& params, AdamWOptions opt = {});
+  // One update from the parameters' current .grad (a parameter without one is skipped):
+  //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
+  //   p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
+  void step(double lr);
+  int64_t steps() const { return t_; }
+  const AdamWOptions& options() const { return opt_; }
+  // "m.<name>", "v.<name>" for checkpoints; load_state checks names and shapes
+  StateDict state() const;
+  void load_state(const StateDict& s, int64_t steps);
+
+ private:
+  struct Slot {
+    std::string name;
+    Tensor* p;
+    Tensor m, v;
+    bool decay;
+  };
+  std::vector<Slot> slots_;
+  AdamWOptions opt_;
+  int64_t t_ = 0;
+};
+
+// Scales every gradient by min(1, max_norm / (‖g‖ + 1e-6)) where ‖g‖ is the 2-norm over all
+// of them (PyTorch's clip_grad_norm_); returns ‖g‖ before clipping.
+double clip_grad_norm(const std::vector<Tensor*>& params, double max_norm);
+
+// Learning rate at a step (0-based): linear warmup over `warmup` steps to `lr`, then
+// constant, cosine down to min_lr at `total`, or polynomial decay (power 1: linear) to
+// min_lr at `total` (the paper's metaseq schedule, with min_lr 0).
+struct LrSchedule {
+  enum class Kind { constant, cosine, polynomial };
+  Kind kind = Kind::cosine;
+  double lr = 1e-3, min_lr = 0.0, power = 1.0;
+  int64_t warmup = 0, total = 1;
+  double at(int64_t step) const;
+};
+LrSchedule::Kind schedule_from_name(const std::string& s);
+const char* schedule_name(LrSchedule::Kind k);
+
+}  // namespace mb::nn

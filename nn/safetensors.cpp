@@ -1,0 +1,190 @@
+#include "nn/safetensors.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace mb::nn {
+
+namespace {
+
+constexpr uint64_t kMaxHeader = uint64_t(100) << 20;  // as the reference implementation
+
+const char* st_name(DType d) {
+  switch (d) {
+    case DType::F64: return "F64";
+    case DType::F32: return "F32";
+    case DType::BF16: return "BF16";
+    case DType::I64: return "I64";
+    case DType::I32: return "I32";
+    case DType::U8: return "U8";
+  }
+  return "?";
+}
+
+bool st_dtype(const std::string& s, DType& d) {
+  for (DType c : {DType::F64, DType::F32, DType::BF16, DType::I64, DType::I32, DType::U8})
+    if (s == st_name(c)) {
+      d = c;
+      return true;
+    }
+  return false;
+}
+
+struct Entry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  uint64_t begin, end;
+};
+
+// The header's entries, each checked against the data section of `data_len` bytes.
+std::vector<Entry> parse_header(const nlohmann::json& h, uint64_t data_len, const std::string& file,
+                                std::map<std::string, std::string>& meta) {
+  auto fail = [&](const std::string& what) { return Error(file + ": " + what); };
+  if (!h.is_object()) throw fail("the header is not a JSON object");
+  std::vector<Entry> out;
+  for (auto it = h.begin(); it != h.end(); ++it) {
+    const std::string& name = it.key();
+    const nlohmann::json& e = it.value();
+    if (name == "__metadata__") {
+      if (!e.is_object()) throw fail("__metadata__ is not an object");
+      for (auto m = e.begin(); m != e.end(); ++m) {
+        if (!m.value().is_string()) throw fail("__metadata__ value of '" + m.key() + "' is not a string");
+        meta[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    if (!e.is_object() || !e.contains("dtype") || !e.contains("shape") || !e.contains("data_offsets"))
+      throw fail("tensor '" + name + "' needs dtype, shape and data_offsets");
+    Entry t{name, DType::F32, {}, 0, 0};
+    if (!e["dtype"].is_string() || !st_dtype(e["dtype"].get<std::string>(), t.dtype))
+      throw fail("tensor '" + name + "' has unsupported dtype " + e["dtype"].dump() +
+                 " (supported: F64, F32, BF16, I64, I32, U8)");
+    if (!e["shape"].is_array()) throw fail("tensor '" + name + "' has a shape that is not an array");
+    uint64_t count = 1;
+    for (const auto& d : e["shape"]) {
+      if (!d.is_number_unsigned()) throw fail("tensor '" + name + "' has a bad dimension " + d.dump());
+      const uint64_t v = d.get<uint64_t>();
+      if (v != 0 && count > (uint64_t(1) << 62) / v) throw fail("tensor '" + name + "' is too large");
+      count *= v;
+      t.shape.push_back(int64_t(v));
+    }
+    const auto& off = e["data_offsets"];
+    if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
+      throw fail("tensor '" + name + "' has data_offsets that are not two non-negative integers");
+    t.begin = off[0].get<uint64_t>();
+    t.end = off[1].get<uint64_t>();
+    if (t.begin > t.end || t.end > data_len)
+      throw fail(cat("tensor '", name, "' has data_offsets [", t.begin, ", ", t.end,
+                     "] outside the ", data_len, " bytes of data (truncated file?)"));
+    if (t.end - t.begin != count * dtype_size(t.dtype))
+      throw fail(cat("tensor '", name, "': ", st_name(t.dtype), " ", to_string(t.shape), " needs ",
+                     count * dtype_size(t.dtype), " bytes but data_offsets give ", t.end - t.begin));
+    out.push_back(t);
+  }
+  // non-overlapping: in order of begin, each non-empty tensor starts at or after every earlier end
+  std::vector<const Entry*> by_begin;
+  for (const Entry& t : out) by_begin.push_back(&t);
+  std::sort(by_begin.begin(), by_begin.end(), [](auto a, auto b) { return a->begin < b->begin; });
+  const Entry* furthest = nullptr;
+  for (const Entry* t : by_begin) {
+    if (t->end == t->begin) continue;
+    if (furthest && t->begin < furthest->end)
+      throw fail("tensors '" + furthest->name + "' and '" + t->name + "' overlap in the data");
+    if (!furthest || t->end > furthest->end) furthest = t;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  MB_CHECK(f.good(), path, ": cannot open (", std::strerror(errno), ")");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  MB_CHECK(!f.bad(), path, ": read error");
+  return ss.str();
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    MB_CHECK(f.good(), tmp, ": cannot open for writing (", std::strerror(errno), ")");
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+    f.flush();
+    if (!f.good()) {
+      std::remove(tmp.c_str());
+      throw Error(tmp + ": write failed (disk full?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    std::remove(tmp.c_str());
+    throw Error(path + ": cannot rename the temporary file into place (" + why + ")");
+  }
+}
+
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& file) {
+  MB_CHECK(bytes.size() >= 8, file, ": ", bytes.size(),
+           " bytes is too short for a safetensors file (an 8-byte header length comes first)");
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(bytes[size_t(i)]);
+  MB_CHECK(n <= kMaxHeader, file, ": header length ", n, " is over the 100 MiB limit (corrupt file?)");
+  MB_CHECK(n <= bytes.size() - 8, file, ": header length ", n, " runs past the end of the ",
+           bytes.size(), "-byte file (truncated or corrupt)");
+  // duplicate names: the JSON library would keep the last; reject them while parsing
+  std::set<std::string> keys;
+  std::string duplicate;
+  const auto track = [&](int depth, nlohmann::json::parse_event_t ev, nlohmann::json& parsed) {
+    if (depth == 1 && ev == nlohmann::json::parse_event_t::key && !keys.insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + std::ptrdiff_t(n), track);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(file + ": the header is not valid JSON (" + e.what() + ")");
+  }
+  MB_CHECK(duplicate.empty(), file, ": tensor name '", duplicate, "' appears twice in the header");
+  SafeTensors st;
+  const uint64_t data_start = 8 + n, data_len = bytes.size() - data_start;
+  for (const Entry& e : parse_header(header, data_len, file, st.metadata)) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    if (e.end > e.begin) std::memcpy(t.raw_data(), bytes.data() + data_start + e.begin, e.end - e.begin);
+    st.tensors[e.name] = t;
+  }
+  return st;
+}
+
+SafeTensors load_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::string data;
+  for (const auto& [name, t0] : tensors) {  // std::map: sorted by name, as the reference writes
+    MB_CHECK(name != "__metadata__", path, ": '__metadata__' cannot be a tensor name");
+    const Tensor t = contiguous(to(t0.detach(), Device::CPU));
+    const size_t nb = size_t(t.numel()) * dtype_size(t.dtype());
+    header[name] = {{"dtype", st_name(t.dtype())}, {"shape", t.shape()},
+                    {"data_offsets", {data.size(), data.size() + nb}}};
+    data.append(static_cast<const char*>(t.raw_data()), nb);
+  }
+  std::string h = header.dump();
+  h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[size_t(i)] = char((uint64_t(h.size()) >> (8 * i)) & 0xff);
+  write_file_atomic(path, out + h + data);
+}
+
+}  // namespace mb::nn

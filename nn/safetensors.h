@@ -1,0 +1,32 @@
+// safetensors (https://github.com/huggingface/safetensors): u64 little-endian header length N,
+// N bytes of JSON {"name": {"dtype", "shape", "data_offsets": [begin, end]}, ...,
+// "__metadata__": {string: string}}, then the tensor bytes (offsets relative to their start).
+//
+// Reading validates everything before touching a byte of data: a bad file throws an mb::Error
+// that names the file and what is wrong. Writing goes to "<path>.tmp" and is renamed over
+// <path>, so a crash never leaves a half-written file under the real name.
+#pragma once
+#include <map>
+#include <string>
+
+#include "nn/module.h"
+
+namespace mb::nn {
+
+struct SafeTensors {
+  std::map<std::string, Tensor> tensors;
+  std::map<std::string, std::string> metadata;
+};
+
+// dtypes: F64, F32, BF16, I64, I32, U8
+SafeTensors load_safetensors(const std::string& path);
+// Parses an in-memory file; `name` is used in error messages.
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& name);
+void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
+                      const std::map<std::string, std::string>& metadata = {});
+
+// Writes `bytes` to path.tmp, then renames it to path (atomic on POSIX file systems).
+void write_file_atomic(const std::string& path, const std::string& bytes);
+std::string read_file(const std::string& path);  // throws naming the path
+
+}  // namespace mb::nn
