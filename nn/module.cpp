@@ -13,7 +13,8 @@ void Module::register_module(const std::string& name, Module& m) { children_.emp
 std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
   std::vector<std::pair<std::string, Tensor*>> out = params_;
   for (auto& [cname, child] : children_)
-    for (auto& [pname, p] : child->named_parameters()) out.emplace_back(cname + "." + pname, p);
+    for (auto& [pname, p] : child->named_parameters())
+      out.emplace_back(cname.empty() ? pname : cname + "." + pname, p);
   return out;
 }
 

@@ -40,7 +40,7 @@ class Module {
 
  protected:
   Tensor& register_parameter(const std::string& name, Tensor& t);
-  void register_module(const std::string& name, Module& m);
+  void register_module(const std::string& name, Module& m);  // "": no prefix
 
  private:
   std::vector<std::pair<std::string, Tensor*>> params_;

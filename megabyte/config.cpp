@@ -1,0 +1,103 @@
+#include "megabyte/config.h"
+
+#include <cstdlib>
+
+namespace mb {
+
+void Config::validate() const {
+  MB_CHECK(model == "megabyte" || model == "baseline", "config: model must be megabyte or baseline, got '", model, "'");
+  MB_CHECK(seq >= 1, "config: seq (T) must be >= 1, got ", seq);
+  MB_CHECK(gdim >= 1 && glayers >= 0 && gheads >= 1, "config: global gdim ", gdim, ", glayers ", glayers,
+           ", gheads ", gheads, " must be positive (layers may be 0)");
+  MB_CHECK(gdim % gheads == 0, "config: global width gdim ", gdim, " is not divisible by gheads ", gheads);
+  MB_CHECK(dropout >= 0 && dropout < 1, "config: dropout must be in [0, 1), got ", dropout);
+  MB_CHECK(init_std > 0, "config: init_std must be positive, got ", init_std);
+  MB_CHECK(ln_eps > 0, "config: ln_eps must be positive, got ", ln_eps);
+  if (is_baseline()) return;
+  MB_CHECK(patch >= 1, "config: patch (P) must be >= 1, got ", patch);
+  MB_CHECK(seq % patch == 0, "config: seq (T) ", seq, " is not a multiple of patch (P) ", patch);
+  MB_CHECK(gdim % patch == 0, "config: global width gdim ", gdim, " is not a multiple of patch ", patch,
+           " (gdim = P·D_G)");
+  MB_CHECK(ldim >= 1 && llayers >= 0 && lheads >= 1, "config: local ldim ", ldim, ", llayers ", llayers,
+           ", lheads ", lheads, " must be positive (layers may be 0)");
+  MB_CHECK(ldim % lheads == 0, "config: local width ldim ", ldim, " is not divisible by lheads ", lheads);
+}
+
+std::map<std::string, std::string> Config::to_metadata() const {
+  auto num = [](double v) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.17g", v);
+    return std::string(b);
+  };
+  return {{"model", model},
+          {"seq", std::to_string(seq)},
+          {"patch", std::to_string(patch)},
+          {"gdim", std::to_string(gdim)},
+          {"glayers", std::to_string(glayers)},
+          {"gheads", std::to_string(gheads)},
+          {"ldim", std::to_string(ldim)},
+          {"llayers", std::to_string(llayers)},
+          {"lheads", std::to_string(lheads)},
+          {"act", nn::activation_name(act)},
+          {"head", tied_head ? "tied" : "untied"},
+          {"local_pos", local_pos ? "1" : "0"},
+          {"dropout", num(dropout)},
+          {"init_std", num(init_std)},
+          {"ln_eps", num(ln_eps)}};
+}
+
+namespace {
+// meta[key] as a number, or `fallback` when absent; a malformed value is an error
+double number(const std::map<std::string, std::string>& meta, const std::string& key, double fallback) {
+  auto it = meta.find(key);
+  if (it == meta.end()) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(it->second.c_str(), &end);
+  MB_CHECK(end && *end == '\0' && !it->second.empty(), "config: '", key, "' = '", it->second, "' is not a number");
+  return v;
+}
+int64_t integer(const std::map<std::string, std::string>& meta, const std::string& key, int64_t fallback) {
+  const double v = number(meta, key, double(fallback));
+  MB_CHECK(v == double(int64_t(v)), "config: '", key, "' = ", v, " is not an integer");
+  return int64_t(v);
+}
+}  // namespace
+
+Config Config::from_metadata(const std::map<std::string, std::string>& meta) {
+  Config c;
+  auto text = [&](const std::string& k, const std::string& fallback) {
+    auto it = meta.find(k);
+    return it == meta.end() ? fallback : it->second;
+  };
+  c.model = text("model", c.model);
+  c.seq = integer(meta, "seq", c.seq);
+  c.patch = integer(meta, "patch", c.patch);
+  c.gdim = integer(meta, "gdim", c.gdim);
+  c.glayers = integer(meta, "glayers", c.glayers);
+  c.gheads = integer(meta, "gheads", c.gheads);
+  c.ldim = integer(meta, "ldim", c.ldim);
+  c.llayers = integer(meta, "llayers", c.llayers);
+  c.lheads = integer(meta, "lheads", c.lheads);
+  c.act = nn::activation_from_name(text("act", "relu"));
+  const std::string head = text("head", "tied");
+  MB_CHECK(head == "tied" || head == "untied", "config: head must be tied or untied, got '", head, "'");
+  c.tied_head = head == "tied" && !c.is_baseline();
+  c.local_pos = integer(meta, "local_pos", 1) != 0;
+  c.dropout = number(meta, "dropout", 0.0);
+  c.init_std = number(meta, "init_std", c.init_std);
+  c.ln_eps = number(meta, "ln_eps", c.ln_eps);
+  c.validate();
+  return c;
+}
+
+std::string Config::summary() const {
+  if (is_baseline())
+    return cat("baseline byte transformer T=", seq, " width ", gdim, " x", glayers, " layers, ", gheads,
+               " heads, ", nn::activation_name(act));
+  return cat("MEGABYTE T=", seq, " P=", patch, " K=", patches(), " | global ", gdim, " (D_G=", dg(), ") x",
+             glayers, " layers, ", gheads, " heads | local ", ldim, " x", llayers, " layers, ", lheads,
+             " heads | ", nn::activation_name(act), ", head ", tied_head ? "tied" : "untied",
+             ", local_pos ", local_pos ? 1 : 0);
+}
+
+}  // namespace mb

@@ -1,0 +1,39 @@
+// The model configuration: MEGABYTE (two levels) or the byte-transformer baseline.
+#pragma once
+#include <map>
+#include <string>
+
+#include "nn/layers.h"
+
+namespace mb {
+
+struct Config {
+  std::string model = "megabyte";  // "megabyte" or "baseline"
+  int64_t seq = 256;               // T: bytes per sequence
+  int64_t patch = 4;               // P: bytes per patch (K = T/P patches); unused by the baseline
+  int64_t gdim = 128;              // global width G = P·D_G (the baseline's width)
+  int64_t glayers = 2, gheads = 4;
+  int64_t ldim = 64;               // local width D_L (unused by the baseline)
+  int64_t llayers = 2, lheads = 4;
+  nn::Activation act = nn::Activation::relu;
+  bool tied_head = true;           // logits = h · local.byte_embed[0:256]ᵀ (the paper)
+  bool local_pos = true;           // learned local position embeddings
+  double dropout = 0.0;
+  double init_std = 0.02;
+  double ln_eps = 1e-5;
+
+  static constexpr int64_t vocab = 256;
+  bool is_baseline() const { return model == "baseline"; }
+  int64_t dg() const { return gdim / patch; }       // D_G
+  int64_t patches() const { return seq / patch; }   // K
+
+  // Throws an mb::Error naming the first field that is wrong and why.
+  void validate() const;
+  // The fixture/checkpoint metadata keys: model, seq, patch, gdim, glayers, gheads, ldim,
+  // llayers, lheads, act, head, local_pos, dropout, init_std, ln_eps (all strings).
+  std::map<std::string, std::string> to_metadata() const;
+  static Config from_metadata(const std::map<std::string, std::string>& meta);
+  std::string summary() const;  // one line
+};
+
+}  // namespace mb

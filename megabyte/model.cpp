@@ -1,0 +1,139 @@
+#include "megabyte/model.h"
+
+namespace mb {
+
+namespace {
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+}  // namespace
+
+Tensor ByteModel::loss(const Tensor& x, nn::DropoutStream* drop) const {
+  return cross_entropy(forward(x, drop), x);
+}
+
+void ByteModel::init_parameters(uint64_t seed) {
+  NoGradGuard no_grad;
+  uint64_t offset = 0;
+  for (auto& [name, p] : named_parameters()) {
+    const bool norm_weight = ends_with(name, "ln1.weight") || ends_with(name, "ln2.weight") ||
+                             ends_with(name, "ln_f.weight");
+    if (norm_weight) fill_(*p, 1.0);
+    else if (ends_with(name, ".bias")) fill_(*p, 0.0);
+    else nn::normal_(*p, cfg_.init_std, seed, offset);
+  }
+}
+
+void ByteModel::check_input(const Tensor& x) const {
+  MB_CHECK(x.dim() == 2 && is_integral(x.dtype()), "model: input must be (batch, T) bytes, got ",
+           to_string(x.shape()), " ", dtype_name(x.dtype()));
+  MB_CHECK(x.size(1) >= 1 && x.size(1) <= cfg_.seq, "model: input has ", x.size(1),
+           " bytes per row, the model takes 1 to ", cfg_.seq);
+  MB_CHECK(cfg_.is_baseline() || x.size(1) % cfg_.patch == 0, "model: input length ", x.size(1),
+           " is not a multiple of the patch size ", cfg_.patch);
+}
+
+double transformer_flops(double n_tok, double seq, double d, double layers) {
+  return 2.0 * layers * n_tok * (12 * d * d + 2 * seq * d);
+}
+
+// ---------------------------------------------------------------- MEGABYTE
+
+Megabyte::Megabyte(const Config& c)
+    : ByteModel(c),
+      global_byte_embed(Tensor::zeros({Config::vocab, c.dg()})),
+      global_pos_embed(Tensor::zeros({c.seq, c.dg()})),
+      global_pad(Tensor::zeros({c.gdim})),
+      global(c.gdim, c.glayers, c.gheads, c.act, c.dropout),
+      global_to_local(c.dg(), c.ldim, false),
+      local_byte_embed(Tensor::zeros({Config::vocab + 1, c.ldim})),
+      local(c.ldim, c.llayers, c.lheads, c.act, c.dropout) {
+  c.validate();
+  register_parameter("global.byte_embed", global_byte_embed);
+  register_parameter("global.pos_embed", global_pos_embed);
+  register_parameter("global.pad", global_pad);
+  register_module("global", global);
+  register_module("global_to_local", global_to_local);
+  register_parameter("local.byte_embed", local_byte_embed);
+  if (c.local_pos) {
+    local_pos_embed = Tensor::zeros({c.patch, c.ldim});
+    register_parameter("local.pos_embed", local_pos_embed);
+  }
+  register_module("local", local);
+  if (!c.tied_head) {
+    head = std::make_unique<nn::Linear>(c.ldim, Config::vocab);
+    register_module("head", *head);
+  }
+  init_parameters(0);
+}
+
+Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
+  check_input(x_in);
+  const Tensor x = mb::to(x_in, DType::I64);
+  const int64_t B = x.size(0), T = x.size(1), P = cfg_.patch, K = T / P, G = cfg_.gdim;
+  // 1. global input: byte + position embeddings (B, T, D_G), P of them per patch -> (B, K, G)
+  Tensor h = add(embedding(global_byte_embed, x), narrow(global_pos_embed, 0, 0, T));
+  h = reshape(h, {B, K, G});
+  // 2. shift right by one patch: the pad patch first, the last patch dropped
+  h = concat({expand(reshape(global_pad, {1, 1, G}), {B, 1, G}), narrow(h, 1, 0, K - 1)}, 1);
+  // 3. global model over the K patches; each output's P slices of D_G -> D_L
+  const Tensor g = global_to_local.forward(reshape(global.forward(h, drop), {B * K, P, cfg_.dg()}));
+  // 4. local input: the global slice + the previous byte in the patch (pad id 256 at p = 0)
+  const Tensor xp = reshape(x, {B * K, P});
+  const Tensor prev = concat({Tensor::full({B * K, 1}, double(Config::vocab), DType::I64), narrow(xp, 1, 0, P - 1)}, 1);
+  Tensor u = add(g, embedding(local_byte_embed, prev));  // (B·K, P, D_L)
+  if (cfg_.local_pos) u = add(u, local_pos_embed);
+  // 5. local model over the P bytes of every patch, all B·K patches as one batch
+  const Tensor v = local.forward(u, drop);
+  // 6. head: tied to the local byte embedding (rows 0..255), or an untied Linear
+  const Tensor logits = head ? head->forward(v)
+                             : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));
+  return reshape(logits, {B, T, Config::vocab});
+}
+
+double Megabyte::forward_flops(int64_t batch) const {
+  const double B = double(batch), T = double(cfg_.seq), K = double(cfg_.patches());
+  return transformer_flops(B * K, K, double(cfg_.gdim), double(cfg_.glayers)) +
+         transformer_flops(B * T, double(cfg_.patch), double(cfg_.ldim), double(cfg_.llayers)) +
+         2 * B * T * double(cfg_.dg() + Config::vocab) * double(cfg_.ldim);
+}
+
+// ---------------------------------------------------------------- baseline
+
+ByteTransformer::ByteTransformer(const Config& c)
+    : ByteModel(c),
+      byte_embed(Tensor::zeros({Config::vocab + 1, c.gdim})),
+      pos_embed(Tensor::zeros({c.seq, c.gdim})),
+      body(c.gdim, c.glayers, c.gheads, c.act, c.dropout),
+      head(c.gdim, Config::vocab) {
+  c.validate();
+  register_parameter("byte_embed", byte_embed);
+  register_parameter("pos_embed", pos_embed);
+  register_module("", body);
+  register_module("head", head);
+  init_parameters(0);
+}
+
+Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
+  check_input(x_in);
+  const Tensor x = mb::to(x_in, DType::I64);
+  const int64_t B = x.size(0), T = x.size(1);
+  // input shifted right by one, BOS (id 256) in front: position t sees bytes < t
+  const Tensor inp = concat({Tensor::full({B, 1}, double(Config::vocab), DType::I64), narrow(x, 1, 0, T - 1)}, 1);
+  const Tensor h = add(embedding(byte_embed, inp), narrow(pos_embed, 0, 0, T));
+  return head.forward(body.forward(h, drop));
+}
+
+double ByteTransformer::forward_flops(int64_t batch) const {
+  const double n = double(batch) * double(cfg_.seq);
+  return transformer_flops(n, double(cfg_.seq), double(cfg_.gdim), double(cfg_.glayers)) +
+         2 * n * double(cfg_.gdim) * Config::vocab;
+}
+
+std::unique_ptr<ByteModel> make_model(const Config& c) {
+  c.validate();
+  if (c.is_baseline()) return std::make_unique<ByteTransformer>(c);
+  return std::make_unique<Megabyte>(c);
+}
+
+}  // namespace mb

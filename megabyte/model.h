@@ -1,0 +1,64 @@
+// The byte models: MEGABYTE (two levels, the paper's default) and the byte-level transformer
+// baseline. Both map bytes (B, T) to logits (B, T, 256), where logits[b, t] predicts x[b, t]
+// from x[b, 0 .. t-1] only.
+//
+// docs/megabyte-forward.md walks through Megabyte::forward with the shapes at every step.
+#pragma once
+#include <memory>
+
+#include "megabyte/config.h"
+#include "nn/layers.h"
+
+namespace mb {
+
+class ByteModel : public nn::Module {
+ public:
+  explicit ByteModel(const Config& c) : cfg_(c) {}
+  const Config& config() const { return cfg_; }
+  // x: (B, T') bytes (u8, i32 or i64), T' <= T (a multiple of P for MEGABYTE) -> (B, T', 256)
+  virtual Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const = 0;
+  // mean cross-entropy of predicting every byte of x, in nats (bits/byte = loss / ln 2)
+  Tensor loss(const Tensor& x, nn::DropoutStream* drop = nullptr) const;
+  // N(0, init_std) for weights and tables, zero biases, LayerNorm weights 1, from `seed`
+  void init_parameters(uint64_t seed);
+  // Model FLOPs of one forward pass over a (B, T) batch (matmuls, Kaplan-style 2·m per token,
+  // attention over the full square): the training step is about 3x this.
+  virtual double forward_flops(int64_t batch) const = 0;
+
+ protected:
+  void check_input(const Tensor& x) const;
+  Config cfg_;
+};
+
+class Megabyte : public ByteModel {
+ public:
+  explicit Megabyte(const Config& c);
+  Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
+  double forward_flops(int64_t batch) const override;
+
+  Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
+  nn::Transformer global;                                   // width G over K patches
+  nn::Linear global_to_local;                               // D_G -> D_L, no bias
+  Tensor local_byte_embed, local_pos_embed;                 // (257, D_L), (P, D_L)
+  nn::Transformer local;                                    // width D_L over P bytes
+  std::unique_ptr<nn::Linear> head;                         // untied head only
+};
+
+class ByteTransformer : public ByteModel {
+ public:
+  explicit ByteTransformer(const Config& c);
+  Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
+  double forward_flops(int64_t batch) const override;
+
+  Tensor byte_embed, pos_embed;  // (257, W) with row 256 = BOS, (T, W)
+  nn::Transformer body;          // its parameters are blocks.* and ln_f.* at the top level
+  nn::Linear head;               // W -> 256
+};
+
+std::unique_ptr<ByteModel> make_model(const Config& c);
+
+// Forward matmul FLOPs of a transformer stack over n_tok tokens in sequences of `seq`:
+// 24·d² per token per layer (QKV, output, MLP) + 4·seq·d for QKᵀ and AV.
+double transformer_flops(double n_tok, double seq, double d, double layers);
+
+}  // namespace mb

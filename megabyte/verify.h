@@ -1,0 +1,27 @@
+// `megabyte verify`: checks our model against a reference fixture (../shared/reference
+// format "megabyte-fixture-v1"): logits, loss, every gradient and the AdamW trajectory.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace mb {
+
+struct VerifyCheck {
+  std::string name;  // "logits", "loss", "grad.<param>", "train.loss", "train.final.<param>"
+  std::string kind;  // "max abs" or "rel" (max abs / max |reference|)
+  double error = 0, tolerance = 0;
+  bool ok() const { return error <= tolerance; }
+};
+
+struct VerifyReport {
+  std::string summary;  // the config, one line
+  std::vector<VerifyCheck> checks;
+  bool ok() const;
+};
+
+// Tolerances of ../shared/reference/README.md for f64 and f32; f32 skips train.final.
+VerifyReport verify_fixture(const std::string& path, DType dtype);
+
+}  // namespace mb
