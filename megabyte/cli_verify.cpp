@@ -13,7 +13,7 @@ int verify(int argc, char** argv) {
                                  "tolerances of ../shared/reference/README.md.");
   opts.add_options()("file", "fixture (.safetensors)", cxxopts::value<std::string>())(
       "dtype", "compute in f64 or f32", cxxopts::value<std::string>()->default_value("f64"))(
-      "v,verbose", "print every gradient, not only the worst");
+      "brief", "print only the worst gradient, not every one");
   opts.parse_positional({"file"});
   opts.positional_help("FILE.safetensors");
   cxxopts::ParseResult r;
@@ -23,7 +23,7 @@ int verify(int argc, char** argv) {
   MB_CHECK(dt == "f64" || dt == "f32", "--dtype must be f64 or f32, got '", dt, "'");
   const VerifyReport rep = verify_fixture(file, dtype_from_name(dt));
   std::printf("%s\n%s | %s\n", file.c_str(), rep.summary.c_str(), dt.c_str());
-  // gradients: print the worst one and any failure unless --verbose
+  // gradients: every one, or with --brief only the worst and any failure
   const VerifyCheck* worst_grad = nullptr;
   int grads = 0;
   for (const VerifyCheck& c : rep.checks)
@@ -35,8 +35,9 @@ int verify(int argc, char** argv) {
   for (const VerifyCheck& c : rep.checks) {
     const bool grad = c.name.rfind("grad.", 0) == 0;
     failed += !c.ok();
-    if (grad && !r.count("verbose") && c.ok() && &c != worst_grad) continue;
-    std::string label = grad && &c == worst_grad && !r.count("verbose") ? "worst of " + std::to_string(grads) + " gradients: " + c.name : c.name;
+    const bool brief = r.count("brief") > 0;
+    if (grad && brief && c.ok() && &c != worst_grad) continue;
+    const std::string label = grad && brief && &c == worst_grad ? "worst of " + std::to_string(grads) + " gradients: " + c.name : c.name;
     std::printf("  %-58s %-7s err %.3e  tol %.0e  %s\n", label.c_str(), c.kind.c_str(), c.error, c.tolerance,
                 c.ok() ? "ok" : "FAIL");
   }

@@ -4,17 +4,22 @@ namespace mb::nn {
 
 Tensor& Module::register_parameter(const std::string& name, Tensor& t) {
   t.set_requires_grad(true);
-  params_.emplace_back(name, &t);
+  entries_.push_back({name, &t, nullptr});
   return t;
 }
 
-void Module::register_module(const std::string& name, Module& m) { children_.emplace_back(name, &m); }
+void Module::register_module(const std::string& name, Module& m) { entries_.push_back({name, nullptr, &m}); }
 
 std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
-  std::vector<std::pair<std::string, Tensor*>> out = params_;
-  for (auto& [cname, child] : children_)
-    for (auto& [pname, p] : child->named_parameters())
-      out.emplace_back(cname.empty() ? pname : cname + "." + pname, p);
+  std::vector<std::pair<std::string, Tensor*>> out;
+  for (const Entry& e : entries_) {
+    if (e.param) {
+      out.emplace_back(e.name, e.param);
+      continue;
+    }
+    for (auto& [pname, p] : e.child->named_parameters())
+      out.emplace_back(e.name.empty() ? pname : e.name + "." + pname, p);
+  }
   return out;
 }
 
@@ -71,7 +76,8 @@ void Module::zero_grad() {
 
 void Module::train(bool on) {
   training_ = on;
-  for (auto& c : children_) c.second->train(on);
+  for (const Entry& e : entries_)
+    if (e.child) e.child->train(on);
 }
 
 Tensor DropoutStream::apply(const Tensor& x, double p) {

@@ -43,8 +43,12 @@ class Module {
   void register_module(const std::string& name, Module& m);  // "": no prefix
 
  private:
-  std::vector<std::pair<std::string, Tensor*>> params_;
-  std::vector<std::pair<std::string, Module*>> children_;
+  struct Entry {  // a parameter or a child module, in registration order
+    std::string name;
+    Tensor* param;
+    Module* child;
+  };
+  std::vector<Entry> entries_;
   bool training_ = true;
 };
 

@@ -14,6 +14,23 @@ namespace mb::nn {
 namespace {
 
 constexpr uint64_t kMaxHeader = uint64_t(100) << 20;  // as the reference implementation
+constexpr const char* kChecksumKey = "mb.checksum";
+
+// FNV-1a over the header (without the checksum itself, in its canonical sorted dump) and the
+// data: a flipped bit anywhere in a file we wrote is caught. Files from other writers carry
+// no checksum and are checked structurally only.
+std::string checksum(const nlohmann::json& header_without_sum, const char* data, size_t n) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&h](const char* p, size_t len) {
+    for (size_t i = 0; i < len; ++i) h = (h ^ uint8_t(p[i])) * 1099511628211ull;
+  };
+  const std::string hd = header_without_sum.dump();
+  mix(hd.data(), hd.size());
+  mix(data, n);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 const char* st_name(DType d) {
   switch (d) {
@@ -132,7 +149,7 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
 }
 
-SafeTensors parse_safetensors(const std::string& bytes, const std::string& file) {
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& file, bool require_checksum) {
   MB_CHECK(bytes.size() >= 8, file, ": ", bytes.size(),
            " bytes is too short for a safetensors file (an 8-byte header length comes first)");
   uint64_t n = 0;
@@ -157,7 +174,19 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& file)
   MB_CHECK(duplicate.empty(), file, ": tensor name '", duplicate, "' appears twice in the header");
   SafeTensors st;
   const uint64_t data_start = 8 + n, data_len = bytes.size() - data_start;
-  for (const Entry& e : parse_header(header, data_len, file, st.metadata)) {
+  const std::vector<Entry> entries = parse_header(header, data_len, file, st.metadata);
+  auto sum = st.metadata.find(kChecksumKey);
+  MB_CHECK(sum != st.metadata.end() || !require_checksum, file,
+           ": no checksum in the metadata (not written by megabyte, or corrupt)");
+  if (sum != st.metadata.end()) {
+    nlohmann::json plain = header;
+    plain["__metadata__"].erase(kChecksumKey);
+    if (plain["__metadata__"].empty()) plain.erase("__metadata__");
+    MB_CHECK(checksum(plain, bytes.data() + data_start, data_len) == sum->second, file,
+             ": checksum mismatch: the file is corrupt (a changed byte in its header or data)");
+    st.metadata.erase(sum);
+  }
+  for (const Entry& e : entries) {
     Tensor t = Tensor::empty(e.shape, e.dtype);
     if (e.end > e.begin) std::memcpy(t.raw_data(), bytes.data() + data_start + e.begin, e.end - e.begin);
     st.tensors[e.name] = t;
@@ -165,7 +194,9 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& file)
   return st;
 }
 
-SafeTensors load_safetensors(const std::string& path) { return parse_safetensors(read_file(path), path); }
+SafeTensors load_safetensors(const std::string& path, bool require_checksum) {
+  return parse_safetensors(read_file(path), path, require_checksum);
+}
 
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata) {
@@ -180,6 +211,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
                     {"data_offsets", {data.size(), data.size() + nb}}};
     data.append(static_cast<const char*>(t.raw_data()), nb);
   }
+  const std::string sum = checksum(header, data.data(), data.size());
+  header["__metadata__"][kChecksumKey] = sum;
   std::string h = header.dump();
   h.append((8 - h.size() % 8) % 8, ' ');  // pad so the data starts 8-byte aligned
   std::string out(8, '\0');

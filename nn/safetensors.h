@@ -3,7 +3,9 @@
 // "__metadata__": {string: string}}, then the tensor bytes (offsets relative to their start).
 //
 // Reading validates everything before touching a byte of data: a bad file throws an mb::Error
-// that names the file and what is wrong. Writing goes to "<path>.tmp" and is renamed over
+// that names the file and what is wrong. Files we write carry a checksum of header and data in
+// __metadata__["mb.checksum"] (other readers ignore it), so any flipped byte is caught; files
+// from other writers are checked structurally. Writing goes to "<path>.tmp" and is renamed over
 // <path>, so a crash never leaves a half-written file under the real name.
 #pragma once
 #include <map>
@@ -18,10 +20,12 @@ struct SafeTensors {
   std::map<std::string, std::string> metadata;
 };
 
-// dtypes: F64, F32, BF16, I64, I32, U8
-SafeTensors load_safetensors(const std::string& path);
+// dtypes: F64, F32, BF16, I64, I32, U8. With require_checksum (our own checkpoints), a file
+// without a valid checksum is refused, so even a flip inside the checksum's key is caught.
+SafeTensors load_safetensors(const std::string& path, bool require_checksum = false);
 // Parses an in-memory file; `name` is used in error messages.
-SafeTensors parse_safetensors(const std::string& bytes, const std::string& name);
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& name,
+                              bool require_checksum = false);
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

@@ -1,0 +1,216 @@
+// The MEGABYTE and baseline models: config validation, parameter layout and counts,
+// causality, save/load, FLOPs, and that a tiny model can memorise a string.
+#include <cmath>
+#include <filesystem>
+
+#include "helpers.h"
+#include "megabyte/model.h"
+#include "nn/optim.h"
+#include "nn/safetensors.h"
+
+using namespace mb;
+using namespace mb::test;
+
+namespace {
+
+Config tiny_megabyte() {
+  Config c;
+  c.seq = 32;
+  c.patch = 4;
+  c.gdim = 32;
+  c.glayers = 2;
+  c.gheads = 2;
+  c.ldim = 16;
+  c.llayers = 2;
+  c.lheads = 2;
+  return c;
+}
+
+Config tiny_baseline() {
+  Config c = tiny_megabyte();
+  c.model = "baseline";
+  c.tied_head = false;
+  return c;
+}
+
+Tensor random_bytes(int64_t B, int64_t T, uint64_t seed) {
+  return to(mul_scalar(Tensor::rand({B, T}, seed, 0, DType::F64), 256.0), DType::U8);
+}
+
+}  // namespace
+
+TEST_CASE("config validation names the field and the problem") {
+  auto err = [](auto edit) {
+    Config c = tiny_megabyte();
+    edit(c);
+    return error_of([&] { c.validate(); });
+  };
+  CHECK(err([](Config& c) { c.seq = 30; }).find("seq (T) 30 is not a multiple of patch (P) 4") != std::string::npos);
+  CHECK(err([](Config& c) { c.gdim = 30; }).find("gdim 30 is not a multiple of patch 4") != std::string::npos);
+  CHECK(err([](Config& c) { c.gheads = 3; }).find("gdim 32 is not divisible by gheads 3") != std::string::npos);
+  CHECK(err([](Config& c) { c.lheads = 5; }).find("ldim 16 is not divisible by lheads 5") != std::string::npos);
+  CHECK(err([](Config& c) { c.model = "gpt"; }).find("'gpt'") != std::string::npos);
+  CHECK(err([](Config& c) { c.dropout = 1.0; }).find("dropout") != std::string::npos);
+  CHECK(err([](Config& c) { c.patch = 0; }).find("patch (P) must be >= 1") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"seq", "abc"}}); }).find("'seq' = 'abc' is not a number") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"act", "swish"}}); }).find("swish") != std::string::npos);
+  CHECK(err([](Config& c) { c.patch = 3; c.seq = 33; }).find("gdim 32") != std::string::npos);
+}
+
+TEST_CASE("metadata round-trips the config") {
+  Config c = tiny_megabyte();
+  c.act = nn::Activation::gelu;
+  c.tied_head = false;
+  c.local_pos = false;
+  c.dropout = 0.125;
+  const Config d = Config::from_metadata(c.to_metadata());
+  CHECK(d.to_metadata() == c.to_metadata());
+}
+
+TEST_CASE("MEGABYTE parameters: the reference names, shapes and count") {
+  Config c = tiny_megabyte();
+  Megabyte m(c);
+  const nn::StateDict sd = m.state_dict();
+  CHECK(sd.at("global.byte_embed").shape() == Shape{256, 8});
+  CHECK(sd.at("global.pos_embed").shape() == Shape{32, 8});
+  CHECK(sd.at("global.pad").shape() == Shape{32});
+  CHECK(sd.at("global.blocks.1.attn.qkv.weight").shape() == Shape{96, 32});
+  CHECK(sd.at("global_to_local.weight").shape() == Shape{16, 8});
+  CHECK(sd.at("local.byte_embed").shape() == Shape{257, 16});
+  CHECK(sd.at("local.pos_embed").shape() == Shape{4, 16});
+  CHECK(sd.at("local.ln_f.bias").shape() == Shape{16});
+  CHECK(sd.count("head.weight") == 0);
+  auto block = [](int64_t d) { return 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d); };
+  const int64_t expect = 256 * 8 + 32 * 8 + 32 + 2 * block(32) + 64 + 16 * 8 + 257 * 16 + 4 * 16 + 2 * block(16) + 32;
+  CHECK(m.num_parameters() == expect);
+  c.tied_head = false;
+  c.local_pos = false;
+  Megabyte u(c);
+  CHECK(u.state_dict().count("head.bias") == 1);
+  CHECK(u.state_dict().count("local.pos_embed") == 0);
+  CHECK(u.num_parameters() == expect - 4 * 16 + 256 * 16 + 256);
+  // init: N(0, 0.02) weights, zero biases, unit LayerNorm weights
+  CHECK(std::abs(std::sqrt(var(m.global_byte_embed).item()) - 0.02) < 0.002);
+  CHECK(max(abs(sd.at("global.blocks.0.attn.qkv.bias"))).item() == 0);
+  CHECK(mean(sd.at("local.blocks.1.ln2.weight")).item() == 1);
+}
+
+TEST_CASE("FLOPs follow the paper's 2T(m_g/P + m_l) accounting") {
+  const Config c = tiny_megabyte();
+  Megabyte m(c);
+  const double B = 3, T = 32, K = 8;
+  const double global = 2 * 2 * (B * K) * (12 * 32.0 * 32 + 2 * K * 32);
+  const double local = 2 * 2 * (B * T) * (12 * 16.0 * 16 + 2 * 4 * 16);
+  CHECK(m.forward_flops(3) == doctest::Approx(global + local + 2 * B * T * (8 + 256) * 16));
+}
+
+// Changing byte j must leave every logit that predicts bytes 0..j unchanged (they see only
+// bytes before their own) and change some later one.
+static void check_causality(const ByteModel& model) {
+  const int64_t T = model.config().seq;
+  const Tensor x = random_bytes(2, T, 7);
+  NoGradGuard g;
+  const Tensor ref = model.forward(x);
+  for (int64_t j : {int64_t(0), int64_t(1), int64_t(3), int64_t(4), T / 2, T - 2, T - 1}) {
+    Tensor y = clone(x);
+    fill_(narrow(y, 1, j, 1), double((int64_t(y.at({0, j})) + 1) % 256));
+    const Tensor out = model.forward(y);
+    INFO("changed byte ", j);
+    CHECK(max_abs_diff(narrow(out, 1, 0, j + 1), narrow(ref, 1, 0, j + 1)) == 0);
+    if (j < T - 1) CHECK(max_abs_diff(narrow(out, 1, j + 1, T - j - 1), narrow(ref, 1, j + 1, T - j - 1)) > 0);
+  }
+}
+
+TEST_CASE("causality: MEGABYTE (tied and untied, with and without local positions)") {
+  Config c = tiny_megabyte();
+  check_causality(Megabyte(c));
+  c.tied_head = false;
+  c.local_pos = false;
+  c.act = nn::Activation::gelu;
+  check_causality(Megabyte(c));
+}
+
+TEST_CASE("causality: the byte-transformer baseline") { check_causality(ByteTransformer(tiny_baseline())); }
+
+TEST_CASE("a model saved with our writer and reloaded gives identical logits") {
+  const Config c = tiny_megabyte();
+  Megabyte a(c);
+  a.init_parameters(42);
+  const std::string path = (std::filesystem::temp_directory_path() / "mb_test_model.safetensors").string();
+  nn::save_safetensors(path, a.state_dict(), c.to_metadata());
+  const nn::SafeTensors st = nn::load_safetensors(path);
+  const Config c2 = Config::from_metadata(st.metadata);
+  auto b = make_model(c2);
+  b->load_state_dict(st.tensors);
+  const Tensor x = random_bytes(2, 32, 3);
+  NoGradGuard g;
+  CHECK(max_abs_diff(a.forward(x), b->forward(x)) == 0);
+  std::filesystem::remove(path);
+  // a checkpoint of another config is refused by name
+  Config other = c;
+  other.ldim = 32;
+  Megabyte wrong(other);
+  INFO(error_of([&] { wrong.load_state_dict(st.tensors); }));
+  CHECK(error_of([&] { wrong.load_state_dict(st.tensors); }).find("'global_to_local.weight' has shape [16, 8]") != std::string::npos);
+}
+
+TEST_CASE("bad model input is refused") {
+  Megabyte m(tiny_megabyte());
+  CHECK(error_of([&] { (void)m.forward(random_bytes(1, 30, 1)); }).find("not a multiple of the patch size 4") != std::string::npos);
+  CHECK(error_of([&] { (void)m.forward(random_bytes(1, 36, 1)); }).find("takes 1 to 32") != std::string::npos);
+  CHECK(error_of([&] { (void)m.forward(Tensor::zeros({1, 32})); }).find("bytes") != std::string::npos);
+  // a shorter input (whole patches) is fine
+  CHECK(m.forward(random_bytes(1, 8, 1)).shape() == Shape{1, 8, 256});
+}
+
+TEST_CASE("dropout is active in training only and reproducible from its stream") {
+  Config c = tiny_megabyte();
+  c.dropout = 0.2;
+  Megabyte m(c);
+  const Tensor x = random_bytes(1, 32, 5);
+  NoGradGuard g;
+  nn::DropoutStream d1{9, 0}, d2{9, 0}, d3{10, 0};
+  const Tensor a = m.forward(x, &d1), b = m.forward(x, &d2), z = m.forward(x, &d3);
+  CHECK(max_abs_diff(a, b) == 0);
+  CHECK(max_abs_diff(a, z) > 0);
+  CHECK(d1.offset > 0);
+  m.train(false);
+  nn::DropoutStream d4{9, 0};
+  CHECK(max_abs_diff(m.forward(x, &d4), m.forward(x)) == 0);
+  CHECK(d4.offset == 0);
+}
+
+TEST_CASE("overfit: a tiny MEGABYTE memorises a 512-byte text to < 0.05 bits per byte") {
+  const std::string text =
+      "It is a truth universally acknowledged, that a single man in possession of a good fortune, "
+      "must be in want of a wife. However little known the feelings or views of such a man may be "
+      "on his first entering a neighbourhood, this truth is so well fixed in the minds of the "
+      "surrounding families, that he is considered the rightful property of some one or other of "
+      "their daughters. \"My dear Mr. Bennet,\" said his lady to him one day, \"have you heard that "
+      "Netherfield Park is let at last?\" Mr. Bennet replied that he had not. \"But it is,\" returned she.";
+  REQUIRE(text.size() >= 512);
+  Config c;
+  c.seq = 512;
+  c.patch = 8;
+  c.gdim = 128;
+  c.glayers = 2;
+  c.gheads = 4;
+  c.ldim = 64;
+  c.llayers = 2;
+  c.lheads = 4;
+  Megabyte m(c);
+  const Tensor x = reshape(Tensor::from_vector(std::vector<uint8_t>(text.begin(), text.begin() + 512), {512}), {1, 512});
+  nn::AdamW opt(m.named_parameters(), {0.9, 0.95, 1e-8, 0.0});
+  double bpb = 8;
+  int step = 0;
+  for (; step < 400 && bpb >= 0.05; ++step) {
+    m.zero_grad();
+    const Tensor loss = m.loss(x);
+    bpb = loss.item() / std::log(2.0);
+    backward(loss);
+    nn::clip_grad_norm(m.parameters(), 1.0);
+    opt.step(step < 20 ? 3e-3 * (step + 1) / 20 : 3e-3);
+  }
+  INFO("bits per byte ", bpb, " after ", step, " steps");
+  CHECK(bpb < 0.05);
+}
