@@ -13,18 +13,19 @@ using namespace mb::test;
 
 namespace {
 
-Config tiny_megabyte() {
+// Two global and two local layers of the given sizes.
+Config megabyte_config(int64_t seq, int64_t patch, int64_t gdim, int64_t ldim, int64_t heads) {
   Config c;
-  c.seq = 32;
-  c.patch = 4;
-  c.gdim = 32;
-  c.glayers = 2;
-  c.gheads = 2;
-  c.ldim = 16;
-  c.llayers = 2;
-  c.lheads = 2;
+  c.seq = seq;
+  c.patch = patch;
+  c.gdim = gdim;
+  c.ldim = ldim;
+  c.glayers = c.llayers = 2;
+  c.gheads = c.lheads = heads;
   return c;
 }
+
+Config tiny_megabyte() { return megabyte_config(32, 4, 32, 16, 2); }
 
 Config tiny_baseline() {
   Config c = tiny_megabyte();
@@ -189,16 +190,7 @@ TEST_CASE("overfit: a tiny MEGABYTE memorises a 512-byte text to < 0.05 bits per
       "their daughters. \"My dear Mr. Bennet,\" said his lady to him one day, \"have you heard that "
       "Netherfield Park is let at last?\" Mr. Bennet replied that he had not. \"But it is,\" returned she.";
   REQUIRE(text.size() >= 512);
-  Config c;
-  c.seq = 512;
-  c.patch = 8;
-  c.gdim = 128;
-  c.glayers = 2;
-  c.gheads = 4;
-  c.ldim = 64;
-  c.llayers = 2;
-  c.lheads = 4;
-  Megabyte m(c);
+  Megabyte m(megabyte_config(512, 8, 128, 64, 4));
   const Tensor x = reshape(Tensor::from_vector(std::vector<uint8_t>(text.begin(), text.begin() + 512), {512}), {1, 512});
   nn::AdamW opt(m.named_parameters(), {0.9, 0.95, 1e-8, 0.0});
   double bpb = 8;
