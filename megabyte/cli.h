@@ -1,14 +1,40 @@
 // The `megabyte` command line: one function per subcommand, each taking the arguments after
 // the subcommand's name (argv[0] is "megabyte <command>") and returning the exit code.
 #pragma once
+// cxxopts uses <regex>, in which GCC 12 at -O2 reports -Wmaybe-uninitialized in std::function
+// (a libstdc++ false positive); the warning is silenced for that header only.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <cxxopts.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#include "megabyte/config.h"
 
 namespace mb::cli {
 
+int train(int argc, char** argv);
+int eval(int argc, char** argv);
+int generate(int argc, char** argv);
+int info(int argc, char** argv);
+int plot(int argc, char** argv);
 int verify(int argc, char** argv);
 
 // Parses argv with `opts`, adding -h/--help; prints help and returns false when asked for it.
 // Unknown or malformed flags throw an mb::Error naming them.
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& out);
+
+// --preset, --config FILE.json and one flag per config field (--seq, --patch, --gdim, ...).
+void add_config_flags(cxxopts::Options& opts, const std::string& default_preset);
+// The preset (or --config file) with every given field flag applied, validated.
+Config config_from_flags(const cxxopts::ParseResult& r);
+// Whether any config flag (other than --preset) was given.
+bool config_flags_given(const cxxopts::ParseResult& r);
+
+// A checkpoint path, or a run folder (its newest checkpoint).
+std::string resolve_checkpoint(const std::string& path);
 
 }  // namespace mb::cli

@@ -100,4 +100,36 @@ std::string Config::summary() const {
              ", local_pos ", local_pos ? 1 : 0);
 }
 
+namespace {
+// a stack of `layers` blocks of width d and its final LayerNorm
+double stack_params(double d, double layers) { return layers * (12 * d * d + 13 * d) + 2 * d; }
+// forward matmul FLOPs of such a stack per input position, attending over `seq` positions:
+// 24·d² (QKV, output, MLP) + 4·seq·d (QKᵀ and AV over the full square), as the paper counts
+double stack_flops(double seq, double d, double layers) { return 2 * layers * (12 * d * d + 2 * seq * d); }
+}  // namespace
+
+ModelSize model_size(const Config& c) {
+  const double V = double(Config::vocab), T = double(c.seq);
+  if (c.is_baseline()) {
+    const double W = double(c.gdim);
+    return {(V + 1) * W + T * W, stack_params(W, double(c.glayers)), 0, 0, 0, V * W + V};
+  }
+  const double G = double(c.gdim), P = double(c.patch), DG = G / P, DL = double(c.ldim);
+  return {V * DG + T * DG + G,
+          stack_params(G, double(c.glayers)),
+          DG * DL,
+          (V + 1) * DL + (c.local_pos ? P * DL : 0),
+          stack_params(DL, double(c.llayers)),
+          c.tied_head ? 0 : V * DL + V};
+}
+
+double forward_flops_per_byte(const Config& c) {
+  const double T = double(c.seq);
+  if (c.is_baseline()) return stack_flops(T, double(c.gdim), double(c.glayers)) + 2 * double(c.gdim) * Config::vocab;
+  // the global stack runs once per patch (1/P per byte), the local one once per byte
+  const double P = double(c.patch), K = T / P;
+  return stack_flops(K, double(c.gdim), double(c.glayers)) / P + stack_flops(P, double(c.ldim), double(c.llayers)) +
+         2 * (double(c.gdim) / P + Config::vocab) * double(c.ldim);
+}
+
 }  // namespace mb

@@ -36,4 +36,17 @@ struct Config {
   std::string summary() const;  // one line
 };
 
+// Parameter counts by part, from the config alone (no model is built): valid for any config
+// that validates, and for the paper's configs whose global width is not a multiple of P
+// (D_G = G/P is then fractional).
+struct ModelSize {
+  double global_embed, global_stack, global_to_local, local_embed, local_stack, head;
+  double total() const {
+    return global_embed + global_stack + global_to_local + local_embed + local_stack + head;
+  }
+};
+ModelSize model_size(const Config& c);
+// Forward-pass matmul FLOPs per byte (training: about 3x).
+double forward_flops_per_byte(const Config& c);
+
 }  // namespace mb

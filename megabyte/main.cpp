@@ -15,6 +15,11 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"train", mb::cli::train, "train a model on a file or folder of bytes"},
+    {"eval", mb::cli::eval, "bits per byte of a checkpoint over a whole file"},
+    {"generate", mb::cli::generate, "sample bytes from a checkpoint (KV-cached)"},
+    {"info", mb::cli::info, "config, parameters, FLOPs and memory of a preset or checkpoint"},
+    {"plot", mb::cli::plot, "draw a run's loss and validation curves (PNG, gnuplot)"},
     {"verify", mb::cli::verify, "check the model against a reference fixture (logits, gradients, AdamW)"},
 };
 
@@ -41,7 +46,8 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  std::fprintf(stderr, "megabyte: unknown command '%s'\n\n", argv[1]);
-  usage(stderr);
+  std::string names;
+  for (const Command& c : kCommands) names += std::string(names.empty() ? "" : ", ") + c.name;
+  std::fprintf(stderr, "megabyte: unknown command '%s' (commands: %s; see megabyte --help)\n", argv[1], names.c_str());
   return 2;
 }

@@ -33,10 +33,6 @@ void ByteModel::check_input(const Tensor& x) const {
            " is not a multiple of the patch size ", cfg_.patch);
 }
 
-double transformer_flops(double n_tok, double seq, double d, double layers) {
-  return 2.0 * layers * n_tok * (12 * d * d + 2 * seq * d);
-}
-
 // ---------------------------------------------------------------- MEGABYTE
 
 Megabyte::Megabyte(const Config& c)
@@ -91,13 +87,6 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   return reshape(logits, {B, T, Config::vocab});
 }
 
-double Megabyte::forward_flops(int64_t batch) const {
-  const double B = double(batch), T = double(cfg_.seq), K = double(cfg_.patches());
-  return transformer_flops(B * K, K, double(cfg_.gdim), double(cfg_.glayers)) +
-         transformer_flops(B * T, double(cfg_.patch), double(cfg_.ldim), double(cfg_.llayers)) +
-         2 * B * T * double(cfg_.dg() + Config::vocab) * double(cfg_.ldim);
-}
-
 // ---------------------------------------------------------------- baseline
 
 ByteTransformer::ByteTransformer(const Config& c)
@@ -122,12 +111,6 @@ Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) con
   const Tensor inp = concat({Tensor::full({B, 1}, double(Config::vocab), DType::I64), narrow(x, 1, 0, T - 1)}, 1);
   const Tensor h = add(embedding(byte_embed, inp), narrow(pos_embed, 0, 0, T));
   return head.forward(body.forward(h, drop));
-}
-
-double ByteTransformer::forward_flops(int64_t batch) const {
-  const double n = double(batch) * double(cfg_.seq);
-  return transformer_flops(n, double(cfg_.seq), double(cfg_.gdim), double(cfg_.glayers)) +
-         2 * n * double(cfg_.gdim) * Config::vocab;
 }
 
 std::unique_ptr<ByteModel> make_model(const Config& c) {

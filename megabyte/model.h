@@ -21,9 +21,9 @@ class ByteModel : public nn::Module {
   Tensor loss(const Tensor& x, nn::DropoutStream* drop = nullptr) const;
   // N(0, init_std) for weights and tables, zero biases, LayerNorm weights 1, from `seed`
   void init_parameters(uint64_t seed);
-  // Model FLOPs of one forward pass over a (B, T) batch (matmuls, Kaplan-style 2·m per token,
-  // attention over the full square): the training step is about 3x this.
-  virtual double forward_flops(int64_t batch) const = 0;
+  // Model FLOPs of one forward pass over a (B, T) batch (forward_flops_per_byte · B · T):
+  // the training step is about 3x this.
+  double forward_flops(int64_t batch) const { return double(batch * cfg_.seq) * forward_flops_per_byte(cfg_); }
 
  protected:
   void check_input(const Tensor& x) const;
@@ -34,7 +34,6 @@ class Megabyte : public ByteModel {
  public:
   explicit Megabyte(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
-  double forward_flops(int64_t batch) const override;
 
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
   nn::Transformer global;                                   // width G over K patches
@@ -48,7 +47,6 @@ class ByteTransformer : public ByteModel {
  public:
   explicit ByteTransformer(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
-  double forward_flops(int64_t batch) const override;
 
   Tensor byte_embed, pos_embed;  // (257, W) with row 256 = BOS, (T, W)
   nn::Transformer body;          // its parameters are blocks.* and ln_f.* at the top level
@@ -56,9 +54,5 @@ class ByteTransformer : public ByteModel {
 };
 
 std::unique_ptr<ByteModel> make_model(const Config& c);
-
-// Forward matmul FLOPs of a transformer stack over n_tok tokens in sequences of `seq`:
-// 24·d² per token per layer (QKV, output, MLP) + 4·seq·d for QKᵀ and AV.
-double transformer_flops(double n_tok, double seq, double d, double layers);
 
 }  // namespace mb

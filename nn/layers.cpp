@@ -35,13 +35,42 @@ CausalSelfAttention::CausalSelfAttention(int64_t d, int64_t h) : heads(h), qkv(d
   register_module("proj", proj);
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x) const {
+std::array<Tensor, 3> CausalSelfAttention::project(const Tensor& x) const {
   const int64_t B = x.size(0), T = x.size(1), d = x.size(2);
   // (B, T, 3d) -> (B, T, 3, h, d/h) -> (3, B, h, T, d/h)
   const Tensor qkv5 = permute(reshape(qkv.forward(x), {B, T, 3, heads, d / heads}), {2, 0, 3, 1, 4});
-  const Tensor y = attention(select(qkv5, 0, 0), select(qkv5, 0, 1), select(qkv5, 0, 2));
+  return {select(qkv5, 0, 0), select(qkv5, 0, 1), select(qkv5, 0, 2)};
+}
+
+Tensor CausalSelfAttention::merge_heads(const Tensor& y) const {
+  const int64_t B = y.size(0), T = y.size(2), d = y.size(1) * y.size(3);
   // (B, h, T, d/h) -> (B, T, h, d/h) -> (B, T, d)
   return proj.forward(reshape(transpose(y, 1, 2), {B, T, d}));
+}
+
+Tensor CausalSelfAttention::forward(const Tensor& x) const {
+  const auto [q, k, v] = project(x);
+  return merge_heads(attention(q, k, v));
+}
+
+Tensor CausalSelfAttention::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const {
+  const auto [q, k, v] = project(x);
+  const int64_t n = x.size(1), end = cache.len + n;
+  if (!cache.k.defined()) {
+    const Shape s = {x.size(0), heads, capacity, x.size(2) / heads};
+    cache.k = Tensor::empty(s, x.dtype(), x.device());
+    cache.v = Tensor::empty(s, x.dtype(), x.device());
+  }
+  MB_CHECK(end <= cache.k.size(2), "attention cache: ", end, " positions exceed its capacity ",
+           cache.k.size(2));
+  {
+    NoGradGuard no_grad;
+    copy_(narrow(cache.k, 2, cache.len, n), k);
+    copy_(narrow(cache.v, 2, cache.len, n), v);
+  }
+  cache.len = end;
+  // the queries are the last n of `end` positions: the causal mask lines them up
+  return merge_heads(attention(q, narrow(cache.k, 2, 0, end), narrow(cache.v, 2, 0, end)));
 }
 
 MLP::MLP(int64_t d, Activation a) : fc1(d, 4 * d), fc2(4 * d, d), act(a) {
@@ -70,6 +99,11 @@ Tensor Block::forward(const Tensor& x, DropoutStream* drop) const {
   return add(h, maybe_drop(mlp.forward(ln2.forward(h))));
 }
 
+Tensor Block::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const {
+  const Tensor h = add(x, attn.forward_cached(ln1.forward(x), cache, capacity));
+  return add(h, mlp.forward(ln2.forward(h)));
+}
+
 Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout)
     : ln_f(d) {
   for (int64_t i = 0; i < layers; ++i) {
@@ -82,6 +116,13 @@ Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation ac
 Tensor Transformer::forward(const Tensor& x, DropoutStream* drop) const {
   Tensor h = x;
   for (const auto& b : blocks) h = b->forward(h, drop);
+  return ln_f.forward(h);
+}
+
+Tensor Transformer::forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const {
+  caches.resize(blocks.size());
+  Tensor h = x;
+  for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->forward_cached(h, caches[i], capacity);
   return ln_f.forward(h);
 }
 

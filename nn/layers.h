@@ -3,6 +3,7 @@
 //
 // Shapes: B batch, T positions, d width, h heads.
 #pragma once
+#include <array>
 #include <memory>
 
 #include "nn/module.h"
@@ -26,6 +27,13 @@ struct LayerNorm : Module {
   Tensor forward(const Tensor& x) const;  // over the last dim
 };
 
+// Keys and values of the positions seen so far, for incremental decoding: k, v are
+// (B, h, capacity, d/h), of which the first `len` positions are filled.
+struct KVCache {
+  Tensor k, v;
+  int64_t len = 0;
+};
+
 // Fused QKV: rows [0,d) of qkv.weight make Q, [d,2d) K, [2d,3d) V; head j uses rows
 // j·d/h … (j+1)·d/h − 1 of each; scores scaled by 1/√(d/h); causal.
 struct CausalSelfAttention : Module {
@@ -33,6 +41,14 @@ struct CausalSelfAttention : Module {
   Linear qkv, proj;
   CausalSelfAttention(int64_t d, int64_t heads);
   Tensor forward(const Tensor& x) const;  // (B, T, d) -> (B, T, d)
+  // x: (B, n, d), the next n positions after the cache's len; appends their keys and values
+  // (allocating `capacity` positions on first use) and attends over all cached positions.
+  Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;
+
+ private:
+  // (B, T, d) -> q, k, v, each (B, h, T, d/h) (views into one (B, T, 3d) tensor)
+  std::array<Tensor, 3> project(const Tensor& x) const;
+  Tensor merge_heads(const Tensor& y) const;  // (B, h, T, d/h) -> proj((B, T, d))
 };
 
 struct MLP : Module {
@@ -51,6 +67,7 @@ struct Block : Module {
   double dropout;
   Block(int64_t d, int64_t heads, Activation act, double dropout);
   Tensor forward(const Tensor& x, DropoutStream* drop) const;
+  Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;  // no dropout
 };
 
 // blocks.0 … blocks.{L-1}, then ln_f
@@ -59,6 +76,9 @@ struct Transformer : Module {
   LayerNorm ln_f;
   Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout);
   Tensor forward(const Tensor& x, DropoutStream* drop) const;  // (B, T, d) -> (B, T, d)
+  // The next positions of a sequence whose earlier ones are in `caches` (one per block,
+  // resized on first use): the same outputs as forward() over the whole sequence would give.
+  Tensor forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const;
 };
 
 }  // namespace mb::nn

@@ -11,6 +11,7 @@ packages=(
   doctest-dev                                         # unit tests
   libcxxopts-dev                                      # command-line parsing
   nlohmann-json3-dev                                  # safetensors headers, configs
+  zlib1g-dev                                          # gzip-compressed MNIST idx files
   gnuplot-nox                                         # training curves (megabyte plot)
 )
 

@@ -71,7 +71,8 @@ struct Kernels {
   // gweight (V, D) += gy[n] at row idx[n]
   void (*embedding_backward)(const Tensor& idx, const Tensor& gy, const Tensor& gweight);
 
-  // ---- fused causal attention over contiguous (B, H, T, D) ----
+  // ---- fused causal attention over (B, H, T, D): every (T, D) matrix dense (row stride D),
+  // B and H dims of q, k, v of any stride (a KV cache is read in place); out, lse contiguous ----
   // out = softmax(q kᵀ * scale + causal mask) v without a T x T matrix; lse (B, H, T) saved
   void (*attention)(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
                     const Tensor& out, const Tensor& lse);

@@ -105,14 +105,22 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
   MB_CHECK(q.size(2) <= k.size(2), "attention: q has more positions (", q.size(2),
            ") than k and v (", k.size(2), ")");
   const double s = scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(3)));
-  const Tensor qc = contiguous_raw(q), kc = contiguous_raw(k), vc = contiguous_raw(v);
-  Tensor out = qc.empty_like();
+  // the kernel reads each (T, D) matrix in place when its rows are dense
+  auto dense_rows = [](const Tensor& t) {
+    return (t.strides()[3] == 1 || t.size(3) == 1) && (t.strides()[2] == t.size(3) || t.size(2) == 1)
+               ? t
+               : contiguous_raw(t);
+  };
+  const Tensor qc = dense_rows(q), kc = dense_rows(k), vc = dense_rows(v);
+  Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, q.dtype(), q.device());
   kernels(q.device()).attention(qc, kc, vc, s, out, lse);
   if (needs_grad({&q, &k, &v})) {
     record(OpKind::attention, {q, k, v}, out,
            [s, q = save(qc), k = save(kc), v = save(vc), o = save(out), lse = save(lse)](const Tensor& gy) {
-             Tensor gq = q.empty_like(), gk = k.empty_like(), gv = v.empty_like();
+             Tensor gq = Tensor::empty(q.shape(), q.dtype(), q.device()),
+                    gk = Tensor::empty(k.shape(), k.dtype(), k.device()),
+                    gv = Tensor::empty(v.shape(), v.dtype(), v.device());
              kernels(q.device()).attention_backward(q, k, v, o, lse, contiguous_raw(gy), s, gq, gk, gv);
              return std::vector<Tensor>{gq, gk, gv};
            });

@@ -2,7 +2,7 @@
 // the keys are visited block by block with an online softmax, so no T x T score matrix is
 // ever stored; only the log-sum-exp of each query row is saved for the backward pass.
 //
-// q (B, H, Tq, D), k and v (B, H, Tk, D), Tq <= Tk. Query i sits at position Tk - Tq + i (the
+// q (B, H, Tq, D), k and v (B, H, Tk, D), Tq <= Tk, each with dense (T, D) rows. Query i sits at position Tk - Tq + i (the
 // last Tq positions: a full sequence when Tq = Tk, new tokens against a KV cache otherwise) and
 // sees keys 0 .. Tk - Tq + i.
 #include "tensor/cpu/eigen.h"
@@ -28,11 +28,11 @@ struct Dims {
   int64_t shift() const { return Tk - Tq; }  // position of query 0
 };
 
-template <class T> const T* ptr(const Tensor& t, int64_t bh, int64_t rows, int64_t D) {
-  return static_cast<const T*>(t.raw_data()) + bh * rows * D;
-}
-template <class T> T* mptr(const Tensor& t, int64_t bh, int64_t rows, int64_t D) {
-  return static_cast<T*>(t.raw_data()) + bh * rows * D;
+// The (rows, D) matrix of batch-head bh. Rows are dense (stride D); the B and H dims may have
+// any strides, so a KV cache can be read in place through a narrowed view.
+template <class T> T* head(const Tensor& t, int64_t bh) {
+  const int64_t H = t.shape()[1];
+  return static_cast<T*>(t.raw_data()) + (bh / H) * t.strides()[0] + (bh % H) * t.strides()[1];
 }
 
 // Scores of queries [i0, i0 + nq) against keys [j0, j0 + nk), scaled, with future keys at -inf.
@@ -54,10 +54,10 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
     Mat<T> S, acc;
     Eigen::Matrix<T, Eigen::Dynamic, 1> m, l;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q(ptr<T>(q, bh, d.Tq, d.D), d.Tq, d.D), K(ptr<T>(k, bh, d.Tk, d.D), d.Tk, d.D),
-          V(ptr<T>(v, bh, d.Tk, d.D), d.Tk, d.D);
-      Map<T> O(mptr<T>(out, bh, d.Tq, d.D), d.Tq, d.D);
-      T* L = mptr<T>(lse, bh, d.Tq, 1);
+      const CMap<T> Q(head<T>(q, bh), d.Tq, d.D), K(head<T>(k, bh), d.Tk, d.D),
+          V(head<T>(v, bh), d.Tk, d.D);
+      Map<T> O(head<T>(out, bh), d.Tq, d.D);
+      T* L = head<T>(lse, bh);
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
         const int64_t nq = std::min(kBlockQ, d.Tq - i0), kend = d.shift() + i0 + nq;
         m.setConstant(nq, -std::numeric_limits<T>::infinity());
@@ -96,12 +96,12 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
     Mat<T> S, dP;
     Eigen::Matrix<T, Eigen::Dynamic, 1> delta;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q(ptr<T>(q, bh, d.Tq, d.D), d.Tq, d.D), K(ptr<T>(k, bh, d.Tk, d.D), d.Tk, d.D),
-          V(ptr<T>(v, bh, d.Tk, d.D), d.Tk, d.D), O(ptr<T>(out, bh, d.Tq, d.D), d.Tq, d.D),
-          dO(ptr<T>(gout, bh, d.Tq, d.D), d.Tq, d.D);
-      const T* L = ptr<T>(lse, bh, d.Tq, 1);
-      Map<T> dQ(mptr<T>(gq, bh, d.Tq, d.D), d.Tq, d.D), dK(mptr<T>(gk, bh, d.Tk, d.D), d.Tk, d.D),
-          dV(mptr<T>(gv, bh, d.Tk, d.D), d.Tk, d.D);
+      const CMap<T> Q(head<T>(q, bh), d.Tq, d.D), K(head<T>(k, bh), d.Tk, d.D),
+          V(head<T>(v, bh), d.Tk, d.D), O(head<T>(out, bh), d.Tq, d.D),
+          dO(head<T>(gout, bh), d.Tq, d.D);
+      const T* L = head<T>(lse, bh);
+      Map<T> dQ(head<T>(gq, bh), d.Tq, d.D), dK(head<T>(gk, bh), d.Tk, d.D),
+          dV(head<T>(gv, bh), d.Tk, d.D);
       dQ.setZero();
       dK.setZero();
       dV.setZero();

@@ -1,0 +1,112 @@
+// megabyte info (--preset NAME | --ckpt FILE | --list) [--batch B]
+#include <cstdio>
+
+#include "megabyte/checkpoint.h"
+#include "megabyte/cli.h"
+#include "megabyte/zoo.h"
+
+namespace mb::cli {
+
+namespace {
+
+std::string human(double v, const char* unit) {
+  const char* suffix[] = {"", "K", "M", "G", "T", "P"};
+  int i = 0;
+  while (v >= 1000 && i < 5) {
+    v /= 1000;
+    ++i;
+  }
+  char b[48];
+  std::snprintf(b, sizeof b, i ? "%.2f %s%s" : "%.0f %s%s", v, suffix[i], unit);
+  return b;
+}
+
+std::string bytes(double v) {
+  const char* suffix[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int i = 0;
+  while (v >= 1024 && i < 4) {
+    v /= 1024;
+    ++i;
+  }
+  char b[48];
+  std::snprintf(b, sizeof b, "%.1f %s", v, suffix[i]);
+  return b;
+}
+
+// Activations a training step keeps for backward, per token and layer of width d: the two
+// LayerNorm outputs, QKV (3d), attention output, MLP hidden before and after the activation
+// (8d), and the residual inputs: about 18d values; plus the logits and their gradient.
+double activation_bytes(const Config& c, double batch) {
+  const double T = double(c.seq);
+  double values = 0;
+  if (c.is_baseline()) {
+    values = batch * T * 18 * double(c.gdim) * double(c.glayers);
+  } else {
+    values = batch * T / double(c.patch) * 18 * double(c.gdim) * double(c.glayers) +
+             batch * T * 18 * double(c.ldim) * double(c.llayers);
+  }
+  return 4 * (values + 2 * batch * T * Config::vocab);
+}
+
+void report(const Config& c, int64_t batch) {
+  std::printf("%s\n", c.summary().c_str());
+  const ModelSize s = model_size(c);
+  std::printf("parameters %s\n", human(s.total(), "").c_str());
+  if (c.is_baseline()) {
+    std::printf("  embeddings (byte 257 x W, position T x W)  %s\n", human(s.global_embed, "").c_str());
+    std::printf("  transformer                                %s\n", human(s.global_stack, "").c_str());
+    std::printf("  head                                       %s\n", human(s.head, "").c_str());
+  } else {
+    std::printf("  global embeddings (byte, position, pad)    %s\n", human(s.global_embed, "").c_str());
+    std::printf("  global transformer                         %s\n", human(s.global_stack, "").c_str());
+    std::printf("  global-to-local projection                 %s\n", human(s.global_to_local, "").c_str());
+    std::printf("  local embeddings (byte + pad, position)    %s\n", human(s.local_embed, "").c_str());
+    std::printf("  local transformer                          %s\n", human(s.local_stack, "").c_str());
+    std::printf("  head                                       %s\n", s.head ? human(s.head, "").c_str() : "tied to the local byte embedding");
+  }
+  const double f = forward_flops_per_byte(c);
+  std::printf("FLOPs per byte: forward %s, training step about %s (3x)\n", human(f, "FLOP").c_str(), human(3 * f, "FLOP").c_str());
+  std::printf("FLOPs per training step at batch %lld: %s\n", static_cast<long long>(batch),
+              human(3 * f * double(batch) * double(c.seq), "FLOP").c_str());
+  const double state = 16 * s.total();
+  std::printf("memory estimate (f32): weights %s; + gradients + AdamW moments %s; activations of a training step at batch %lld about %s\n",
+              bytes(4 * s.total()).c_str(), bytes(state).c_str(), static_cast<long long>(batch),
+              bytes(activation_bytes(c, double(batch))).c_str());
+}
+
+}  // namespace
+
+int info(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Describe a preset or a checkpoint: config, parameters per part, FLOPs per byte, memory.");
+  opts.add_options()("preset", "a named configuration", cxxopts::value<std::string>())(
+      "ckpt", "a checkpoint file or run folder", cxxopts::value<std::string>())("list", "list the presets")(
+      "batch", "batch size for the per-step figures (default: the preset's, or 8)", cxxopts::value<int64_t>());
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r)) return 0;
+  if (r.count("list")) {
+    for (const Preset& p : presets())
+      std::printf("%-24s %10s params  %s\n", p.name.c_str(), human(model_size(p.config).total(), "").c_str(),
+                  p.description.c_str());
+    return 0;
+  }
+  MB_CHECK(r.count("preset") + r.count("ckpt") == 1, "give exactly one of --preset NAME, --ckpt FILE or --list");
+  MB_CHECK(!r.count("batch") || r["batch"].as<int64_t>() >= 1, "--batch must be >= 1");
+  if (r.count("preset")) {
+    const Preset& p = find_preset(r["preset"].as<std::string>());
+    std::printf("preset %s: %s\nsource: %s\n", p.name.c_str(), p.description.c_str(), p.source.c_str());
+    if (!p.note.empty()) std::printf("note: %s\n", p.note.c_str());
+    report(p.config, r.count("batch") ? r["batch"].as<int64_t>() : p.batch);
+    return 0;
+  }
+  const std::string path = resolve_checkpoint(r["ckpt"].as<std::string>());
+  const Checkpoint ck = load_checkpoint(path);
+  int64_t actual = 0;
+  for (const auto& [name, t] : ck.model) actual += t.numel();
+  std::printf("checkpoint %s: %lld parameters stored", path.c_str(), static_cast<long long>(actual));
+  if (ck.train.count("step")) std::printf(", trained %s steps", ck.train.at("step").c_str());
+  std::printf("%s\n", ck.optim.empty() ? " (model only)" : " (with optimizer state)");
+  report(ck.config, r.count("batch") ? r["batch"].as<int64_t>() : 8);
+  return 0;
+}
+
+}  // namespace mb::cli

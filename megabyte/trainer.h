@@ -1,0 +1,61 @@
+// The training loop: seeded batches from the training split, AdamW with warmup + cosine or
+// polynomial decay, gradient clipping and accumulation, periodic validation, a CSV log of
+// every step, atomic checkpoints, and exact resume (bitwise the same losses as a run that
+// never stopped, for the same thread count).
+#pragma once
+#include <functional>
+#include <map>
+#include <string>
+
+#include "megabyte/config.h"
+
+namespace mb {
+
+struct TrainOptions {
+  std::string data;                  // file or folder; empty: the corpus the repo ships
+  std::string format = "auto";       // data format: auto, raw, idx, ppm
+  double val_fraction = 0.1;         // held-out tail of the data, never trained on
+  int64_t steps = 2000, batch = 8, grad_accum = 1;
+  double lr = 2e-3, min_lr = 2e-4;   // peak and final learning rate
+  int64_t warmup = 100;
+  std::string schedule = "cosine";   // cosine, polynomial (the paper's, to min_lr) or constant
+  double clip = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95;
+  uint64_t seed = 0;
+  int threads = 0;                   // 0: OMP_NUM_THREADS or all cores
+  int64_t eval_every = 200, eval_windows = 32, log_every = 10;
+  int64_t ckpt_every = 500, keep = 3;
+  std::string out = "runs/run";
+  bool resume = false;
+  int64_t stop_at = 0;               // stop (as if interrupted) after this many steps; 0: never
+  bool quiet = false;
+
+  void validate() const;
+  std::map<std::string, std::string> to_metadata() const;      // what a checkpoint keeps
+  void from_metadata(const std::map<std::string, std::string>& m);
+};
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  double last_loss = 0, last_val_bpb = -1;
+  bool interrupted = false;
+  std::string checkpoint;  // the last one written
+};
+
+// Trains `config` (ignored when resuming: the checkpoint's config is used).
+TrainResult train(Config config, TrainOptions opt);
+
+// Bits per byte of `model` over every byte of data[begin, end): non-overlapping windows of
+// `window` bytes (a multiple of P, at most T); the last, shorter window is padded to whole
+// patches and only its real bytes count. `progress` (may be empty) gets (done, total) bytes.
+class ByteModel;
+double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin,
+                    int64_t end, int64_t window, int64_t batch,
+                    const std::function<void(int64_t, int64_t)>& progress = {});
+
+// The newest ckpt_*.safetensors in a run folder ("" when there is none).
+std::string latest_checkpoint(const std::string& dir);
+
+// The corpus the repository ships (data/tinyshakespeare.txt under the source tree).
+std::string default_corpus();
+
+}  // namespace mb

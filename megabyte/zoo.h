@@ -1,0 +1,24 @@
+// The model zoo: named configurations. The small ones train here; the paper's are listed with
+// their published sizes so that `megabyte info` can report them, even where they are far too
+// big to build on this machine.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "megabyte/config.h"
+
+namespace mb {
+
+struct Preset {
+  std::string name;
+  std::string description;
+  Config config;
+  int64_t batch;       // batch size of the paper's run or our benchmark
+  std::string source;  // where the numbers come from
+  std::string note;    // caveats; empty when the config builds as given
+};
+
+const std::vector<Preset>& presets();
+const Preset& find_preset(const std::string& name);  // throws listing the known names
+
+}  // namespace mb

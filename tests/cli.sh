@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The megabyte command line as a user meets it: bad input gets one line on stderr naming the
+# problem, a non-zero exit and no files; Ctrl-C (SIGINT) saves a checkpoint that --resume
+# continues bit for bit.    tests/cli.sh path/to/megabyte path/to/source-dir
+set -u
+MB=$(realpath "$1")
+SRC=$(realpath "$2")
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+fails=0
+checks=0
+
+# expect_error PATTERN CMD...: fails unless CMD exits non-zero with exactly one stderr line
+# containing PATTERN, and leaves no file in the working folder.
+expect_error() {
+  local pattern="$1"
+  shift
+  checks=$((checks + 1))
+  rm -rf "$WORK/out"
+  "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+  local rc=$? lines
+  lines=$(wc -l <"$WORK/stderr")
+  if [ "$rc" -eq 0 ] || [ "$lines" -ne 1 ] || ! grep -qF -- "$pattern" "$WORK/stderr" || [ -e "$WORK/out" ]; then
+    echo "FAIL: $* -> exit $rc, stderr ($lines lines): $(cat "$WORK/stderr")"
+    fails=$((fails + 1))
+  fi
+}
+
+expect_error "unknown command 'fly'" "$MB" fly
+expect_error "does not exist (see --help)" "$MB" train --bogus 1 --out out
+expect_error "no such file or folder" "$MB" train --data missing.txt --out out
+: >empty.txt
+expect_error "no data (the file is empty)" "$MB" train --data empty.txt --out out
+head -c 300 "$SRC/data/tinyshakespeare.txt" >short.txt
+expect_error "fewer than one window of T = 256" "$MB" train --data short.txt --out out
+expect_error "--steps must be >= 1, got -5" "$MB" train --steps -5 --out out
+expect_error "seq (T) 250 is not a multiple of patch (P) 4" "$MB" train --seq 250 --out out
+expect_error "unknown preset 'huge' (known: tiny, small" "$MB" train --preset huge --out out
+expect_error "not divisible by gheads 3" "$MB" train --gheads 3 --out out
+expect_error "--top-p must be in (0, 1], got 1.5" "$MB" generate --ckpt x --top-p 1.5
+expect_error "missing.safetensors: cannot open" "$MB" generate --ckpt missing.safetensors
+printf 'not a checkpoint at all' >corrupt.safetensors
+expect_error "corrupt.safetensors: header length" "$MB" eval --ckpt corrupt.safetensors --data short.txt
+expect_error "no checksum in the metadata (not written by megabyte" "$MB" info --ckpt "$SRC/tests/fixtures/baseline_tiny.safetensors"
+expect_error "--ckpt and --data are required" "$MB" eval --data short.txt
+expect_error "unexpected argument 'extra'" "$MB" info --list extra
+
+# a short run, then its checkpoint through every reading subcommand
+checks=$((checks + 1))
+if ! "$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 \
+  --steps 6 --batch 2 --eval-every 3 --out run --quiet >/dev/null 2>&1 ||
+  ! "$MB" eval --ckpt run --data short.txt | tail -1 | grep -q '^bpb [0-9.]*$' ||
+  [ "$("$MB" generate --ckpt run --prompt ab --bytes 10 --temperature 0 2>/dev/null | wc -c)" -ne 12 ] ||
+  ! "$MB" info --ckpt run >/dev/null; then
+  echo "FAIL: train / eval / generate / info on a fresh run"
+  fails=$((fails + 1))
+fi
+# a checkpoint with one flipped byte is refused
+cp run/ckpt_000006.safetensors flipped.safetensors
+printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
+expect_error "checksum mismatch" "$MB" generate --ckpt flipped.safetensors
+
+# SIGINT: the run saves a checkpoint and exits 130; --resume then matches an uninterrupted run
+model=(--seq 64 --patch 8 --gdim 64 --glayers 2 --gheads 2 --ldim 32 --llayers 1 --lheads 2 --batch 4 --threads 1
+  --eval-every 0 --ckpt-every 0 --warmup 10 --quiet)
+checks=$((checks + 1))
+"$MB" train "${model[@]}" --steps 100000 --out int >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  [ -f int/log.csv ] && [ "$(wc -l <int/log.csv)" -gt 20 ] && break
+  sleep 0.1
+done
+kill -INT $pid
+wait $pid
+rc=$?
+ckpt=$(ls int/ckpt_*.safetensors 2>/dev/null | tail -1)
+if [ "$rc" -ne 130 ] || [ -z "$ckpt" ]; then
+  echo "FAIL: SIGINT: exit $rc (want 130), checkpoint '${ckpt}'"
+  fails=$((fails + 1))
+else
+  stopped=$(basename "$ckpt" .safetensors | sed 's/ckpt_0*//')
+  total=$((stopped + 7))
+  # the interrupted run's schedule ran to 100000 steps: the reference must have it too
+  "$MB" train "${model[@]}" --steps 100000 --stop-at "$total" --out ref >/dev/null 2>&1
+  "$MB" train --resume --out int --stop-at "$total" --threads 1 --quiet >/dev/null 2>&1
+  if ! cmp -s <(cut -d, -f1-6 int/log.csv) <(cut -d, -f1-6 ref/log.csv) || [ "$(wc -l <ref/log.csv)" -ne $((total + 1)) ]; then
+    echo "FAIL: SIGINT at step $stopped: the resumed log differs from an uninterrupted run"
+    diff <(cut -d, -f1-6 int/log.csv) <(cut -d, -f1-6 ref/log.csv) | head -5
+    fails=$((fails + 1))
+  fi
+fi
+ls "$WORK"/*/*.tmp >/dev/null 2>&1 && { echo "FAIL: temporary files left behind"; fails=$((fails + 1)); }
+
+echo "$((checks - fails)) of $checks command-line checks passed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,144 @@
+// Generation: the KV-cached decoders give the logits of a full forward pass at every step;
+// sampling is greedy at temperature 0, truncates as asked, and is reproducible.
+#include <cmath>
+
+#include "helpers.h"
+#include "megabyte/generate.h"
+
+using namespace mb;
+using namespace mb::test;
+
+namespace {
+
+Config config(int64_t seq, int64_t patch, bool tied, bool local_pos) {
+  Config c;
+  c.seq = seq;
+  c.patch = patch;
+  c.gdim = 8 * patch;
+  c.glayers = 2;
+  c.gheads = 2;
+  c.ldim = 16;
+  c.llayers = 2;
+  c.lheads = 2;
+  c.tied_head = tied;
+  c.local_pos = local_pos;
+  c.init_std = 0.2;  // larger weights than the default make any difference visible
+  return c;
+}
+
+// Feeds T random bytes one at a time; before each, the decoder's next-byte logits must equal
+// row t of the full forward pass over the whole sequence.
+void check_cache_equivalence(ByteModel& model, bool recompute = false) {
+  model.init_parameters(3);
+  const int64_t T = model.config().seq;
+  const Tensor x = to(mul_scalar(Tensor::rand({1, T}, 11, 0, DType::F64), 256.0), DType::U8);
+  Tensor full;
+  {
+    NoGradGuard g;
+    full = model.forward(x);  // (1, T, 256)
+  }
+  auto dec = recompute ? recompute_decoder(model) : cached_decoder(model);
+  double worst = 0;
+  for (int64_t t = 0; t < T; ++t) {
+    worst = std::max(worst, max_abs_diff(dec->next_logits(), reshape(narrow(full, 1, t, 1), {256})));
+    dec->push(uint8_t(x.at({0, t})));
+  }
+  INFO(model.config().summary(), ": worst difference ", worst);
+  CHECK(worst < 1e-5);
+  CHECK(dec->size() == T);
+}
+
+}  // namespace
+
+TEST_CASE("cached MEGABYTE decoding equals the full forward pass at every byte") {
+  for (bool tied : {true, false})
+    for (bool pos : {true, false}) {
+      Megabyte m(config(48, 4, tied, pos));
+      check_cache_equivalence(m);
+    }
+  Megabyte p1(config(12, 1, true, true));  // one byte per patch
+  check_cache_equivalence(p1);
+  Megabyte k1(config(8, 8, true, true));   // one patch
+  check_cache_equivalence(k1);
+}
+
+TEST_CASE("cached baseline decoding equals the full forward pass at every byte") {
+  Config c = config(40, 1, false, true);
+  c.model = "baseline";
+  ByteTransformer b(c);
+  check_cache_equivalence(b);
+}
+
+TEST_CASE("the recomputing decoder agrees too (it is the benchmark's yardstick)") {
+  Megabyte m(config(24, 4, true, true));
+  check_cache_equivalence(m, true);
+}
+
+TEST_CASE("decoding past T slides the context and keeps going") {
+  Megabyte m(config(16, 4, true, true));
+  auto dec = cached_decoder(m);
+  SampleOptions o;
+  o.seed = 1;
+  const std::string out = generate(*dec, "abcdefghij", 40, o);
+  CHECK(out.size() == 40);
+  CHECK(dec->size() < 16);            // slid back to T/2 (whole patches), then grew again
+  // after a slide the cache holds exactly the last bytes: equal to a fresh decoder fed them
+  auto fresh = cached_decoder(m);
+  std::string all = "abcdefghij" + out;
+  for (size_t i = all.size() - size_t(dec->size()); i < all.size(); ++i) fresh->push(uint8_t(all[i]));
+  CHECK(max_abs_diff(dec->next_logits(), fresh->next_logits()) < 1e-6);
+}
+
+TEST_CASE("sampling: greedy, top-k 1, tiny top-p all pick the argmax; seeds reproduce") {
+  const Tensor logits = Tensor::randn({256}, 4);
+  const int best = int(argmax(logits, 0).item());
+  SampleOptions greedy;
+  greedy.temperature = 0;
+  CHECK(sample_byte(logits, greedy, 0) == best);
+  SampleOptions k1;
+  k1.top_k = 1;
+  CHECK(sample_byte(logits, k1, 7) == best);
+  SampleOptions p0;
+  p0.top_p = 1e-9;
+  CHECK(sample_byte(logits, p0, 9) == best);
+  SampleOptions s;
+  s.seed = 5;
+  std::vector<int> a, b;
+  for (uint64_t i = 0; i < 50; ++i) {
+    a.push_back(sample_byte(logits, s, i));
+    b.push_back(sample_byte(logits, s, i));
+  }
+  CHECK(a == b);
+  // top-k 3 never leaves the three most likely bytes
+  const Tensor flat = Tensor::from_vector<float>(std::vector<float>(256, 0.0f), {256});
+  fill_(narrow(flat, 0, 10, 3), 5.0);
+  SampleOptions k3;
+  k3.top_k = 3;
+  for (uint64_t i = 0; i < 100; ++i) {
+    const int v = sample_byte(flat, k3, i);
+    CHECK((v >= 10 && v < 13));
+  }
+}
+
+TEST_CASE("sampling frequencies follow the softmax at temperature 1") {
+  const Tensor logits = Tensor::from_vector<float>({std::log(0.5f), std::log(0.3f), std::log(0.2f)}, {3});
+  SampleOptions s;
+  s.seed = 2;
+  std::vector<int> count(3, 0);
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) ++count[size_t(sample_byte(logits, s, uint64_t(i)))];
+  CHECK(std::abs(count[0] / double(n) - 0.5) < 0.015);
+  CHECK(std::abs(count[1] / double(n) - 0.3) < 0.015);
+  CHECK(std::abs(count[2] / double(n) - 0.2) < 0.015);
+}
+
+TEST_CASE("bad sampling options are refused by name") {
+  SampleOptions o;
+  o.top_p = 0;
+  CHECK(error_of([&] { o.validate(); }).find("--top-p must be in (0, 1]") != std::string::npos);
+  o.top_p = 1.5;
+  CHECK(error_of([&] { o.validate(); }).find("1.5") != std::string::npos);
+  o = SampleOptions();
+  o.temperature = -1;
+  CHECK(error_of([&] { o.validate(); }).find("--temperature") != std::string::npos);
+}

@@ -1,0 +1,263 @@
+// Training: seeded determinism, exact resume, gradient accumulation, data formats and splits,
+// windows that never touch the validation tail, whole-file evaluation.
+#include <zlib.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "helpers.h"
+#include "megabyte/checkpoint.h"
+#include "megabyte/data.h"
+#include "megabyte/trainer.h"
+#include "nn/safetensors.h"
+
+using namespace mb;
+using namespace mb::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& name)
+      : path(fs::temp_directory_path() / ("mb_test_" + std::to_string(::getpid()) + "_" + name)) {
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string operator/(const std::string& f) const { return (path / f).string(); }
+};
+
+Config small_config() {
+  Config c;
+  c.seq = 32;
+  c.patch = 4;
+  c.gdim = 32;
+  c.glayers = 1;
+  c.gheads = 2;
+  c.ldim = 16;
+  c.llayers = 1;
+  c.lheads = 2;
+  c.dropout = 0.1;  // dropout on: its masks must replay exactly too
+  return c;
+}
+
+TrainOptions small_options(const std::string& out) {
+  TrainOptions o;
+  o.data = MB_SOURCE_DIR "/data/tinyshakespeare.txt";
+  o.steps = 12;
+  o.batch = 4;
+  o.warmup = 3;
+  o.eval_every = 4;
+  o.eval_windows = 4;
+  o.ckpt_every = 0;
+  o.out = out;
+  o.quiet = true;
+  o.seed = 7;
+  return o;
+}
+
+// The columns of log.csv that depend on the computation only (no timings).
+std::vector<std::string> log_rows(const std::string& run) {
+  std::ifstream f(run + "/log.csv");
+  std::vector<std::string> rows;
+  std::string line;
+  std::getline(f, line);
+  while (std::getline(f, line)) {
+    std::stringstream ss(line);
+    std::string cell, kept;
+    for (int col = 0; col < 6 && std::getline(ss, cell, ','); ++col) kept += cell + ",";
+    rows.push_back(kept);
+  }
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("training is deterministic: the same seed gives bitwise the same log") {
+  TempDir a("det_a"), b("det_b");
+  train(small_config(), small_options(a.path.string()));
+  train(small_config(), small_options(b.path.string()));
+  const auto ra = log_rows(a.path.string()), rb = log_rows(b.path.string());
+  REQUIRE(ra.size() == 12);
+  CHECK(ra == rb);
+  TrainOptions other = small_options((a.path / "other").string());
+  other.seed = 8;
+  train(small_config(), other);
+  CHECK(log_rows(other.out) != ra);
+}
+
+TEST_CASE("exact resume: stopped at step 5 and resumed, the log equals an uninterrupted run") {
+  TempDir full("resume_full"), part("resume_part");
+  const TrainResult whole = train(small_config(), small_options(full.path.string()));
+  TrainOptions o = small_options(part.path.string());
+  o.stop_at = 5;
+  const TrainResult first = train(small_config(), o);
+  CHECK(first.interrupted);
+  CHECK(first.steps_done == 5);
+  CHECK(fs::exists(part / "ckpt_000005.safetensors"));
+  TrainOptions again = small_options(part.path.string());
+  again.resume = true;
+  again.seed = 999;      // ignored: the checkpoint's options win
+  again.batch = 2;
+  const TrainResult rest = train(Config(), again);  // and its config
+  CHECK(!rest.interrupted);
+  CHECK(log_rows(part.path.string()) == log_rows(full.path.string()));
+  CHECK(rest.last_loss == whole.last_loss);
+  // the final weights agree bit for bit
+  const Checkpoint x = load_checkpoint(full / "ckpt_000012.safetensors");
+  const Checkpoint y = load_checkpoint(part / "ckpt_000012.safetensors");
+  for (const auto& [name, t] : x.model) CHECK(max_abs_diff(t, y.model.at(name)) == 0);
+  CHECK(x.train.at("step") == "12");
+}
+
+TEST_CASE("gradient accumulation: 2 x 4 windows is one batch of 8") {
+  TempDir a("accum_a"), b("accum_b");
+  TrainOptions o = small_options(a.path.string());
+  o.batch = 8;
+  o.steps = 4;
+  Config c = small_config();
+  c.dropout = 0;  // dropout masks are drawn per micro-batch
+  const TrainResult one = train(c, o);
+  o.out = b.path.string();
+  o.batch = 4;
+  o.grad_accum = 2;
+  const TrainResult two = train(c, o);
+  CHECK(std::abs(one.last_loss - two.last_loss) < 1e-5);
+}
+
+TEST_CASE("checkpoints: the newest K are kept; every file is complete") {
+  TempDir run("keep");
+  TrainOptions o = small_options(run.path.string());
+  o.ckpt_every = 2;
+  o.keep = 2;
+  train(small_config(), o);
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(run.path)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  CHECK(names == std::vector<std::string>{"ckpt_000010.safetensors", "ckpt_000012.safetensors", "log.csv"});
+  CHECK(latest_checkpoint(run.path.string()) == run / "ckpt_000012.safetensors");
+  const Checkpoint c = load_checkpoint(run / "ckpt_000010.safetensors");
+  CHECK(c.optim.size() == 2 * c.model.size());
+  CHECK(c.config.to_metadata() == small_config().to_metadata());
+}
+
+TEST_CASE("bad training input is refused before anything is written") {
+  TempDir dir("bad");
+  const std::string out = dir / "run";
+  auto err = [&](auto edit) {
+    TrainOptions o = small_options(out);
+    Config c = small_config();
+    edit(o, c);
+    const std::string e = error_of([&] { train(c, o); });
+    CHECK(!fs::exists(out));
+    return e;
+  };
+  CHECK(err([&](TrainOptions& o, Config&) { o.data = dir / "missing.txt"; }).find("no such file") != std::string::npos);
+  nn::write_file_atomic(dir / "empty.txt", "");
+  CHECK(err([&](TrainOptions& o, Config&) { o.data = dir / "empty.txt"; }).find("no data") != std::string::npos);
+  nn::write_file_atomic(dir / "short.txt", std::string(40, 'a'));
+  CHECK(err([&](TrainOptions& o, Config&) { o.data = dir / "short.txt"; }).find("fewer than one window of T = 32") != std::string::npos);
+  CHECK(err([](TrainOptions& o, Config&) { o.steps = -3; }).find("--steps must be >= 1, got -3") != std::string::npos);
+  CHECK(err([](TrainOptions&, Config& c) { c.seq = 30; }).find("not a multiple of patch") != std::string::npos);
+  CHECK(err([](TrainOptions& o, Config&) { o.schedule = "linear"; }).find("unknown schedule 'linear'") != std::string::npos);
+  CHECK(err([](TrainOptions& o, Config&) { o.resume = true; }).find("no checkpoint") != std::string::npos);
+}
+
+TEST_CASE("a corrupt or foreign checkpoint is refused by name") {
+  TempDir dir("corrupt");
+  TrainOptions o = small_options(dir / "run");
+  o.steps = 2;
+  const TrainResult r = train(small_config(), o);
+  std::string bytes = nn::read_file(r.checkpoint);
+  bytes[bytes.size() - 100] = char(bytes[bytes.size() - 100] ^ 0x10);
+  nn::write_file_atomic(dir / "flipped.safetensors", bytes);
+  CHECK(error_of([&] { (void)load_model(dir / "flipped.safetensors"); }).find("checksum mismatch") != std::string::npos);
+  nn::write_file_atomic(dir / "cut.safetensors", bytes.substr(0, bytes.size() / 2));
+  CHECK(error_of([&] { (void)load_model(dir / "cut.safetensors"); }).find("cut.safetensors") != std::string::npos);
+  CHECK(error_of([&] { (void)load_model(MB_FIXTURES_DIR "/megabyte_tiny.safetensors"); }).find("no checksum") != std::string::npos);
+}
+
+TEST_CASE("data: windows come from the training part only and follow the seed") {
+  Corpus c;
+  c.bytes.resize(1000);
+  const Split s = split_corpus(c, 0.1);
+  CHECK(s.train_end == 900);
+  CHECK(s.size == 1000);
+  const std::vector<int64_t> at = window_offsets(0, s.train_end, 5000, 50, 3, 0);
+  CHECK(*std::min_element(at.begin(), at.end()) == 0);    // both ends are reachable...
+  CHECK(*std::max_element(at.begin(), at.end()) == 850);  // ...and none crosses into validation
+  CHECK(window_offsets(0, 900, 4, 50, 3, 8) == window_offsets(0, 900, 4, 50, 3, 8));
+  CHECK(window_offsets(0, 900, 4, 50, 3, 8) != window_offsets(0, 900, 4, 50, 3, 9));
+  // batch i of step k uses counters k·B + i: a later batch is a later slice of one stream
+  const auto stream = window_offsets(0, 900, 8, 50, 3, 0);
+  CHECK(window_offsets(0, 900, 4, 50, 3, 4) == std::vector<int64_t>(stream.begin() + 4, stream.end()));
+  // records: windows start at record boundaries
+  for (int64_t o : window_offsets(100, 900, 200, 200, 5, 0, 100)) {
+    CHECK((o - 100) % 100 == 0);
+    CHECK(o + 200 <= 900);
+  }
+  std::vector<uint8_t> data(1000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i % 256);
+  const Tensor x = sample_windows(data, 0, 900, 3, 10, 1, 0);
+  const auto o = window_offsets(0, 900, 3, 10, 1, 0);
+  for (int64_t i = 0; i < 3; ++i) CHECK(int64_t(x.at({i, 9})) == (o[size_t(i)] + 9) % 256);
+  CHECK(error_of([&] { (void)window_offsets(0, 20, 1, 50, 1, 0); }).find("fewer than one window") != std::string::npos);
+}
+
+TEST_CASE("data formats: idx (plain and gzip), PPM, folders") {
+  TempDir dir("formats");
+  // an idx file of 3 images of 2 x 2 pixels
+  std::string idx = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2};
+  for (int i = 0; i < 12; ++i) idx.push_back(char(i * 10));
+  nn::write_file_atomic(dir / "img-idx3-ubyte", idx);
+  const Corpus c = Corpus::load(dir / "img-idx3-ubyte");
+  CHECK(c.bytes.size() == 12);
+  CHECK(c.record == 4);
+  CHECK(int(c.bytes[5]) == 50);
+  gzFile gz = gzopen((dir / "img.gz").c_str(), "wb");
+  gzwrite(gz, idx.data(), unsigned(idx.size()));
+  gzclose(gz);
+  CHECK(Corpus::load(dir / "img.gz").bytes == c.bytes);
+  CHECK(split_corpus(c, 0.2).train_end == 8);  // the tail starts at a record boundary
+  nn::write_file_atomic(dir / "bad-idx", idx.substr(0, 20));
+  CHECK(error_of([&] { (void)Corpus::load(dir / "bad-idx"); }).find("promises 12 bytes") != std::string::npos);
+  // PPM with a comment
+  nn::write_file_atomic(dir / "p.ppm", std::string("P6\n# made by hand\n2 1\n255\n") + "abcdef");
+  const Corpus p = Corpus::load(dir / "p.ppm");
+  CHECK(std::string(p.bytes.begin(), p.bytes.end()) == "abcdef");
+  CHECK(p.record == 6);
+  nn::write_file_atomic(dir / "q.ppm", std::string("P6\n2 1\n255\n") + "abc");
+  CHECK(error_of([&] { (void)Corpus::load(dir / "q.ppm"); }).find("needs 6 bytes") != std::string::npos);
+  // a folder of text files: sorted by name, concatenated
+  fs::create_directories(dir.path / "txt" / "sub");
+  nn::write_file_atomic(dir / "txt/b.txt", "BBB");
+  nn::write_file_atomic(dir / "txt/a.txt", "AA");
+  nn::write_file_atomic(dir / "txt/sub/c.txt", "C");
+  const Corpus t = Corpus::load(dir / "txt", DataFormat::raw);
+  CHECK(std::string(t.bytes.begin(), t.bytes.end()) == "AABBBC");
+  CHECK(t.describe.find("3 files") != std::string::npos);
+  CHECK(error_of([] { (void)data_format_from_name("wav"); }).find("'wav'") != std::string::npos);
+}
+
+TEST_CASE("evaluation predicts every byte once, the short last window included") {
+  Config c = small_config();
+  c.dropout = 0;
+  auto model = make_model(c);
+  model->init_parameters(5);
+  std::vector<uint8_t> data(2 * 32 + 6);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t((i * 37) % 256);
+  const double bpb = evaluate_bpb(*model, data, 0, int64_t(data.size()), 32, 8);
+  // by hand: two full windows, then the 6 last bytes padded to 8
+  NoGradGuard g;
+  double nats = 0;
+  for (int64_t s : {0, 32}) nats += sum(cross_entropy(model->forward(window_at(data, s, 32)), window_at(data, s, 32), Reduction::none)).item();
+  std::vector<uint8_t> tail(data.begin() + 64, data.end());
+  tail.resize(8, 0);
+  const Tensor tx = reshape(Tensor::from_vector(tail, {8}), {1, 8});
+  nats += sum(narrow(cross_entropy(model->forward(tx), tx, Reduction::none), 1, 0, 6)).item();
+  CHECK(bpb == doctest::Approx(nats / 70 / std::log(2.0)).epsilon(1e-6));
+  CHECK(error_of([&] { (void)evaluate_bpb(*model, data, 0, 70, 30, 8); }).find("--window 30 must be a multiple of 4") != std::string::npos);
+}
