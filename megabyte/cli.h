@@ -21,6 +21,7 @@ int eval(int argc, char** argv);
 int generate(int argc, char** argv);
 int info(int argc, char** argv);
 int plot(int argc, char** argv);
+int export_model(int argc, char** argv);
 int verify(int argc, char** argv);
 
 // Parses argv with `opts`, adding -h/--help; prints help and returns false when asked for it.

@@ -8,13 +8,19 @@
 #include "nn/safetensors.h"
 #include "tensor/parallel.h"
 
+#ifndef MB_ZOO_MODEL
+#define MB_ZOO_MODEL "megabyte/zoo/tiny_shakespeare.safetensors"
+#endif
+
 namespace mb::cli {
 
 int generate(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Sample bytes from a checkpoint. The prompt and the sample go to stdout; timing to "
                                  "stderr. KV caches in the global and the local model: each new patch runs the global "
                                  "model once, each byte the local model once.");
-  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
+  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint); default: the zoo's model "
+                             "trained on the shipped corpus",
+                     cxxopts::value<std::string>()->default_value(MB_ZOO_MODEL))(
       "prompt", "text to continue", cxxopts::value<std::string>()->default_value(""))(
       "prompt-file", "file whose bytes are the prompt", cxxopts::value<std::string>())(
       "bytes", "bytes to generate", cxxopts::value<int64_t>()->default_value("256"))(
@@ -26,7 +32,6 @@ int generate(int argc, char** argv) {
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
-  MB_CHECK(r.count("ckpt"), "--ckpt is required");
   MB_CHECK(!(r.count("prompt") && r.count("prompt-file")), "give --prompt or --prompt-file, not both");
   MB_CHECK(r["bytes"].as<int64_t>() >= 0, "--bytes must be >= 0, got ", r["bytes"].as<int64_t>());
   MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");

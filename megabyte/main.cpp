@@ -20,6 +20,7 @@ const Command kCommands[] = {
     {"generate", mb::cli::generate, "sample bytes from a checkpoint (KV-cached)"},
     {"info", mb::cli::info, "config, parameters, FLOPs and memory of a preset or checkpoint"},
     {"plot", mb::cli::plot, "draw a run's loss and validation curves (PNG, gnuplot)"},
+    {"export", mb::cli::export_model, "write a checkpoint's model without its optimizer state"},
     {"verify", mb::cli::verify, "check the model against a reference fixture (logits, gradients, AdamW)"},
 };
 

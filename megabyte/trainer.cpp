@@ -228,6 +228,8 @@ TrainResult train(Config config, TrainOptions opt) {
            split.size - split.train_end, " bytes, fewer than one window of T = ", config.seq,
            " (raise --val-fraction or set it to 0)");
 
+  MB_CHECK(opt.resume || latest_checkpoint(opt.out).empty(), opt.out, " already holds checkpoints of another "
+           "run: continue it with --resume, or choose another --out");
   // everything is checked: only now does the run folder appear
   std::error_code ec;
   fs::create_directories(opt.out, ec);

@@ -56,6 +56,7 @@ if ! "$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 -
   echo "FAIL: train / eval / generate / info on a fresh run"
   fails=$((fails + 1))
 fi
+expect_error "already holds checkpoints of another run" "$MB" train --steps 2 --out run
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none

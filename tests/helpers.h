@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/ops.h"
+#include "megabyte/config.h"
 
 namespace mb::test {
 
@@ -43,6 +44,19 @@ template <class F> std::string error_of(F&& f) {
     return e.what();
   }
   return "";
+}
+
+// A MEGABYTE config of the given sizes, `layers` global and local layers.
+inline Config megabyte_config(int64_t seq, int64_t patch, int64_t gdim, int64_t ldim, int64_t heads,
+                              int64_t layers = 2) {
+  Config c;
+  c.seq = seq;
+  c.patch = patch;
+  c.gdim = gdim;
+  c.ldim = ldim;
+  c.glayers = c.llayers = layers;
+  c.gheads = c.lheads = heads;
+  return c;
 }
 
 }  // namespace mb::test

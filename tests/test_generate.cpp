@@ -11,15 +11,7 @@ using namespace mb::test;
 namespace {
 
 Config config(int64_t seq, int64_t patch, bool tied, bool local_pos) {
-  Config c;
-  c.seq = seq;
-  c.patch = patch;
-  c.gdim = 8 * patch;
-  c.glayers = 2;
-  c.gheads = 2;
-  c.ldim = 16;
-  c.llayers = 2;
-  c.lheads = 2;
+  Config c = megabyte_config(seq, patch, 8 * patch, 16, 2);
   c.tied_head = tied;
   c.local_pos = local_pos;
   c.init_std = 0.2;  // larger weights than the default make any difference visible

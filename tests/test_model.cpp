@@ -13,18 +13,6 @@ using namespace mb::test;
 
 namespace {
 
-// Two global and two local layers of the given sizes.
-Config megabyte_config(int64_t seq, int64_t patch, int64_t gdim, int64_t ldim, int64_t heads) {
-  Config c;
-  c.seq = seq;
-  c.patch = patch;
-  c.gdim = gdim;
-  c.ldim = ldim;
-  c.glayers = c.llayers = 2;
-  c.gheads = c.lheads = heads;
-  return c;
-}
-
 Config tiny_megabyte() { return megabyte_config(32, 4, 32, 16, 2); }
 
 Config tiny_baseline() {

@@ -31,15 +31,7 @@ struct TempDir {
 };
 
 Config small_config() {
-  Config c;
-  c.seq = 32;
-  c.patch = 4;
-  c.gdim = 32;
-  c.glayers = 1;
-  c.gheads = 2;
-  c.ldim = 16;
-  c.llayers = 1;
-  c.lheads = 2;
+  Config c = megabyte_config(32, 4, 32, 16, 2, 1);
   c.dropout = 0.1;  // dropout on: its masks must replay exactly too
   return c;
 }
