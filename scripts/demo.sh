@@ -11,7 +11,6 @@ cmake --build build >build/build.log 2>&1 || { cat build/build.log; exit 1; }
 echo "build: done (build/megabyte)"
 
 rm -rf runs/demo  # the demo's own run folder: start afresh
-export OMP_WAIT_POLICY=PASSIVE
 build/megabyte train --preset tiny --steps "${STEPS:-4000}" --warmup 200 --eval-every 1000 --log-every 250 \
   --out runs/demo
 echo
