@@ -57,6 +57,16 @@ if ! "$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 -
   fails=$((fails + 1))
 fi
 expect_error "already holds checkpoints of another run" "$MB" train --steps 2 --out run
+# --config FILE.json over a preset, with a flag over both
+checks=$((checks + 1))
+printf '{"seq": 48, "patch": 4, "gdim": 32, "glayers": 1, "gheads": 2, "ldim": 16, "llayers": 1, "act": "gelu"}' >cfg.json
+if ! "$MB" train --config cfg.json --lheads 4 --steps 2 --batch 2 --out cfgrun --quiet >/dev/null 2>&1 ||
+  ! "$MB" info --ckpt cfgrun | grep -q "T=48 P=4 K=12 .* local 16 x1 layers, 4 heads | gelu"; then
+  echo "FAIL: --config cfg.json --lheads 4 did not give the model asked for"
+  fails=$((fails + 1))
+fi
+printf '{"sequence": 48}' >badcfg.json
+expect_error "cfg.json: unknown config field 'sequence'" "$MB" train --config badcfg.json --out out
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
