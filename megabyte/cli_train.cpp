@@ -13,8 +13,8 @@ int train(int argc, char** argv) {
                                  "Ctrl-C saves a checkpoint and stops; --resume continues bit for bit.");
   add_config_flags(opts, "tiny");
   auto num = [](double v) { return cat(v); };
-  opts.add_options("data")("data", "file or folder of files, used as bytes (default: " + default_corpus() + ")",
-                           cxxopts::value<std::string>()->default_value(""))(
+  opts.add_options("data")("data", "file or folder of files, used as bytes",
+                           cxxopts::value<std::string>()->default_value(default_corpus()))(
       "format", "data format: auto, raw, idx (MNIST), ppm", cxxopts::value<std::string>()->default_value(d.format))(
       "val-fraction", "held-out tail for validation", cxxopts::value<double>()->default_value(num(d.val_fraction)));
   opts.add_options("training")("steps", "optimizer steps", cxxopts::value<int64_t>()->default_value(num(double(d.steps))))(

@@ -5,6 +5,7 @@
 
 #include "helpers.h"
 #include "megabyte/model.h"
+#include "megabyte/zoo.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
 
@@ -193,4 +194,17 @@ TEST_CASE("overfit: a tiny MEGABYTE memorises a 512-byte text to < 0.05 bits per
   }
   INFO("bits per byte ", bpb, " after ", step, " steps");
   CHECK(bpb < 0.05);
+}
+
+TEST_CASE("info's analytic parameter counts equal the built models' for the trainable presets") {
+  for (const char* name : {"tiny", "small", "baseline-tiny", "baseline-small"}) {
+    const Config c = find_preset(name).config;
+    INFO(name);
+    CHECK(model_size(c).total() == double(make_model(c)->num_parameters()));
+  }
+  Config c = tiny_megabyte();
+  c.tied_head = false;
+  c.local_pos = false;
+  CHECK(model_size(c).total() == double(Megabyte(c).num_parameters()));
+  CHECK(error_of([] { (void)find_preset("huge"); }).find("unknown preset 'huge' (known: tiny, small") != std::string::npos);
 }
