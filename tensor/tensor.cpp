@@ -183,9 +183,9 @@ double Tensor::item() const {
 }
 
 template <class T> std::vector<T> Tensor::to_vector() const {
-  Tensor c = empty(shape(), dtype_of<T>::value, device());
-  kernels(device()).copy(*this, c);
-  MB_CHECK(device() == Device::CPU, "to_vector: tensor is on ", device_name(device()));
+  MB_CHECK(device() == Device::CPU, "to_vector: tensor is on ", device_name(device()), "; copy it to the CPU first");
+  Tensor c = empty(shape(), dtype_of<T>::value);
+  kernels(Device::CPU).copy(*this, c);
   return std::vector<T>(c.data<T>(), c.data<T>() + c.numel());
 }
 
