@@ -22,6 +22,7 @@ int generate(int argc, char** argv);
 int info(int argc, char** argv);
 int plot(int argc, char** argv);
 int export_model(int argc, char** argv);
+int bench(int argc, char** argv);
 int verify(int argc, char** argv);
 
 // Parses argv with `opts`, adding -h/--help; prints help and returns false when asked for it.

@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"info", mb::cli::info, "config, parameters, FLOPs and memory of a preset or checkpoint"},
     {"plot", mb::cli::plot, "draw a run's loss and validation curves (PNG, gnuplot)"},
     {"export", mb::cli::export_model, "write a checkpoint's model without its optimizer state"},
+    {"bench", mb::cli::bench, "time training steps of a preset (forward / backward / optimizer)"},
     {"verify", mb::cli::verify, "check the model against a reference fixture (logits, gradients, AdamW)"},
 };
 

@@ -40,8 +40,9 @@ struct Kernels {
   // out = cond ? a : b (cond u8)
   void (*where)(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 
-  // ---- reductions over the trailing `r` dims of a contiguous x: (N, R) -> (N) ----
-  void (*reduce_rows)(ReduceOp op, const Tensor& x, int64_t row_len, const Tensor& out);
+  // ---- reduction of the middle dim of a contiguous x seen as (A, R, N) -> out (A, N) ----
+  // (N = 1: rows; A = 1: columns, e.g. a bias gradient summed over all B·T positions)
+  void (*reduce)(ReduceOp op, const Tensor& x, int64_t A, int64_t R, int64_t N, const Tensor& out);
 
   // ---- matmul: out[i] = a[i] @ b[i] (+ out[i] if accumulate) ----
   // a (n, M, K), b (n, K, N), out (n, M, N) contiguous; a and b may be any 3-D strided views

@@ -70,6 +70,7 @@ TEST_CASE("reductions over any axes, with keepdim") {
   check_values(sum(x, {0}), {12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34});
   check_values(sum(x, {0, 2}), {60, 92, 124});
   CHECK(sum(x, {1}, true).shape() == Shape{2, 1, 4});
+  check_values(sum(x, {1}), {12, 15, 18, 21, 48, 51, 54, 57});  // the middle axis, read in place
   check_values(sum(x, {-1}), {6, 22, 38, 54, 70, 86});
   check_values(mean(x, {1, 2}), {5.5, 17.5});
   check_values(max(x, {1}), {8, 9, 10, 11, 20, 21, 22, 23});

@@ -37,18 +37,22 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
   check_float(op_name(op), a);
   Tensor y = Tensor::empty(shape, a.dtype(), a.device());
   kernels(a.device()).binary(op, broadcast_view(a, shape), broadcast_view(b, shape), y);
-  if (needs_grad({&a, &b})) {
-    const bool ga_on = a.requires_grad(), gb_on = b.requires_grad();
-    record(op_kind(op), {a, b}, y,
-           [op, ga_on, gb_on, a = save(a), b = save(b), y = save(y)](const Tensor& gy) {
-             const Shape& s = y.shape();
-             Tensor ga = ga_on ? y.empty_like() : Tensor(), gb = gb_on ? y.empty_like() : Tensor();
-             kernels(y.device()).binary_backward(op, broadcast_view(a, s), broadcast_view(b, s), y,
-                                                 gy, ga, gb);
-             return std::vector<Tensor>{ga_on ? sum_to(ga, a.shape()) : Tensor(),
-                                        gb_on ? sum_to(gb, b.shape()) : Tensor()};
-           });
+  if (!needs_grad({&a, &b})) return y;
+  const bool ga_on = a.requires_grad(), gb_on = b.requires_grad();
+  if (op == BinaryOp::add || op == BinaryOp::sub) {  // the gradient is gy itself (negated for b of sub)
+    const bool negate_b = op == BinaryOp::sub;
+    record(op_kind(op), {a, b}, y, [=, as = a.shape(), bs = b.shape()](const Tensor& gy) {
+      return std::vector<Tensor>{ga_on ? sum_to(gy, as) : Tensor(),
+                                 gb_on ? (negate_b ? neg(sum_to(gy, bs)) : sum_to(gy, bs)) : Tensor()};
+    });
+    return y;
   }
+  record(op_kind(op), {a, b}, y, [op, ga_on, gb_on, a = save(a), b = save(b), y = save(y)](const Tensor& gy) {
+    const Shape& s = y.shape();
+    Tensor ga = ga_on ? y.empty_like() : Tensor(), gb = gb_on ? y.empty_like() : Tensor();
+    kernels(y.device()).binary_backward(op, broadcast_view(a, s), broadcast_view(b, s), y, gy, ga, gb);
+    return std::vector<Tensor>{ga_on ? sum_to(ga, a.shape()) : Tensor(), gb_on ? sum_to(gb, b.shape()) : Tensor()};
+  });
   return y;
 }
 

@@ -1,5 +1,5 @@
-// Reductions over any set of axes: the reduced axes are moved last (a permuted copy when they
-// are not already there) and the kernel reduces contiguous rows.
+// Reductions over any set of axes: the kernel reduces the middle dim of an (A, R, N) view, so
+// adjacent reduced axes of a contiguous tensor cost no copy; others are permuted last first.
 #include "autograd/ops/common.h"
 
 namespace mb {
@@ -7,35 +7,47 @@ using namespace detail;
 
 namespace {
 
+// x seen as (A, R, N) with the reduced axes in the middle: a view when they are adjacent in
+// a contiguous x (sums only; max and argmax want them last), a permuted copy otherwise.
 struct Plan {
-  Tensor rows;        // (kept..., reduced...) contiguous
-  int64_t row_len;    // product of the reduced sizes
-  Shape out_shape;    // kept dims
-  Shape keep_shape;   // x's shape with reduced dims set to 1
+  Tensor x;                // contiguous, its elements in (A, R, N) order
+  int64_t A = 1, R = 1, N = 1;
+  Shape out_shape;         // the kept dims
+  Shape keep_shape;        // x's shape with the reduced dims set to 1
 };
 
-Plan plan(const char* op, const Tensor& x, const std::vector<int64_t>& axes_in) {
-  const std::vector<int64_t> axes = normalize_axes(op, axes_in, x.dim());
+Plan plan(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& axes_in) {
+  const std::vector<int64_t> axes = normalize_axes(name, axes_in, x.dim());
   std::vector<bool> reduced(size_t(x.dim()), false);
   for (int64_t a : axes) reduced[size_t(a)] = true;
-  std::vector<int64_t> order;
-  Plan p{Tensor(), 1, {}, x.shape()};
-  for (int64_t d = 0; d < x.dim(); ++d)
-    if (!reduced[size_t(d)]) {
-      order.push_back(d);
-      p.out_shape.push_back(x.shape()[size_t(d)]);
-    }
-  for (int64_t a : axes) {
-    order.push_back(a);
-    p.row_len *= x.shape()[size_t(a)];
-    p.keep_shape[size_t(a)] = 1;
+  Plan p;
+  p.keep_shape = x.shape();
+  for (int64_t d = 0; d < x.dim(); ++d) {
+    if (reduced[size_t(d)]) p.keep_shape[size_t(d)] = 1;
+    else p.out_shape.push_back(x.shape()[size_t(d)]);
   }
+  const bool adjacent = axes.empty() || axes.back() - axes.front() + 1 == int64_t(axes.size());
+  if (op == ReduceOp::sum && adjacent && x.is_contiguous()) {
+    p.x = x;
+    for (int64_t d = 0; d < x.dim(); ++d) {
+      const int64_t n = x.shape()[size_t(d)];
+      if (reduced[size_t(d)]) p.R *= n;
+      else if (axes.empty() || d < axes.front()) p.A *= n;
+      else p.N *= n;
+    }
+    return p;
+  }
+  std::vector<int64_t> order;  // kept dims first, then the reduced ones
+  for (int64_t d = 0; d < x.dim(); ++d)
+    if (!reduced[size_t(d)]) order.push_back(d);
+  order.insert(order.end(), axes.begin(), axes.end());
   Shape shape, strides;
   for (int64_t d : order) {
     shape.push_back(x.shape()[size_t(d)]);
     strides.push_back(x.strides()[size_t(d)]);
+    (reduced[size_t(d)] ? p.R : p.A) *= x.shape()[size_t(d)];
   }
-  p.rows = contiguous_raw(make_view(x, shape, strides, x.offset()));
+  p.x = contiguous_raw(make_view(x, shape, strides, x.offset()));
   return p;
 }
 
@@ -43,11 +55,10 @@ Tensor reduce_raw(ReduceOp op, const char* name, const Tensor& x, const std::vec
                   bool keepdim, DType out_dtype, Plan* out_plan = nullptr) {
   check_defined(name, x, "input");
   MB_CHECK(x.dtype() != DType::BF16, name, ": bf16 is a storage type; convert to f32 first");
-  Plan p = plan(name, x, axes);
-  MB_CHECK(op == ReduceOp::sum || p.row_len > 0, name, ": cannot reduce an empty axis of ",
-           describe(x));
+  Plan p = plan(op, name, x, axes);
+  MB_CHECK(op == ReduceOp::sum || p.R > 0, name, ": cannot reduce an empty axis of ", describe(x));
   Tensor y = Tensor::empty(p.out_shape, out_dtype, x.device());
-  kernels(x.device()).reduce_rows(op, p.rows, p.row_len, y);
+  if (y.numel() > 0) kernels(x.device()).reduce(op, p.x, p.A, p.R, p.N, y);
   if (keepdim) y = make_view(y, p.keep_shape, contiguous_strides(p.keep_shape), 0);
   if (out_plan) *out_plan = p;
   return y;

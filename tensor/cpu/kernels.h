@@ -24,7 +24,7 @@ void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor
 void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out);
 void where(const Tensor& cond, const Tensor& a, const Tensor& b, const Tensor& out);
 
-void reduce_rows(ReduceOp op, const Tensor& x, int64_t row_len, const Tensor& out);
+void reduce(ReduceOp op, const Tensor& x, int64_t A, int64_t R, int64_t N, const Tensor& out);
 
 void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate);
 
