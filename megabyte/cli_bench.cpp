@@ -63,8 +63,7 @@ int bench(int argc, char** argv) {
     const double tf = seconds_since(t0);
     backward(l);
     const double tb = seconds_since(t0);
-    nn::clip_grad_norm(model->parameters(), 1.0);
-    adamw.step(1e-3);
+    adamw.step(1e-3, nn::clip_coefficient(nn::grad_norm(model->parameters()), 1.0));
     const double tt = seconds_since(t0);
     if (i < warmup) continue;
     total.push_back(tt);

@@ -314,8 +314,8 @@ TrainResult train(Config config, TrainOptions opt) {
       loss += l.item() / double(opt.grad_accum);
       backward(opt.grad_accum > 1 ? mul_scalar(l, 1.0 / double(opt.grad_accum)) : l);
     }
-    const double norm = nn::clip_grad_norm(model->parameters(), opt.clip > 0 ? opt.clip : INFINITY);
-    adamw.step(lr);
+    const double norm = nn::grad_norm(model->parameters());
+    adamw.step(lr, opt.clip > 0 ? nn::clip_coefficient(norm, opt.clip) : 1.0);
     const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const bool last = step + 1 == opt.steps;

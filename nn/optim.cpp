@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "tensor/backend.h"
+
 namespace mb::nn {
 
 AdamW::AdamW(const std::vector<std::pair<std::string, Tensor*>>& params, AdamWOptions opt) : opt_(opt) {
@@ -10,20 +12,19 @@ AdamW::AdamW(const std::vector<std::pair<std::string, Tensor*>>& params, AdamWOp
                       Tensor::zeros(p->shape(), p->dtype(), p->device()), p->dim() >= 2});
 }
 
-void AdamW::step(double lr) {
+void AdamW::step(double lr, double grad_scale) {
   NoGradGuard no_grad;
   ++t_;
-  const double bc1 = 1 - std::pow(opt_.beta1, double(t_));
-  const double bc2_sqrt = std::sqrt(1 - std::pow(opt_.beta2, double(t_)));
+  AdamWStep st{lr, opt_.beta1, opt_.beta2, opt_.eps, 0.0, 1 - std::pow(opt_.beta1, double(t_)),
+               std::sqrt(1 - std::pow(opt_.beta2, double(t_))), grad_scale};
   for (Slot& s : slots_) {
     const Tensor g = s.p->grad();
     if (!g.defined()) continue;
-    Tensor& p = *s.p;
-    if (s.decay && opt_.weight_decay != 0) copy_(p, mul_scalar(p, 1 - lr * opt_.weight_decay));
-    copy_(s.m, add(s.m, mul_scalar(sub(g, s.m), 1 - opt_.beta1)));  // lerp, as PyTorch
-    copy_(s.v, add(mul_scalar(s.v, opt_.beta2), mul_scalar(mul(g, g), 1 - opt_.beta2)));
-    const Tensor denom = add_scalar(mul_scalar(sqrt(s.v), 1 / bc2_sqrt), opt_.eps);
-    copy_(p, sub(p, mul_scalar(div(s.m, denom), lr / bc1)));
+    MB_CHECK(g.shape() == s.p->shape() && g.dtype() == s.p->dtype(), "AdamW: the gradient of '", s.name,
+             "' is ", to_string(g.shape()), " ", dtype_name(g.dtype()), ", the parameter ",
+             to_string(s.p->shape()), " ", dtype_name(s.p->dtype()));
+    st.weight_decay = s.decay ? opt_.weight_decay : 0.0;
+    kernels(s.p->device()).adamw(*s.p, contiguous(g), s.m, s.v, st);
   }
 }
 
@@ -50,13 +51,20 @@ void AdamW::load_state(const StateDict& sd, int64_t steps) {
   t_ = steps;
 }
 
+double grad_norm(const std::vector<Tensor*>& params) {
+  double sq = 0;
+  for (Tensor* p : params) {
+    const Tensor g = p->grad();
+    if (g.defined()) sq += kernels(g.device()).sum_squares(contiguous(g));
+  }
+  return std::sqrt(sq);
+}
+
+double clip_coefficient(double norm, double max_norm) { return std::min(1.0, max_norm / (norm + 1e-6)); }
+
 double clip_grad_norm(const std::vector<Tensor*>& params, double max_norm) {
   NoGradGuard no_grad;
-  double sq = 0;
-  for (Tensor* p : params)
-    if (p->grad().defined()) sq += sum(square(to(p->grad(), DType::F64))).item();
-  const double norm = std::sqrt(sq);
-  const double coef = std::min(1.0, max_norm / (norm + 1e-6));
+  const double norm = grad_norm(params), coef = clip_coefficient(norm, max_norm);
   for (Tensor* p : params)
     if (p->grad().defined()) copy_(p->grad(), mul_scalar(p->grad(), coef));
   return norm;

@@ -13,10 +13,12 @@ struct AdamWOptions {
 class AdamW {
  public:
   AdamW(const std::vector<std::pair<std::string, Tensor*>>& params, AdamWOptions opt = {});
-  // One update from the parameters' current .grad (a parameter without one is skipped):
+  // One update from the parameters' current .grad (a parameter without one is skipped), the
+  // gradients taken times grad_scale (the clipping coefficient; see clip_coefficient):
   //   p ← p·(1 − lr·wd);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
   //   p ← p − lr/(1−β1ᵗ) · m / (√v/√(1−β2ᵗ) + ε)
-  void step(double lr);
+  // One fused pass per parameter (Kernels::adamw).
+  void step(double lr, double grad_scale = 1.0);
   int64_t steps() const { return t_; }
   const AdamWOptions& options() const { return opt_; }
   // "m.<name>", "v.<name>" for checkpoints; load_state checks names and shapes
@@ -35,8 +37,12 @@ class AdamW {
   int64_t t_ = 0;
 };
 
-// Scales every gradient by min(1, max_norm / (‖g‖ + 1e-6)) where ‖g‖ is the 2-norm over all
-// of them (PyTorch's clip_grad_norm_); returns ‖g‖ before clipping.
+// ‖g‖: the 2-norm of all the parameters' gradients together.
+double grad_norm(const std::vector<Tensor*>& params);
+// min(1, max_norm / (‖g‖ + 1e-6)): what PyTorch's clip_grad_norm_ scales the gradients by.
+double clip_coefficient(double norm, double max_norm);
+// Scales every gradient by clip_coefficient(‖g‖, max_norm); returns ‖g‖ before clipping.
+// (A training step passes the coefficient to AdamW::step instead: one pass less.)
 double clip_grad_norm(const std::vector<Tensor*>& params, double max_norm);
 
 // Learning rate at a step (0-based): linear warmup over `warmup` steps to `lr`, then

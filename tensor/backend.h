@@ -16,6 +16,15 @@ namespace mb {
 
 enum class ReduceOp { sum, max, argmax };
 
+// One AdamW update (PyTorch's order): p ← p·(1 − lr·wd); g ← g·grad_scale;
+// m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²; p ← p − lr/bc1 · m / (√v / bc2_sqrt + ε)
+struct AdamWStep {
+  double lr, beta1, beta2, eps, weight_decay;
+  double bias_correction1;       // 1 − β1ᵗ
+  double bias_correction2_sqrt;  // √(1 − β2ᵗ)
+  double grad_scale;             // the clipping coefficient, 1 when not clipping
+};
+
 struct Kernels {
   // ---- memory ----
   void* (*alloc)(size_t nbytes);
@@ -65,6 +74,10 @@ struct Kernels {
   // glogits = (softmax(logits) - onehot(t)) * gloss[n]
   void (*cross_entropy_backward)(const Tensor& logits, const Tensor& targets,
                                  const Tensor& lse, const Tensor& gloss, const Tensor& glogits);
+
+  // ---- optimizer: contiguous tensors of one dtype, updated in place ----
+  double (*sum_squares)(const Tensor& x);  // Σ x², accumulated in double
+  void (*adamw)(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamWStep& s);
 
   // ---- gather / scatter ----
   // out (N, D) = weight[idx[n]]; idx (N) any integer dtype, already range-checked

@@ -1,6 +1,6 @@
 // The CPU backend's kernels, one per entry of the dispatch table (tensor/backend.h has the
 // contract of each). Grouped by file: memory.cpp, elementwise.cpp, reduce.cpp, matmul.cpp,
-// rows.cpp (softmax, layer norm, cross-entropy), embedding.cpp, attention.cpp.
+// rows.cpp (softmax, layer norm, cross-entropy), optim.cpp, embedding.cpp, attention.cpp.
 #pragma once
 #include "tensor/backend.h"
 
@@ -39,6 +39,9 @@ void cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& lo
                    const Tensor& lse);
 void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const Tensor& lse,
                             const Tensor& gloss, const Tensor& glogits);
+
+double sum_squares(const Tensor& x);
+void adamw(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, const AdamWStep& s);
 
 void embedding(const Tensor& weight, const Tensor& idx, const Tensor& out);
 void embedding_backward(const Tensor& idx, const Tensor& gy, const Tensor& gweight);
