@@ -6,6 +6,7 @@
 #include "autograd/node.h"
 #include "autograd/ops.h"
 #include "tensor/backend.h"
+#include "tensor/profile.h"
 
 namespace mb {
 
@@ -69,6 +70,7 @@ namespace {
 // A leaf's .grad is always its own contiguous tensor: gradients handed down by a rule may be
 // views shared with other inputs (add passes gy to both sides).
 void accumulate_leaf(TensorImpl& leaf, const Tensor& g) {
+  ProfileScope prof("accumulate leaf grad");
   if (!leaf.grad) {
     Tensor own = Tensor::empty(g.shape(), g.dtype(), g.device());
     kernels(g.device()).copy(g, own);
@@ -122,6 +124,7 @@ void backward(const Tensor& root, const Tensor& grad) {
     auto it = pending.find(n);
     std::vector<Tensor> gx(n->next.size());
     if (it != pending.end()) {
+      ProfileScope prof(op_backward_name(n->op));
       gx = n->backward(it->second);
       pending.erase(it);
       MB_CHECK(gx.size() == n->next.size(), "backward of ", op_name(n->op), " returned ",

@@ -74,6 +74,10 @@ Tensor embedding(const Tensor& weight, const Tensor& idx);
 // scale = 1/√D when scale <= 0. k and v may be longer than q (Tk >= Tq): queries are then the
 // last Tq positions (a KV cache). Never stores the T x T matrix.
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale = 0);
+// The same over a packed projection: qkv (B, T, 3·H·D) holds q, k, v side by side (head j of
+// q in columns j·D … (j+1)·D − 1, then k, then v) -> (B, T, H·D), the heads concatenated. Reads
+// its heads in place and writes the gradient of qkv in one piece: no split, no transposes.
+Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale = 0);
 enum class Reduction { mean, sum, none };
 // logits (..., V), targets (...) integer class ids in [0, V): -log softmax(logits)[target]
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,

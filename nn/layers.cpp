@@ -49,8 +49,7 @@ Tensor CausalSelfAttention::merge_heads(const Tensor& y) const {
 }
 
 Tensor CausalSelfAttention::forward(const Tensor& x) const {
-  const auto [q, k, v] = project(x);
-  return merge_heads(attention(q, k, v));
+  return proj.forward(attention_qkv(qkv.forward(x), heads));
 }
 
 Tensor CausalSelfAttention::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "tensor/backend.h"
+#include "tensor/profile.h"
 
 namespace mb::nn {
 
@@ -13,6 +14,7 @@ AdamW::AdamW(const std::vector<std::pair<std::string, Tensor*>>& params, AdamWOp
 }
 
 void AdamW::step(double lr, double grad_scale) {
+  ProfileScope prof("adamw");
   NoGradGuard no_grad;
   ++t_;
   AdamWStep st{lr, opt_.beta1, opt_.beta2, opt_.eps, 0.0, 1 - std::pow(opt_.beta1, double(t_)),
@@ -52,6 +54,7 @@ void AdamW::load_state(const StateDict& sd, int64_t steps) {
 }
 
 double grad_norm(const std::vector<Tensor*>& params) {
+  ProfileScope prof("grad_norm");
   double sq = 0;
   for (Tensor* p : params) {
     const Tensor g = p->grad();

@@ -1,5 +1,8 @@
 #include "tensor/op_list.h"
 
+#include <string>
+#include <vector>
+
 namespace mb {
 namespace {
 struct Info {
@@ -12,6 +15,14 @@ const Info kOps[] = {MB_ALL_OPS};
 }  // namespace
 
 const char* op_name(OpKind k) { return kOps[int(k)].name; }
+const char* op_backward_name(OpKind k) {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const Info& i : kOps) n.push_back(std::string(i.name) + " backward");
+    return n;
+  }();
+  return names[size_t(k)].c_str();
+}
 bool op_differentiable(OpKind k) { return kOps[int(k)].differentiable; }
 int op_count() { return int(sizeof(kOps) / sizeof(kOps[0])); }
 OpKind op_at(int i) { return OpKind(i); }

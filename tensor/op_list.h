@@ -23,6 +23,7 @@
   /* linear algebra and fused ops */                                               \
   MB_OP_ITEM(matmul, 1) MB_OP_ITEM(softmax, 1) MB_OP_ITEM(log_softmax, 1)          \
   MB_OP_ITEM(layer_norm, 1) MB_OP_ITEM(embedding, 1) MB_OP_ITEM(attention, 1)      \
+  MB_OP_ITEM(attention_qkv, 1)                                                     \
   MB_OP_ITEM(cross_entropy, 1) MB_OP_ITEM(dropout, 1)
 
 #define MB_ALL_OPS                       \
@@ -50,6 +51,7 @@ constexpr OpKind op_kind(BinaryOp op) {
 #undef MB_KIND_CASE
 
 const char* op_name(OpKind k);
+const char* op_backward_name(OpKind k);  // "<name> backward"
 bool op_differentiable(OpKind k);
 int op_count();
 OpKind op_at(int i);

@@ -249,6 +249,11 @@ GRADCHECK(attention) {
   // longer than one query and one key block of the kernel
   expect_grad(f, {randn({1, 1, 130, 2}, 7), randn({1, 1, 130, 2}, 8), randn({1, 1, 130, 2}, 9)}, kPlain);
 }
+GRADCHECK(attention_qkv) {
+  const GradcheckFn f = [](const Inputs& in) { return attention_qkv(in[0], 2); };
+  expect_grad(f, {randn({2, 5, 12}, 1)});                       // B 2, T 5, 2 heads of 2
+  expect_grad(f, {randn({1, 70, 6}, 2)}, kPlain | kStrided);    // longer than a query block
+}
 GRADCHECK(cross_entropy) {
   const Tensor t = Tensor::from_vector<int64_t>({1, 0, 4, 4}, {4});
   expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t); }, {randn({4, 5}, 1)});

@@ -205,6 +205,16 @@ TEST_CASE("fused causal attention equals the composed reference (several block s
   CHECK(max_abs_diff(narrow(o1, 2, 2, 1), narrow(o2, 2, 2, 1)) > 1e-3);
 }
 
+TEST_CASE("attention_qkv equals attention over the split and transposed heads") {
+  const Tensor qkv = Tensor::randn({2, 100, 3 * 3 * 4}, 7, 0, DType::F64);  // B 2, T 100, 3 heads of 4
+  auto heads = [&](int64_t i) {  // (B, T, 3, H, D) -> part i as (B, H, T, D)
+    return permute(select(reshape(qkv, {2, 100, 3, 3, 4}), 2, i), {0, 2, 1, 3});
+  };
+  const Tensor ref = reshape(transpose(attention(heads(0), heads(1), heads(2)), 1, 2), {2, 100, 12});
+  CHECK(max_abs_diff(attention_qkv(qkv, 3), ref) < 1e-13);
+  CHECK(error_of([&] { (void)attention_qkv(qkv, 5); }).find("5 heads") != std::string::npos);
+}
+
 TEST_CASE("cross_entropy equals -log_softmax at the target") {
   const Tensor logits = f64({1, 2, 3, 0, 0, 0}, {2, 3});
   const Tensor t = Tensor::from_vector<int64_t>({2, 0}, {2});

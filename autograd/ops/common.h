@@ -2,6 +2,7 @@
 #pragma once
 #include "autograd/ops.h"
 #include "tensor/backend.h"
+#include "tensor/profile.h"
 
 namespace mb::detail {
 

@@ -9,6 +9,7 @@ using namespace detail;
 namespace {
 
 Tensor unary_op(UnaryOp op, const Tensor& x, double s) {
+  ProfileScope prof(op_name(op));
   check_defined(op_name(op), x, "input");
   check_float(op_name(op), x);
   Tensor y = x.empty_like();
@@ -33,6 +34,7 @@ Shape check_pair(const char* name, const Tensor& a, const Tensor& b) {
 }
 
 Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
+  ProfileScope prof(op_name(op));
   const Shape shape = check_pair(op_name(op), a, b);
   check_float(op_name(op), a);
   Tensor y = Tensor::empty(shape, a.dtype(), a.device());
@@ -86,6 +88,7 @@ MB_COMPARE_OPS(MB_DEFINE_COMPARE)
 #undef MB_DEFINE_COMPARE
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  ProfileScope prof("where");
   check_defined("where", cond, "condition");
   check_defined("where", a, "first input");
   check_defined("where", b, "second input");

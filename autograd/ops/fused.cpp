@@ -11,6 +11,7 @@ namespace {
 
 Tensor softmax_op(const Tensor& x, int64_t axis, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
+  ProfileScope prof(name);
   check_defined(name, x, "input");
   check_float(name, x);
   const int64_t ax = wrap_axis(axis, x.dim(), name);
@@ -33,6 +34,7 @@ Tensor softmax(const Tensor& x, int64_t axis) { return softmax_op(x, axis, false
 Tensor log_softmax(const Tensor& x, int64_t axis) { return softmax_op(x, axis, true); }
 
 Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps) {
+  ProfileScope prof("layer_norm");
   check_defined("layer_norm", x, "input");
   check_float("layer_norm", x);
   MB_CHECK(x.dim() >= 1, "layer_norm: input must have at least one dim, got ", describe(x));
@@ -65,6 +67,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps)
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& idx) {
+  ProfileScope prof("embedding");
   check_defined("embedding", weight, "weight");
   check_defined("embedding", idx, "indices");
   check_float("embedding", weight);
@@ -86,7 +89,34 @@ Tensor embedding(const Tensor& weight, const Tensor& idx) {
   return y;
 }
 
+namespace {
+
+// A (B, H, T, D) view of x with a unit stride in D: x itself, or a contiguous copy.
+Tensor unit_last_stride(const Tensor& x) {
+  return x.strides()[3] == 1 || x.size(3) == 1 ? x : contiguous_raw(x);
+}
+
+// The heads of a packed (B, T, n·H·D) buffer: part i of n (q, k, v for n = 3) as a (B, H, T, D)
+// view with no copy.
+Tensor head_view(const Tensor& packed, int64_t H, int64_t n, int64_t i) {
+  const int64_t B = packed.size(0), T = packed.size(1), D = packed.size(2) / (n * H);
+  return make_view(packed, {B, H, T, D}, {T * n * H * D, D, n * H * D, 1}, packed.offset() + i * H * D);
+}
+
+// The shared forward/backward: q, k, v, out and the gradients are (B, H, T, D) views.
+struct AttentionRun {
+  double scale;
+  Tensor q, k, v, out, lse;
+  void forward() const { kernels(q.device()).attention(q, k, v, scale, out, lse); }
+  void backward(const Tensor& gout, const Tensor& gq, const Tensor& gk, const Tensor& gv) const {
+    kernels(q.device()).attention_backward(q, k, v, out, lse, gout, scale, gq, gk, gv);
+  }
+};
+
+}  // namespace
+
 Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
+  ProfileScope prof("attention");
   check_defined("attention", q, "q");
   check_defined("attention", k, "k");
   check_defined("attention", v, "v");
@@ -104,31 +134,52 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
            "attention: q ", describe(q), " and k ", describe(k), " differ in B, H or D");
   MB_CHECK(q.size(2) <= k.size(2), "attention: q has more positions (", q.size(2),
            ") than k and v (", k.size(2), ")");
-  const double s = scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(3)));
-  // the kernel reads each (T, D) matrix in place when its rows are dense
-  auto dense_rows = [](const Tensor& t) {
-    return (t.strides()[3] == 1 || t.size(3) == 1) && (t.strides()[2] == t.size(3) || t.size(2) == 1)
-               ? t
-               : contiguous_raw(t);
-  };
-  const Tensor qc = dense_rows(q), kc = dense_rows(k), vc = dense_rows(v);
-  Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
-  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, q.dtype(), q.device());
-  kernels(q.device()).attention(qc, kc, vc, s, out, lse);
+  const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(3))), unit_last_stride(q),
+                         unit_last_stride(k), unit_last_stride(v), Tensor::empty(q.shape(), q.dtype(), q.device()),
+                         Tensor::empty({q.size(0), q.size(1), q.size(2)}, q.dtype(), q.device())};
+  run.forward();
+  Tensor out = run.out;
   if (needs_grad({&q, &k, &v})) {
     record(OpKind::attention, {q, k, v}, out,
-           [s, q = save(qc), k = save(kc), v = save(vc), o = save(out), lse = save(lse)](const Tensor& gy) {
-             Tensor gq = Tensor::empty(q.shape(), q.dtype(), q.device()),
-                    gk = Tensor::empty(k.shape(), k.dtype(), k.device()),
-                    gv = Tensor::empty(v.shape(), v.dtype(), v.device());
-             kernels(q.device()).attention_backward(q, k, v, o, lse, contiguous_raw(gy), s, gq, gk, gv);
+           [r = AttentionRun{run.scale, save(run.q), save(run.k), save(run.v), save(run.out), run.lse}](const Tensor& gy) {
+             Tensor gq = Tensor::empty(r.q.shape(), r.q.dtype(), r.q.device()),
+                    gk = Tensor::empty(r.k.shape(), r.k.dtype(), r.k.device()),
+                    gv = Tensor::empty(r.v.shape(), r.v.dtype(), r.v.device());
+             r.backward(unit_last_stride(gy), gq, gk, gv);
              return std::vector<Tensor>{gq, gk, gv};
            });
   }
   return out;
 }
 
+Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale) {
+  ProfileScope prof("attention_qkv");
+  check_defined("attention_qkv", qkv, "qkv");
+  check_float("attention_qkv", qkv);
+  MB_CHECK(qkv.dim() == 3 && heads >= 1 && qkv.size(2) % (3 * heads) == 0, "attention_qkv: qkv must be (B, T, 3·H·D) ",
+           "for ", heads, " heads, got ", describe(qkv));
+  const int64_t B = qkv.size(0), T = qkv.size(1), HD = qkv.size(2) / 3;
+  const Tensor packed = contiguous_raw(qkv);
+  Tensor out = Tensor::empty({B, T, HD}, qkv.dtype(), qkv.device());  // (B, T, H, D) memory
+  const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(HD / heads)), head_view(packed, heads, 3, 0),
+                         head_view(packed, heads, 3, 1), head_view(packed, heads, 3, 2), head_view(out, heads, 1, 0),
+                         Tensor::empty({B, heads, T}, qkv.dtype(), qkv.device())};
+  run.forward();
+  if (needs_grad({&qkv})) {
+    record(OpKind::attention_qkv, {qkv}, out,
+           [r = AttentionRun{run.scale, save(run.q), save(run.k), save(run.v), save(run.out), run.lse},
+            heads](const Tensor& gy) {
+             Tensor g = Tensor::empty({gy.size(0), gy.size(1), 3 * gy.size(2)}, gy.dtype(), gy.device());
+             r.backward(head_view(contiguous_raw(gy), heads, 1, 0), head_view(g, heads, 3, 0), head_view(g, heads, 3, 1),
+                        head_view(g, heads, 3, 2));
+             return std::vector<Tensor>{g};
+           });
+  }
+  return out;
+}
+
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction) {
+  ProfileScope prof("cross_entropy");
   check_defined("cross_entropy", logits, "logits");
   check_defined("cross_entropy", targets, "targets");
   check_float("cross_entropy", logits);

@@ -38,6 +38,7 @@ Tensor as_stack(const Tensor& x, const Shape& bshape) {
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  ProfileScope prof("matmul");
   check_defined("matmul", a_in, "first input");
   check_defined("matmul", b_in, "second input");
   check_same_device("matmul", a_in, b_in);

@@ -53,6 +53,7 @@ Plan plan(ReduceOp op, const char* name, const Tensor& x, const std::vector<int6
 
 Tensor reduce_raw(ReduceOp op, const char* name, const Tensor& x, const std::vector<int64_t>& axes,
                   bool keepdim, DType out_dtype, Plan* out_plan = nullptr) {
+  ProfileScope prof(name);
   check_defined(name, x, "input");
   MB_CHECK(x.dtype() != DType::BF16, name, ": bf16 is a storage type; convert to f32 first");
   Plan p = plan(op, name, x, axes);

@@ -154,6 +154,7 @@ namespace {
 // The shared body of contiguous/clone/to: a fresh copy of x in `dtype` on `device` whose
 // gradient is gy converted back to x's dtype and device.
 Tensor copy_op(const Tensor& x, DType dtype, Device device, OpKind kind) {
+  ProfileScope prof(op_name(kind));
   Tensor y = Tensor::empty(x.shape(), dtype, device);
   if (device == x.device()) {
     kernels(device).copy(x, y);
@@ -219,6 +220,7 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
+  ProfileScope prof("concat");
   MB_CHECK(!xs.empty(), "concat: no tensors given");
   for (const Tensor& t : xs) check_defined("concat", t, "an input");
   const Tensor& first = xs[0];
@@ -252,6 +254,7 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t axis) {
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {
+  ProfileScope prof("copy_");
   check_defined("copy_", dst, "destination");
   check_defined("copy_", src, "source");
   MB_CHECK(!dst.requires_grad() || !grad_enabled(), "copy_: the destination ", describe(dst),
@@ -268,6 +271,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
 }
 
 void fill_(const Tensor& dst, double value) {
+  ProfileScope prof("fill_");
   check_defined("fill_", dst, "destination");
   MB_CHECK(!dst.requires_grad() || !grad_enabled(), "fill_: the destination ", describe(dst),
            " requires grad; in-place writes are only allowed under NoGradGuard");

@@ -2,9 +2,11 @@
 // the keys are visited block by block with an online softmax, so no T x T score matrix is
 // ever stored; only the log-sum-exp of each query row is saved for the backward pass.
 //
-// q (B, H, Tq, D), k and v (B, H, Tk, D), Tq <= Tk, each with dense (T, D) rows. Query i sits at position Tk - Tq + i (the
+// q (B, H, Tq, D), k and v (B, H, Tk, D), Tq <= Tk. Query i sits at position Tk - Tq + i (the
 // last Tq positions: a full sequence when Tq = Tk, new tokens against a KV cache otherwise) and
-// sees keys 0 .. Tk - Tq + i.
+// sees keys 0 .. Tk - Tq + i. Every operand is a strided view whose last dim has stride 1: the
+// heads are read from (and their gradients written into) a packed (B, T, 3, H, D) QKV tensor,
+// a KV cache, or a (B, T, H, D) output in place, with no copies.
 #include "tensor/cpu/eigen.h"
 #include <cmath>
 #include <limits>
@@ -18,8 +20,8 @@ namespace {
 constexpr int64_t kBlockQ = 64, kBlockK = 128;
 
 template <class T> using Mat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T> using Map = Eigen::Map<Mat<T>>;
-template <class T> using CMap = Eigen::Map<const Mat<T>>;
+template <class T> using Map = Eigen::Map<Mat<T>, 0, Eigen::OuterStride<>>;
+template <class T> using CMap = Eigen::Map<const Mat<T>, 0, Eigen::OuterStride<>>;
 
 struct Dims {
   int64_t BH, Tq, Tk, D;
@@ -28,11 +30,19 @@ struct Dims {
   int64_t shift() const { return Tk - Tq; }  // position of query 0
 };
 
-// The (rows, D) matrix of batch-head bh. Rows are dense (stride D); the B and H dims may have
-// any strides, so a KV cache can be read in place through a narrowed view.
-template <class T> T* head(const Tensor& t, int64_t bh) {
+// The (T, D) matrix of batch-head bh of a (B, H, T, D) view: rows at stride strides[2].
+template <class T> Map<T> head(const Tensor& t, int64_t bh) {
   const int64_t H = t.shape()[1];
-  return static_cast<T*>(t.raw_data()) + (bh / H) * t.strides()[0] + (bh % H) * t.strides()[1];
+  T* base = static_cast<T*>(t.raw_data()) + (bh / H) * t.strides()[0] + (bh % H) * t.strides()[1];
+  return Map<T>(base, t.shape()[2], t.shape()[3], Eigen::OuterStride<>(t.strides()[2]));
+}
+template <class T> CMap<T> chead(const Tensor& t, int64_t bh) {
+  const Map<T> m = head<T>(t, bh);
+  return CMap<T>(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.outerStride()));
+}
+// The log-sum-exp row of batch-head bh of a contiguous (B, H, T)
+template <class T> T* lse_row(const Tensor& lse, int64_t bh) {
+  return static_cast<T*>(lse.raw_data()) + bh * lse.shape()[2];
 }
 
 // Scores of queries [i0, i0 + nq) against keys [j0, j0 + nk), scaled, with future keys at -inf.
@@ -54,10 +64,9 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
     Mat<T> S, acc;
     Eigen::Matrix<T, Eigen::Dynamic, 1> m, l;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q(head<T>(q, bh), d.Tq, d.D), K(head<T>(k, bh), d.Tk, d.D),
-          V(head<T>(v, bh), d.Tk, d.D);
-      Map<T> O(head<T>(out, bh), d.Tq, d.D);
-      T* L = head<T>(lse, bh);
+      const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh);
+      Map<T> O = head<T>(out, bh);
+      T* L = lse_row<T>(lse, bh);
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
         const int64_t nq = std::min(kBlockQ, d.Tq - i0), kend = d.shift() + i0 + nq;
         m.setConstant(nq, -std::numeric_limits<T>::infinity());
@@ -96,12 +105,10 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
     Mat<T> S, dP;
     Eigen::Matrix<T, Eigen::Dynamic, 1> delta;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q(head<T>(q, bh), d.Tq, d.D), K(head<T>(k, bh), d.Tk, d.D),
-          V(head<T>(v, bh), d.Tk, d.D), O(head<T>(out, bh), d.Tq, d.D),
-          dO(head<T>(gout, bh), d.Tq, d.D);
-      const T* L = head<T>(lse, bh);
-      Map<T> dQ(head<T>(gq, bh), d.Tq, d.D), dK(head<T>(gk, bh), d.Tk, d.D),
-          dV(head<T>(gv, bh), d.Tk, d.D);
+      const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh), O = chead<T>(out, bh),
+                    dO = chead<T>(gout, bh);
+      const T* L = lse_row<T>(lse, bh);
+      Map<T> dQ = head<T>(gq, bh), dK = head<T>(gk, bh), dV = head<T>(gv, bh);
       dQ.setZero();
       dK.setZero();
       dV.setZero();
