@@ -1,7 +1,10 @@
 // CPU batched matmul through Eigen's GEMM. Each operand matrix is mapped in place, row- or
 // column-major depending on which of its strides is 1, so transposed views cost no copy.
-// Many small matrices: one GEMM per thread (OpenMP over the batch). Few large ones: one at a
-// time, each threaded by Eigen on the same OpenMP pool.
+// Many small matrices: one GEMM per thread (OpenMP over the batch). A tall one (the (B·T, C)
+// activations of a Linear layer): its rows split between the threads, each running Eigen's
+// GEMM on its block; Eigen's own threading scales badly on these skinny shapes (140 vs 290
+// GFLOP/s for 8192x128 @ 128x512 on 2 threads, see BENCHMARKS.md). Otherwise one at a time,
+// threaded by Eigen on the same OpenMP pool.
 #include "tensor/cpu/eigen.h"
 
 #include "tensor/cpu/kernels.h"
@@ -29,18 +32,28 @@ bool row_major(const Tensor& t) { return t.strides()[2] == 1 || t.shape()[2] == 
 template <class T, int OA, int OB>
 void bmm_t(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   const int64_t n = a.shape()[0], M = a.shape()[1], N = b.shape()[2];
-  auto one = [&](int64_t i) {
-    OutMap<T> c(static_cast<T*>(out.raw_data()) + i * M * N, M, N);
-    if (accumulate) c.noalias() += matrix<T, OA>(a, i) * matrix<T, OB>(b, i);
-    else c.noalias() = matrix<T, OA>(a, i) * matrix<T, OB>(b, i);
+  // C[rows] (+)= A[rows] @ B for matrix i
+  auto gemm = [&](int64_t i, int64_t r0, int64_t rows) {
+    OutMap<T> c(static_cast<T*>(out.raw_data()) + i * M * N + r0 * N, rows, N);
+    const auto ar = matrix<T, OA>(a, i).middleRows(r0, rows);
+    if (accumulate) c.noalias() += ar * matrix<T, OB>(b, i);
+    else c.noalias() = ar * matrix<T, OB>(b, i);
   };
-  const int64_t flops = M * N * a.shape()[2];
-  if (n > 1 && (n >= 2 * num_threads() || flops < 64 * 64 * 64)) {
+  const int64_t flops = M * N * a.shape()[2], threads = num_threads();
+  if (n > 1 && (n >= 2 * threads || flops < 64 * 64 * 64)) {
     parallel_for(0, n, 1, [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) one(i);
+      for (int64_t i = lo; i < hi; ++i) gemm(i, 0, M);
     });
+  } else if (threads > 1 && M >= 256 * threads) {
+    for (int64_t i = 0; i < n; ++i)
+      parallel_for(0, threads, 1, [&](int64_t lo, int64_t hi) {
+        for (int64_t t = lo; t < hi; ++t) {
+          const int64_t r0 = M * t / threads, r1 = M * (t + 1) / threads;
+          gemm(i, r0, r1 - r0);
+        }
+      });
   } else {
-    for (int64_t i = 0; i < n; ++i) one(i);
+    for (int64_t i = 0; i < n; ++i) gemm(i, 0, M);
   }
 }
 
