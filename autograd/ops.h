@@ -64,6 +64,9 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // ---- linear algebra and fused ops ----
 // (..., M, K) @ (..., K, N) -> (..., M, N); batch dims broadcast; a 1-D operand is a vector.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// x Wᵀ + b for x (..., in), W (out, in) as PyTorch lays it out, b (out) or undefined: one GEMM
+// that starts from the bias, Wᵀ read in place.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 Tensor softmax(const Tensor& x, int64_t axis = -1);
 Tensor log_softmax(const Tensor& x, int64_t axis = -1);
 // over the last dim; weight and bias (C) may be undefined tensors

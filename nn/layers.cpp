@@ -17,10 +17,7 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({
   }
 }
 
-Tensor Linear::forward(const Tensor& x) const {
-  const Tensor y = matmul(x, transpose(weight, 0, 1));  // the transpose is a view: no copy
-  return bias.defined() ? add(y, bias) : y;
-}
+Tensor Linear::forward(const Tensor& x) const { return linear(x, weight, bias); }
 
 LayerNorm::LayerNorm(int64_t d, double eps_) : weight(Tensor::ones({d})), bias(Tensor::zeros({d})), eps(eps_) {
   register_parameter("weight", weight);

@@ -220,6 +220,11 @@ GRADCHECK(matmul) {
   expect_grad(f, {randn({4}, 9), randn({4, 3}, 10)});             // vector @ matrix
   expect_grad(f, {randn({2, 3, 4}, 11), randn({4}, 12)});         // matrix @ vector
 }
+GRADCHECK(linear) {
+  const GradcheckFn f = [](const Inputs& in) { return linear(in[0], in[1], in[2]); };
+  expect_grad(f, {randn({2, 3, 4}, 1), randn({5, 4}, 2), randn({5}, 3)});
+  expect_grad([](const Inputs& in) { return linear(in[0], in[1]); }, {randn({3, 4}, 4), randn({2, 4}, 5)});
+}
 GRADCHECK(softmax) {
   expect_grad([](const Inputs& in) { return softmax(in[0]); }, {randn({3, 5}, 1)});
   expect_grad([](const Inputs& in) { return softmax(in[0], 0); }, {randn({3, 5}, 2)});

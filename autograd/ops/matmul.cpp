@@ -87,3 +87,44 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 }
 
 }  // namespace mb
+
+namespace mb {
+using namespace detail;
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
+  ProfileScope prof("linear");
+  check_defined("linear", x, "input");
+  check_defined("linear", w, "weight");
+  check_float("linear", x);
+  check_same_device("linear", x, w);
+  check_same_dtype("linear", x, w);
+  MB_CHECK(w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1), "linear: input ", describe(x),
+           " does not match weight ", describe(w), " (out, in)");
+  const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / std::max<int64_t>(in, 1);
+  if (b.defined()) {
+    check_same_device("linear", x, b);
+    check_same_dtype("linear", x, b);
+    MB_CHECK(b.shape() == Shape{out}, "linear: bias ", describe(b), " does not match weight ", describe(w));
+  }
+  Shape shape = x.shape();
+  shape.back() = out;
+  Tensor y = Tensor::empty(shape, x.dtype(), x.device());
+  const Tensor y2 = make_view(y, {1, rows, out}, {0, out, 1}, 0);
+  // the bias is the GEMM's starting value: y = b, then y += x Wᵀ (no separate pass over y)
+  if (b.defined()) kernels(x.device()).copy(broadcast_view(b, {1, rows, out}), y2);
+  const Tensor xc = contiguous_raw(x);
+  const Tensor wt = make_view(w, {in, out}, {w.strides()[1], w.strides()[0]}, w.offset());  // Wᵀ, a view
+  kernels(x.device()).bmm(make_view(xc, {1, rows, in}, {0, in, 1}, xc.offset()), as_stack(wt, {}), y2, b.defined());
+  if (needs_grad({&x, &w, &b})) {
+    const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
+    record(OpKind::linear, {x, w, b}, y, [=, x = save(xc), w = save(w), xs = x.shape()](const Tensor& gy) {
+      const Tensor g2 = reshape(gy, {rows, out});
+      return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),                       // gy W
+                                 gw_on ? matmul(transpose(g2, 0, 1), reshape(x, {rows, in})) : Tensor(),  // gyᵀ x
+                                 gb_on ? sum(g2, {0}) : Tensor()};                                    // Σ rows
+    });
+  }
+  return y;
+}
+
+}  // namespace mb
