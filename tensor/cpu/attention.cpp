@@ -56,6 +56,61 @@ void masked_scores(const CMap<T>& Q, const CMap<T>& K, int64_t i0, int64_t nq, i
       S(r, c) = -std::numeric_limits<T>::infinity();
 }
 
+// Short sequences (a local model's P bytes): plain loops over one head at a time. Eigen's
+// block machinery costs more than the arithmetic at 8 x 8 x 32; the dot products over D below
+// vectorise.
+constexpr int64_t kShort = 32;
+
+// element (i, 0) of a strided map
+template <class M> auto row(M& m, int64_t i) { return m.data() + i * m.outerStride(); }
+
+// (the simd reduction lets the compiler keep one partial sum per lane: same order every call)
+template <class T> T dot(const T* a, const T* b, int64_t D) {
+  T s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t d = 0; d < D; ++d) s += a[d] * b[d];
+  return s;
+}
+template <class T> void axpy(T alpha, const T* x, T* y, int64_t D) {
+  for (int64_t d = 0; d < D; ++d) y[d] += alpha * x[d];
+}
+
+template <class T>
+void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale, int64_t shift, Map<T>& O, T* L) {
+  const int64_t Tq = Q.rows(), D = Q.cols();
+  T p[kShort * 2];
+  for (int64_t i = 0; i < Tq; ++i) {
+    const int64_t n = shift + i + 1;  // keys 0 .. shift + i
+    T m = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j < n; ++j) {
+      p[j] = dot(row(Q, i), row(K, j), D) * scale;
+      m = std::max(m, p[j]);
+    }
+    T l = 0;
+    for (int64_t j = 0; j < n; ++j) l += (p[j] = std::exp(p[j] - m));
+    T* o = row(O, i);
+    std::fill(o, o + D, T(0));
+    for (int64_t j = 0; j < n; ++j) axpy(p[j] / l, row(V, j), o, D);
+    L[i] = m + std::log(l);
+  }
+}
+
+template <class T>
+void backward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, const CMap<T>& O, const CMap<T>& dO,
+                    const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV) {
+  const int64_t Tq = Q.rows(), D = Q.cols();
+  for (int64_t i = 0; i < Tq; ++i) {
+    const T delta = dot(row(dO, i), row(O, i), D);
+    for (int64_t j = 0; j <= shift + i; ++j) {
+      const T p = std::exp(dot(row(Q, i), row(K, j), D) * scale - L[i]);
+      axpy(p, row(dO, i), row(dV, j), D);
+      const T ds = p * (dot(row(dO, i), row(V, j), D) - delta) * scale;
+      axpy(ds, row(K, j), row(dQ, i), D);
+      axpy(ds, row(Q, i), row(dK, j), D);
+    }
+  }
+}
+
 template <class T>
 void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const Tensor& out,
                const Tensor& lse) {
@@ -67,6 +122,10 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
       const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh);
       Map<T> O = head<T>(out, bh);
       T* L = lse_row<T>(lse, bh);
+      if (d.Tk <= kShort) {
+        forward_short(Q, K, V, scale, d.shift(), O, L);
+        continue;
+      }
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
         const int64_t nq = std::min(kBlockQ, d.Tq - i0), kend = d.shift() + i0 + nq;
         m.setConstant(nq, -std::numeric_limits<T>::infinity());
@@ -112,6 +171,10 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
       dQ.setZero();
       dK.setZero();
       dV.setZero();
+      if (d.Tk <= kShort) {
+        backward_short(Q, K, V, O, dO, L, scale, d.shift(), dQ, dK, dV);
+        continue;
+      }
       delta = (dO.array() * O.array()).rowwise().sum();
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
         const int64_t nq = std::min(kBlockQ, d.Tq - i0), kend = d.shift() + i0 + nq;
