@@ -1,36 +1,50 @@
 #!/usr/bin/env python3
-"""Square f32 GEMM: ours (build/bench/bench_gemm) vs PyTorch's torch.mm (OpenBLAS), run
-alternately in one session, median GFLOP/s per size and thread count, and the ratio.
+"""f32 GEMM: ours (build/bench/bench_gemm, the matmul op) vs PyTorch's torch.mm (Debian's
+OpenBLAS), alternating rounds in one session; median GFLOP/s per shape and thread count, and
+the ratio. The shapes are bench_gemm's: squares and the skinny ones of the MEGABYTE presets.
 
-  /usr/bin/python3 bench/gemm_vs_torch.py [--rounds 5] [--torch ../shared/reference/torch_megabyte.py]
+  /usr/bin/python3 bench/gemm_vs_torch.py [--rounds 5]
 
-Needs `apt-get install python3-torch libopenblas0-pthread` for the PyTorch side.
+Needs `apt-get install python3-torch libopenblas0-pthread`. Each PyTorch measurement runs in
+its own process, with OpenBLAS's pool sized to the thread count before torch loads.
 """
 import argparse, json, os, re, statistics, subprocess, sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TORCH_MM = r"""
+import os, sys, time, statistics
+import torch
+shapes = [tuple(map(int, s.split('x'))) for s in sys.argv[1:]]
+for m, k, n in shapes:
+    a, b, c, ts = torch.randn(m, k), torch.randn(k, n), torch.empty(m, n), []
+    for i in range(5):
+        t0 = time.perf_counter(); torch.mm(a, b, out=c); ts += [time.perf_counter() - t0] if i >= 2 else []
+    print(f"{m}x{k}x{n} {2 * m * k * n / statistics.median(ts) / 1e9:.2f}")
+"""
+
 p = argparse.ArgumentParser()
 p.add_argument("--rounds", type=int, default=5)
-p.add_argument("--torch", default=os.path.join(root, "..", "shared", "reference", "torch_megabyte.py"))
 p.add_argument("--bench", default=os.path.join(root, "build", "bench", "bench_gemm"))
 a = p.parse_args()
-sizes = [256, 512, 1024, 2048]
-ours, theirs = {}, {}
+ours, theirs, shapes = {}, {}, []
 for r in range(a.rounds):
-    out = subprocess.run([a.bench, "3"], capture_output=True, text=True, check=True).stderr
-    for line in out.splitlines():
+    for line in subprocess.run([a.bench, "3"], capture_output=True, text=True, check=True).stderr.splitlines():
         j = json.loads(line)
-        m = re.match(r"(\d+)x(\d+) @ \d+x(\d+)", j["case"])
-        if m and m.group(1) == m.group(2) == m.group(3):
-            ours.setdefault((int(m.group(1)), j["threads"]), []).append(j["GFLOP/s"])
+        m, k, _, n = map(int, re.findall(r"\d+", j["case"]))
+        if (m, k, n) not in shapes:
+            shapes.append((m, k, n))
+        ours.setdefault((m, k, n, j["threads"]), []).append(j["GFLOP/s"])
     for t in (1, 2):
-        out = subprocess.run([sys.executable, a.torch, "matmul", "--threads", str(t), "--reps", "3",
-                              "--sizes", *map(str, sizes)], capture_output=True, text=True, check=True).stdout
-        for m in re.finditer(r"(\d+)\^3: median [\d.]+ ms = ([\d.]+) GFLOP/s", out):
-            theirs.setdefault((int(m.group(1)), t), []).append(float(m.group(2)))
+        env = dict(os.environ, OMP_NUM_THREADS=str(t), OPENBLAS_NUM_THREADS=str(t), OMP_WAIT_POLICY="PASSIVE")
+        out = subprocess.run([sys.executable, "-c", TORCH_MM] + [f"{m}x{k}x{n}" for m, k, n in shapes],
+                             capture_output=True, text=True, check=True, env=env).stdout
+        for line in out.splitlines():
+            s, g = line.split()
+            m, k, n = map(int, s.split("x"))
+            theirs.setdefault((m, k, n, t), []).append(float(g))
 print(f"median over {a.rounds} alternating rounds (GFLOP/s)")
-print(f"{'size':>6} {'threads':>7} {'ours':>8} {'torch':>8} {'ours/torch':>10}")
+print(f"{'M x K @ K x N':>22} {'threads':>7} {'ours':>8} {'torch':>8} {'ours/torch':>10}")
 for t in (1, 2):
-    for n in sizes:
-        o, q = statistics.median(ours[(n, t)]), statistics.median(theirs[(n, t)])
-        print(f"{n:>6} {t:>7} {o:8.1f} {q:8.1f} {o / q:10.2f}")
+    for m, k, n in shapes:
+        o, q = statistics.median(ours[(m, k, n, t)]), statistics.median(theirs[(m, k, n, t)])
+        print(f"{f'{m}x{k} @ {k}x{n}':>22} {t:>7} {o:8.1f} {q:8.1f} {o / q:10.2f}")
