@@ -1,10 +1,10 @@
 // CPU batched matmul through Eigen's GEMM. Each operand matrix is mapped in place, row- or
 // column-major depending on which of its strides is 1, so transposed views cost no copy.
-// Many small matrices: one GEMM per thread (OpenMP over the batch). A tall one (the (B·T, C)
-// activations of a Linear layer): its rows split between the threads, each running Eigen's
-// GEMM on its block; Eigen's own threading scales badly on these skinny shapes (140 vs 290
-// GFLOP/s for 8192x128 @ 128x512 on 2 threads, see BENCHMARKS.md). Otherwise one at a time,
-// threaded by Eigen on the same OpenMP pool.
+// Many small matrices: one GEMM per thread (OpenMP over the batch). A tall row-major one (the
+// (B·T, C) activations of a Linear layer): its rows split between the threads, each running
+// Eigen's GEMM on its block; Eigen's own threading scales badly on these skinny shapes (246 vs
+// 314 GFLOP/s for 8192x128 @ 128x512 on 2 threads; docs/cpu-performance.md). Otherwise (the
+// weight gradients xᵀ·gy among them) one at a time, threaded by Eigen on the same OpenMP pool.
 #include "tensor/cpu/eigen.h"
 
 #include "tensor/cpu/kernels.h"
@@ -44,7 +44,7 @@ void bmm_t(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate)
     parallel_for(0, n, 1, [&](int64_t lo, int64_t hi) {
       for (int64_t i = lo; i < hi; ++i) gemm(i, 0, M);
     });
-  } else if (threads > 1 && M >= 256 * threads) {
+  } else if (threads > 1 && M >= 256 * threads && OA == Eigen::RowMajor) {
     for (int64_t i = 0; i < n; ++i)
       parallel_for(0, threads, 1, [&](int64_t lo, int64_t hi) {
         for (int64_t t = lo; t < hi; ++t) {
