@@ -67,6 +67,12 @@ if ! "$MB" train --config cfg.json --lheads 4 --steps 2 --batch 2 --out cfgrun -
 fi
 printf '{"sequence": 48}' >badcfg.json
 expect_error "cfg.json: unknown config field 'sequence'" "$MB" train --config badcfg.json --out out
+checks=$((checks + 1))
+if ! "$MB" bench --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --batch 2 \
+  --steps 2 --warmup 0 | grep -q "median [0-9.]* ms/step (fwd"; then
+  echo "FAIL: megabyte bench did not report a median step time"
+  fails=$((fails + 1))
+fi
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
