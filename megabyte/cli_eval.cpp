@@ -1,11 +1,13 @@
-// megabyte eval --ckpt FILE --data PATH [--window N] [--batch B]
+// megabyte eval --ckpt FILE --data PATH [--window N] [--stride S] [--strided] [--batch B]
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 
 #include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/data.h"
+#include "megabyte/evaluate.h"
 #include "megabyte/trainer.h"
 #include "tensor/parallel.h"
 
@@ -18,28 +20,52 @@ int eval(int argc, char** argv) {
       "data", "file or folder to score", cxxopts::value<std::string>())(
       "format", "data format: auto, raw, idx, ppm", cxxopts::value<std::string>()->default_value("auto"))(
       "window", "bytes per window (a multiple of P, at most T; 0: T)", cxxopts::value<int64_t>()->default_value("0"))(
+      "stride", "sliding windows: advance by this many bytes, scoring only the new ones (0: no overlap)",
+      cxxopts::value<int64_t>()->default_value("0"))(
+      "strided", "strided inference: a second pass shifted by P/2, each byte from the pass where it is in the "
+                 "first half of its patch (twice the cost)")(
+      "by-position", "also print bits per byte at each position within the patch (the paper's Fig. 5)")(
       "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
-  MB_CHECK(r["batch"].as<int64_t>() >= 1, "--batch must be >= 1");
   MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
   if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
   const auto model = load_model(ckpt);
   model->train(false);
   const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
-  const int64_t window = r["window"].as<int64_t>() ? r["window"].as<int64_t>() : model->config().seq;
+  EvalOptions eo;
+  eo.window = r["window"].as<int64_t>();
+  eo.stride = r["stride"].as<int64_t>();
+  eo.strided = r.count("strided") > 0;
+  eo.batch = r["batch"].as<int64_t>();
   std::printf("%s: %s\n%s\n", ckpt.c_str(), model->config().summary().c_str(), corpus.describe.c_str());
   const bool tty = isatty(fileno(stderr));
-  const double bpb = evaluate_bpb(*model, corpus.bytes, 0, int64_t(corpus.bytes.size()), window, r["batch"].as<int64_t>(),
+  const std::vector<double> nats = byte_nats(*model, corpus.bytes, 0, int64_t(corpus.bytes.size()), eo,
                                   [&](int64_t done, int64_t total) {
                                     if (tty) std::fprintf(stderr, "\r%5.1f%% of %lld bytes", 100.0 * double(done) / double(total),
                                                           static_cast<long long>(total));
                                   });
   if (tty) std::fprintf(stderr, "\n");
-  std::printf("bpb %.6f\n", bpb);
+  const Config& c = model->config();
+  if (r.count("by-position") && !c.is_baseline()) {
+    // windows start on multiples of P, so byte t is at position t mod P of its patch (pass A)
+    std::vector<double> sum(size_t(c.patch), 0.0);
+    std::vector<int64_t> count(size_t(c.patch), 0);
+    for (size_t t = 0; t < nats.size(); ++t) {
+      sum[t % size_t(c.patch)] += nats[t];
+      ++count[t % size_t(c.patch)];
+    }
+    std::printf("bpb by position in the patch:");
+    for (int64_t p = 0; p < c.patch; ++p)
+      std::printf(" %.3f", count[size_t(p)] ? sum[size_t(p)] / double(count[size_t(p)]) / std::log(2.0) : 0.0);
+    std::printf("\n");
+  }
+  double total = 0;
+  for (double v : nats) total += v;
+  std::printf("bpb %.6f\n", total / double(nats.size()) / std::log(2.0));
   return 0;
 }
 

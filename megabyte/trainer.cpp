@@ -106,40 +106,6 @@ std::string latest_checkpoint(const std::string& dir) {
   return best;
 }
 
-// ---------------------------------------------------------------- evaluation
-
-double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end,
-                    int64_t window, int64_t batch, const std::function<void(int64_t, int64_t)>& progress) {
-  const Config& c = model.config();
-  const int64_t align = c.is_baseline() ? 1 : c.patch;
-  MB_CHECK(window >= 1 && window <= c.seq && window % align == 0, "eval: --window ", window,
-           " must be a multiple of ", align, " between ", align, " and the model's T = ", c.seq);
-  MB_CHECK(end > begin, "eval: no bytes to evaluate");
-  NoGradGuard no_grad;
-  double nats = 0;
-  std::vector<int64_t> starts;
-  for (int64_t s = begin; s < end; s += window) starts.push_back(s);
-  for (size_t i = 0; i < starts.size(); i += size_t(batch)) {
-    const size_t n = std::min(starts.size() - i, size_t(batch));
-    // windows of one batch share a length: full ones, or the single last short one
-    const int64_t real = std::min(window, end - starts[i + n - 1]);
-    const size_t full = real == window ? n : n - 1;
-    auto run = [&](size_t from, size_t count, int64_t len) {
-      const int64_t padded = (len + align - 1) / align * align;
-      std::vector<uint8_t> buf(count * size_t(padded), 0);
-      for (size_t w = 0; w < count; ++w)
-        std::copy(data.begin() + starts[from + w], data.begin() + starts[from + w] + len, buf.begin() + std::ptrdiff_t(w * size_t(padded)));
-      const Tensor x = Tensor::from_vector(buf, {int64_t(count), padded});
-      const Tensor losses = cross_entropy(model.forward(x), x, Reduction::none);  // (count, padded)
-      nats += sum(to(narrow(losses, 1, 0, len), DType::F64)).item();
-    };
-    if (full) run(i, full, window);
-    if (full < n) run(i + full, 1, real);
-    if (progress) progress(std::min(end, starts[i + n - 1] + window) - begin, end - begin);
-  }
-  return nats / double(end - begin) / std::log(2.0);
-}
-
 // ---------------------------------------------------------------- training
 
 namespace {

@@ -44,14 +44,6 @@ struct TrainResult {
 // Trains `config` (ignored when resuming: the checkpoint's config is used).
 TrainResult train(Config config, TrainOptions opt);
 
-// Bits per byte of `model` over every byte of data[begin, end): non-overlapping windows of
-// `window` bytes (a multiple of P, at most T); the last, shorter window is padded to whole
-// patches and only its real bytes count. `progress` (may be empty) gets (done, total) bytes.
-class ByteModel;
-double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin,
-                    int64_t end, int64_t window, int64_t batch,
-                    const std::function<void(int64_t, int64_t)>& progress = {});
-
 // The newest ckpt_*.safetensors in a run folder ("" when there is none).
 std::string latest_checkpoint(const std::string& dir);
 
