@@ -37,16 +37,21 @@ struct Node {
 
 // ---- grad mode ----
 bool grad_enabled();
-// Disables graph recording in its scope (evaluation, optimizer updates, backward rules).
-class NoGradGuard {
+// Sets grad mode in its scope and restores it after.
+class GradModeGuard {
  public:
-  NoGradGuard();
-  ~NoGradGuard();
-  NoGradGuard(const NoGradGuard&) = delete;
-  NoGradGuard& operator=(const NoGradGuard&) = delete;
+  explicit GradModeGuard(bool enabled);
+  ~GradModeGuard();
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
 
  private:
   bool prev_;
+};
+// Disables graph recording in its scope (evaluation, optimizer updates, backward rules).
+class NoGradGuard : public GradModeGuard {
+ public:
+  NoGradGuard() : GradModeGuard(false) {}
 };
 
 // True when grad mode is on and some input requires gradients: only then is a Node worth

@@ -32,7 +32,8 @@ int bench(int argc, char** argv) {
       "steps", "timed steps", cxxopts::value<int64_t>()->default_value("10"))(
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("2"))(
       "seed", "seed of the weights and the bytes", cxxopts::value<uint64_t>()->default_value("0"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
+      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
+      "recompute", "activation recomputation (less memory, one more forward pass)");
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   const int64_t steps = r["steps"].as<int64_t>(), warmup = r["warmup"].as<int64_t>();
@@ -49,6 +50,7 @@ int bench(int argc, char** argv) {
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();
   model->init_parameters(seed);
+  model->set_recompute(r.count("recompute") > 0);
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});
   const Tensor x = to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8);
   std::printf("%s | %lld params | batch %lld | %d threads\n", c.summary().c_str(),

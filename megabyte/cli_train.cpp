@@ -27,7 +27,8 @@ int train(int argc, char** argv) {
       "clip", "gradient-norm clip (0: off)", cxxopts::value<double>()->default_value(num(d.clip)))(
       "weight-decay", "AdamW decay of matrices and tables", cxxopts::value<double>()->default_value(num(d.weight_decay)))(
       "seed", "seed of init, batches and dropout", cxxopts::value<uint64_t>()->default_value("0"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
+      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
+      "recompute", "activation recomputation: keep only each block's input, run it again in backward");
   opts.add_options("run")("out", "run folder", cxxopts::value<std::string>()->default_value(d.out))(
       "resume", "continue from the newest checkpoint in --out (its config and options)")(
       "eval-every", "validate every N steps (0: only at the end)", cxxopts::value<int64_t>()->default_value(num(double(d.eval_every))))(
@@ -55,6 +56,7 @@ int train(int argc, char** argv) {
   o.weight_decay = r["weight-decay"].as<double>();
   o.seed = r["seed"].as<uint64_t>();
   o.threads = r["threads"].as<int>();
+  o.recompute = r.count("recompute") > 0;
   o.out = r["out"].as<std::string>();
   o.resume = r.count("resume") > 0;
   o.eval_every = r["eval-every"].as<int64_t>();

@@ -73,14 +73,15 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   // 2. shift right by one patch: the pad patch first, the last patch dropped
   h = concat({expand(reshape(global_pad, {1, 1, G}), {B, 1, G}), narrow(h, 1, 0, K - 1)}, 1);
   // 3. global model over the K patches; each output's P slices of D_G -> D_L
-  const Tensor g = global_to_local.forward(reshape(global.forward(h, drop), {B * K, P, cfg_.dg()}));
+  nn::DropoutStream gd = drop ? drop->fork(0) : nn::DropoutStream{}, ld = drop ? drop->fork(1) : nn::DropoutStream{};
+  const Tensor g = global_to_local.forward(reshape(global.forward(h, drop ? &gd : nullptr), {B * K, P, cfg_.dg()}));
   // 4. local input: the global slice + the previous byte in the patch (pad id 256 at p = 0)
   const Tensor xp = reshape(x, {B * K, P});
   const Tensor prev = concat({Tensor::full({B * K, 1}, double(Config::vocab), DType::I64), narrow(xp, 1, 0, P - 1)}, 1);
   Tensor u = add(g, embedding(local_byte_embed, prev));  // (B·K, P, D_L)
   if (cfg_.local_pos) u = add(u, local_pos_embed);
   // 5. local model over the P bytes of every patch, all B·K patches as one batch
-  const Tensor v = local.forward(u, drop);
+  const Tensor v = local.forward(u, drop ? &ld : nullptr);
   // 6. head: tied to the local byte embedding (rows 0..255), or an untied Linear
   const Tensor logits = head ? head->forward(v)
                              : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));

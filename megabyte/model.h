@@ -21,6 +21,8 @@ class ByteModel : public nn::Module {
   Tensor loss(const Tensor& x, nn::DropoutStream* drop = nullptr) const;
   // N(0, init_std) for weights and tables, zero biases, LayerNorm weights 1, from `seed`
   void init_parameters(uint64_t seed);
+  // Activation recomputation in every transformer stack (nn::Transformer::recompute).
+  virtual void set_recompute(bool on) = 0;
   // Model FLOPs of one forward pass over a (B, T) batch (forward_flops_per_byte · B · T):
   // the training step is about 3x this.
   double forward_flops(int64_t batch) const { return double(batch * cfg_.seq) * forward_flops_per_byte(cfg_); }
@@ -34,6 +36,7 @@ class Megabyte : public ByteModel {
  public:
   explicit Megabyte(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
+  void set_recompute(bool on) override { global.recompute = local.recompute = on; }
 
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
   nn::Transformer global;                                   // width G over K patches
@@ -47,6 +50,7 @@ class ByteTransformer : public ByteModel {
  public:
   explicit ByteTransformer(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
+  void set_recompute(bool on) override { body.recompute = on; }
 
   Tensor byte_embed, pos_embed;  // (257, W) with row 256 = BOS, (T, W)
   nn::Transformer body;          // its parameters are blocks.* and ln_f.* at the top level

@@ -174,6 +174,7 @@ TrainResult train(Config config, TrainOptions opt) {
     opt.from_metadata(resumed.train);
     opt.out = cli.out;
     opt.threads = cli.threads;
+    opt.recompute = cli.recompute;  // changes memory, not results
     opt.stop_at = cli.stop_at;
     opt.log_every = cli.log_every;
     opt.ckpt_every = cli.ckpt_every;
@@ -203,6 +204,7 @@ TrainResult train(Config config, TrainOptions opt) {
 
   auto model = make_model(config);
   model->init_parameters(opt.seed);
+  model->set_recompute(opt.recompute);
   nn::AdamW adamw(model->named_parameters(), {opt.beta1, opt.beta2, 1e-8, opt.weight_decay});
   if (opt.resume) {
     model->load_state_dict(resumed.model);

@@ -22,6 +22,7 @@ struct TrainOptions {
   double clip = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95;
   uint64_t seed = 0;
   int threads = 0;                   // 0: OMP_NUM_THREADS or all cores
+  bool recompute = false;            // activation recomputation (less memory, ~1/3 more compute)
   int64_t eval_every = 200, eval_windows = 32, log_every = 10;
   int64_t ckpt_every = 500, keep = 3;
   std::string out = "runs/run";

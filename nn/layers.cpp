@@ -1,5 +1,7 @@
 #include "nn/layers.h"
 
+#include "autograd/checkpoint.h"
+
 namespace mb::nn {
 
 Activation activation_from_name(const std::string& s) {
@@ -111,7 +113,16 @@ Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation ac
 
 Tensor Transformer::forward(const Tensor& x, DropoutStream* drop) const {
   Tensor h = x;
-  for (const auto& b : blocks) h = b->forward(h, drop);
+  for (size_t i = 0; i < blocks.size(); ++i) {
+    const Block* b = blocks[i].get();
+    const DropoutStream stream = drop ? drop->fork(i) : DropoutStream{};
+    const bool dropping = drop != nullptr;
+    auto run = [b, stream, dropping](const std::vector<Tensor>& in) {
+      DropoutStream s = stream;  // a fresh copy each time: a recomputation replays the masks
+      return b->forward(in[0], dropping ? &s : nullptr);
+    };
+    h = recompute && grad_enabled() ? checkpoint(run, {h}) : run({h});
+  }
   return ln_f.forward(h);
 }
 

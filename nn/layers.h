@@ -70,10 +70,13 @@ struct Block : Module {
   Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;  // no dropout
 };
 
-// blocks.0 … blocks.{L-1}, then ln_f
+// blocks.0 … blocks.{L-1}, then ln_f. Block i draws its dropout from drop->fork(i). With
+// `recompute`, each block keeps only its input during training and runs again in backward
+// (autograd/checkpoint.h): activation memory per block drops from ~18 to 1 (B, T, d) tensor.
 struct Transformer : Module {
   std::vector<std::unique_ptr<Block>> blocks;
   LayerNorm ln_f;
+  bool recompute = false;
   Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout);
   Tensor forward(const Tensor& x, DropoutStream* drop) const;  // (B, T, d) -> (B, T, d)
   // The next positions of a sequence whose earlier ones are in `caches` (one per block,

@@ -1,5 +1,7 @@
 #include "nn/module.h"
 
+#include "tensor/philox.h"
+
 namespace mb::nn {
 
 Tensor& Module::register_parameter(const std::string& name, Tensor& t) {
@@ -84,6 +86,11 @@ Tensor DropoutStream::apply(const Tensor& x, double p) {
   const uint64_t at = offset;
   offset += uint64_t(x.numel());
   return dropout(x, p, seed, at, true);
+}
+
+DropoutStream DropoutStream::fork(uint64_t i) const {
+  const Philox4x32 r = philox(seed ^ 0x9e3779b97f4a7c15ull, i);
+  return {uint64_t(r.c[0]) << 32 | r.c[1], 0};
 }
 
 void normal_(Tensor& t, double std, uint64_t seed, uint64_t& offset) {

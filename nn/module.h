@@ -58,6 +58,9 @@ struct DropoutStream {
   uint64_t seed = 0;
   uint64_t offset = 0;
   Tensor apply(const Tensor& x, double p);
+  // An independent stream for part i (a block, a stack): its masks do not depend on how much
+  // the other parts drew, so a recomputed block replays its own exactly.
+  DropoutStream fork(uint64_t i) const;
 };
 
 // Fills t with N(0, std) from the stream (seed, offset), advancing offset by t.numel().

@@ -24,7 +24,7 @@
   MB_OP_ITEM(matmul, 1) MB_OP_ITEM(linear, 1) MB_OP_ITEM(softmax, 1) MB_OP_ITEM(log_softmax, 1)          \
   MB_OP_ITEM(layer_norm, 1) MB_OP_ITEM(embedding, 1) MB_OP_ITEM(attention, 1)      \
   MB_OP_ITEM(attention_qkv, 1)                                                     \
-  MB_OP_ITEM(cross_entropy, 1) MB_OP_ITEM(dropout, 1)
+  MB_OP_ITEM(cross_entropy, 1) MB_OP_ITEM(dropout, 1) MB_OP_ITEM(checkpoint, 1)
 
 #define MB_ALL_OPS                       \
   MB_ALL_UNARY_OPS(MB_OP_AS_DIFF)        \

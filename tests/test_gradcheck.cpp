@@ -3,6 +3,7 @@
 // An op of the list without a GRADCHECK case below fails "every op has a gradcheck case".
 #include <set>
 
+#include "autograd/checkpoint.h"
 #include "autograd/gradcheck.h"
 #include "helpers.h"
 
@@ -258,6 +259,11 @@ GRADCHECK(attention_qkv) {
   const GradcheckFn f = [](const Inputs& in) { return attention_qkv(in[0], 2); };
   expect_grad(f, {randn({2, 5, 12}, 1)});                       // B 2, T 5, 2 heads of 2
   expect_grad(f, {randn({1, 70, 6}, 2)}, kPlain | kStrided);    // longer than a query block
+}
+GRADCHECK(checkpoint) {
+  // a recomputed piece: the gradients reach both inputs through the recomputation
+  const CheckpointFn piece = [](const Inputs& in) { return mul(tanh(matmul(in[0], in[1])), sum(in[0], {1}, true)); };
+  expect_grad([piece](const Inputs& in) { return checkpoint(piece, {in[0], in[1]}); }, {randn({3, 4}, 1), randn({4, 2}, 2)});
 }
 GRADCHECK(cross_entropy) {
   const Tensor t = Tensor::from_vector<int64_t>({1, 0, 4, 4}, {4});
