@@ -16,11 +16,18 @@ namespace mb::cpu {
 namespace {
 constexpr size_t kCacheMin = size_t(1) << 20;
 
+// MB_CPU_CACHE_MB caps the free blocks kept for reuse (default 1024 MiB; 0 turns caching off).
+size_t cache_limit() {
+  const char* v = std::getenv("MB_CPU_CACHE_MB");
+  return (v ? size_t(std::strtoull(v, nullptr, 10)) : size_t(1024)) << 20;
+}
+
 struct BlockCache {
   std::mutex mu;
   std::unordered_map<size_t, std::vector<void*>> free;  // rounded size -> blocks
   std::unordered_map<void*, size_t> size_of;            // every cached-class block alive
-  size_t cached = 0, limit = size_t(1) << 30;            // bytes held while free
+  size_t cached = 0;
+  size_t limit = cache_limit();                          // bytes held while free
   ~BlockCache() {
     for (auto& [sz, v] : free)
       for (void* p : v) std::free(p);
