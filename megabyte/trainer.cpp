@@ -289,7 +289,7 @@ TrainResult train(Config config, TrainOptions opt) {
     const bool last = step + 1 == opt.steps;
     const bool stopping = g_stop || (opt.stop_at > 0 && step + 1 >= opt.stop_at);
     double val = -1;
-    if (has_val && opt.eval_every > 0 && ((step + 1) % opt.eval_every == 0 || last)) val = validate();
+    if (has_val && ((opt.eval_every > 0 && (step + 1) % opt.eval_every == 0) || last)) val = validate();
     res.last_loss = loss;
     if (val >= 0) res.last_val_bpb = val;
     char row[256];
