@@ -19,12 +19,15 @@ int eval(int argc, char** argv) {
   opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
       "data", "file or folder to score", cxxopts::value<std::string>())(
       "format", "data format: auto, raw, idx, ppm", cxxopts::value<std::string>()->default_value("auto"))(
+      "scan", "image byte order: raster or patch (as the model was trained)", cxxopts::value<std::string>()->default_value("raster"))(
       "window", "bytes per window (a multiple of P, at most T; 0: T)", cxxopts::value<int64_t>()->default_value("0"))(
       "stride", "sliding windows: advance by this many bytes, scoring only the new ones (0: no overlap)",
       cxxopts::value<int64_t>()->default_value("0"))(
       "strided", "strided inference: a second pass shifted by P/2, each byte from the pass where it is in the "
                  "first half of its patch (twice the cost)")(
       "by-position", "also print bits per byte at each position within the patch (the paper's Fig. 5)")(
+      "val-fraction", "score only the held-out tail of this fraction, as `train --val-fraction` splits it (0: all)",
+      cxxopts::value<double>()->default_value("0"))(
       "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
   cxxopts::ParseResult r;
@@ -35,7 +38,8 @@ int eval(int argc, char** argv) {
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
   const auto model = load_model(ckpt);
   model->train(false);
-  const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
+  Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
+  apply_scan(corpus, scan_from_name(r["scan"].as<std::string>()), model->config().patch);
   EvalOptions eo;
   eo.window = r["window"].as<int64_t>();
   eo.stride = r["stride"].as<int64_t>();
@@ -43,7 +47,10 @@ int eval(int argc, char** argv) {
   eo.batch = r["batch"].as<int64_t>();
   std::printf("%s: %s\n%s\n", ckpt.c_str(), model->config().summary().c_str(), corpus.describe.c_str());
   const bool tty = isatty(fileno(stderr));
-  const std::vector<double> nats = byte_nats(*model, corpus.bytes, 0, int64_t(corpus.bytes.size()), eo,
+  const double tail = r["val-fraction"].as<double>();
+  const int64_t begin = tail > 0 ? split_corpus(corpus, tail).train_end : 0;
+  if (begin > 0) std::printf("scoring the held-out tail: bytes %lld to %zu\n", static_cast<long long>(begin), corpus.bytes.size());
+  const std::vector<double> nats = byte_nats(*model, corpus.bytes, begin, int64_t(corpus.bytes.size()), eo,
                                   [&](int64_t done, int64_t total) {
                                     if (tty) std::fprintf(stderr, "\r%5.1f%% of %lld bytes", 100.0 * double(done) / double(total),
                                                           static_cast<long long>(total));

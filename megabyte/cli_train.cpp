@@ -16,6 +16,8 @@ int train(int argc, char** argv) {
   opts.add_options("data")("data", "file or folder of files, used as bytes",
                            cxxopts::value<std::string>()->default_value(default_corpus()))(
       "format", "data format: auto, raw, idx (MNIST), ppm", cxxopts::value<std::string>()->default_value(d.format))(
+      "scan", "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)",
+      cxxopts::value<std::string>()->default_value(d.scan))(
       "val-fraction", "held-out tail for validation", cxxopts::value<double>()->default_value(num(d.val_fraction)));
   opts.add_options("training")("steps", "optimizer steps", cxxopts::value<int64_t>()->default_value(num(double(d.steps))))(
       "batch", "sequences per micro-batch", cxxopts::value<int64_t>()->default_value(num(double(d.batch))))(
@@ -44,6 +46,7 @@ int train(int argc, char** argv) {
   TrainOptions o;
   o.data = r["data"].as<std::string>();
   o.format = r["format"].as<std::string>();
+  o.scan = r["scan"].as<std::string>();
   o.val_fraction = r["val-fraction"].as<double>();
   o.steps = r["steps"].as<int64_t>();
   o.batch = r["batch"].as<int64_t>();

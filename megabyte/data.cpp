@@ -71,6 +71,7 @@ Corpus decode_idx(const std::string& b, const std::string& path) {
   Corpus c;
   c.bytes.assign(b.begin() + std::ptrdiff_t(header), b.end());
   c.record = ndim > 1 ? record : 0;
+  if (ndim == 3) c.image = {big_endian32(b, 12), big_endian32(b, 8), 1};  // (count, rows, cols)
   return c;
 }
 
@@ -102,6 +103,7 @@ Corpus decode_ppm(const std::string& b, const std::string& path) {
   Corpus c;
   c.bytes.assign(b.begin() + std::ptrdiff_t(at), b.end());
   c.record = w * h * 3;
+  c.image = {w, h, 3};
   return c;
 }
 
@@ -151,6 +153,7 @@ Corpus Corpus::load(const std::string& path, DataFormat format) {
     MB_CHECK(all.bytes.empty() || c.record == all.record, f, ": records of ", c.record,
              " bytes do not match the ", all.record, "-byte records of the files before it");
     all.record = c.record;
+    all.image = c.image;
     all.bytes.insert(all.bytes.end(), c.bytes.begin(), c.bytes.end());
   }
   MB_CHECK(!all.bytes.empty(), path, ": no data (the file is empty)");
@@ -158,6 +161,20 @@ Corpus Corpus::load(const std::string& path, DataFormat format) {
                      files.size() > 1 ? cat(" in ", files.size(), " files") : std::string(),
                      all.record ? cat(", records of ", all.record) : std::string(), ")");
   return all;
+}
+
+Scan scan_from_name(const std::string& s) {
+  if (s == "raster") return Scan::raster;
+  if (s == "patch") return Scan::patch;
+  throw Error("unknown scan order '" + s + "' (expected raster or patch)");
+}
+const char* scan_name(Scan s) { return s == Scan::raster ? "raster" : "patch"; }
+
+void apply_scan(Corpus& c, Scan scan, int64_t patch) {
+  if (scan == Scan::raster) return;
+  MB_CHECK(c.image.width > 0, c.describe, ": --scan patch needs image data (idx images or PPM)");
+  patch_scan_all(c.bytes, c.image, patch);
+  c.describe += ", patch-scan order";
 }
 
 Split split_corpus(const Corpus& c, double val_fraction) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "megabyte/media.h"
 #include "tensor/tensor.h"
 
 namespace mb {
@@ -20,11 +21,19 @@ DataFormat data_format_from_name(const std::string& s);
 struct Corpus {
   std::vector<uint8_t> bytes;
   int64_t record = 0;      // bytes per record (an image) when the format has records, else 0
+  ImageShape image;        // the images' shape (idx, PPM); width 0 for other data
   std::string describe;    // "tinyshakespeare.txt (1,115,394 bytes, raw)"
 
   // A file, or every regular file under a folder (sorted by path) concatenated.
   static Corpus load(const std::string& path, DataFormat format = DataFormat::automatic);
 };
+
+// The order a model reads images in: raster (as stored) or the paper's patch scan
+// (megabyte/media.h). apply_scan reorders every image of an image corpus in place.
+enum class Scan { raster, patch };
+Scan scan_from_name(const std::string& s);
+const char* scan_name(Scan s);
+void apply_scan(Corpus& c, Scan scan, int64_t patch);
 
 // [0, n - val) for training, [n - val, n) for validation, val = round(n · fraction); the
 // validation tail starts at a record boundary when the corpus has records.

@@ -45,6 +45,7 @@ void TrainOptions::validate() const {
   MB_CHECK(!out.empty(), "--out must name a folder");
   (void)nn::schedule_from_name(schedule);
   (void)data_format_from_name(format);
+  (void)scan_from_name(scan);
   MB_CHECK(val_fraction >= 0 && val_fraction < 1, "--val-fraction must be in [0, 1), got ", val_fraction);
 }
 
@@ -57,7 +58,7 @@ std::string num(double v) {
 }  // namespace
 
 std::map<std::string, std::string> TrainOptions::to_metadata() const {
-  return {{"data", data},         {"format", format},      {"val_fraction", num(val_fraction)},
+  return {{"data", data},         {"format", format},      {"scan", scan},      {"val_fraction", num(val_fraction)},
           {"steps", num(double(steps))}, {"batch", num(double(batch))}, {"grad_accum", num(double(grad_accum))},
           {"lr", num(lr)},        {"min_lr", num(min_lr)}, {"warmup", num(double(warmup))},
           {"schedule", schedule}, {"clip", num(clip)},     {"weight_decay", num(weight_decay)},
@@ -75,6 +76,7 @@ void TrainOptions::from_metadata(const std::map<std::string, std::string>& m) {
   auto i = [&](const char* k) { return int64_t(std::stod(get(k))); };
   data = get("data");
   format = get("format");
+  scan = m.count("scan") ? m.at("scan") : "raster";
   val_fraction = d("val_fraction");
   steps = i("steps");
   batch = i("batch");
@@ -186,7 +188,8 @@ TrainResult train(Config config, TrainOptions opt) {
   config.validate();
 
   const std::string data_path = opt.data.empty() ? default_corpus() : opt.data;
-  const Corpus corpus = Corpus::load(data_path, data_format_from_name(opt.format));
+  Corpus corpus = Corpus::load(data_path, data_format_from_name(opt.format));
+  apply_scan(corpus, scan_from_name(opt.scan), config.patch);
   const Split split = split_corpus(corpus, opt.val_fraction);
   MB_CHECK(split.train_end >= config.seq, data_path, ": the training part has ", split.train_end,
            " bytes, fewer than one window of T = ", config.seq, " (use more data, a smaller --seq or --val-fraction)");

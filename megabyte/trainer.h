@@ -14,6 +14,7 @@ namespace mb {
 struct TrainOptions {
   std::string data;                  // file or folder; empty: the corpus the repo ships
   std::string format = "auto";       // data format: auto, raw, idx, ppm
+  std::string scan = "raster";       // image byte order: raster or patch (the paper's patch scan)
   double val_fraction = 0.1;         // held-out tail of the data, never trained on
   int64_t steps = 2000, batch = 8, grad_accum = 1;
   double lr = 2e-3, min_lr = 2e-4;   // peak and final learning rate
