@@ -13,6 +13,7 @@ void Config::validate() const {
   MB_CHECK(dropout >= 0 && dropout < 1, "config: dropout must be in [0, 1), got ", dropout);
   MB_CHECK(init_std > 0, "config: init_std must be positive, got ", init_std);
   MB_CHECK(ln_eps > 0, "config: ln_eps must be positive, got ", ln_eps);
+  MB_CHECK(!conv || !is_baseline(), "config: the convolutional encoder is a MEGABYTE option");
   if (is_baseline()) return;
   MB_CHECK(patch >= 1, "config: patch (P) must be >= 1, got ", patch);
   MB_CHECK(seq % patch == 0, "config: seq (T) ", seq, " is not a multiple of patch (P) ", patch);
@@ -41,6 +42,7 @@ std::map<std::string, std::string> Config::to_metadata() const {
           {"act", nn::activation_name(act)},
           {"head", tied_head ? "tied" : "untied"},
           {"local_pos", local_pos ? "1" : "0"},
+          {"conv", conv ? "1" : "0"},
           {"dropout", num(dropout)},
           {"init_std", num(init_std)},
           {"ln_eps", num(ln_eps)}};
@@ -83,6 +85,7 @@ Config Config::from_metadata(const std::map<std::string, std::string>& meta) {
   MB_CHECK(head == "tied" || head == "untied", "config: head must be tied or untied, got '", head, "'");
   c.tied_head = head == "tied" && !c.is_baseline();
   c.local_pos = integer(meta, "local_pos", 1) != 0;
+  c.conv = integer(meta, "conv", 0) != 0;
   c.dropout = number(meta, "dropout", 0.0);
   c.init_std = number(meta, "init_std", c.init_std);
   c.ln_eps = number(meta, "ln_eps", c.ln_eps);
@@ -97,7 +100,7 @@ std::string Config::summary() const {
   return cat("MEGABYTE T=", seq, " P=", patch, " K=", patches(), " | global ", gdim, " (D_G=", dg(), ") x",
              glayers, " layers, ", gheads, " heads | local ", ldim, " x", llayers, " layers, ", lheads,
              " heads | ", nn::activation_name(act), ", head ", tied_head ? "tied" : "untied",
-             ", local_pos ", local_pos ? 1 : 0);
+             ", local_pos ", local_pos ? 1 : 0, conv ? ", conv encoder" : "");
 }
 
 namespace {
@@ -115,7 +118,10 @@ ModelSize model_size(const Config& c) {
     return {(V + 1) * W + T * W, stack_params(W, double(c.glayers)), 0, 0, 0, V * W + V};
   }
   const double G = double(c.gdim), P = double(c.patch), DG = G / P, DL = double(c.ldim);
-  return {V * DG + T * DG + G,
+  double conv = 0;  // kernels 3, 5, 7 of D_G -> D_G, with biases
+  if (c.conv)
+    for (double k : {3.0, 5.0, 7.0}) conv += DG * DG * k + DG;
+  return {V * DG + T * DG + G + conv,
           stack_params(G, double(c.glayers)),
           DG * DL,
           (V + 1) * DL + (c.local_pos ? P * DL : 0),

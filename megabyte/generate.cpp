@@ -62,8 +62,10 @@ class MegabyteDecoder : public CachedDecoder {
       if (k == 0) {
         h = reshape(m_.global_pad, {1, 1, G});
       } else {
-        const Tensor ids = Tensor::from_vector(std::vector<int64_t>(bytes_.end() - P, bytes_.end()), {P});
-        h = reshape(add(embedding(m_.global_byte_embed, ids), narrow(m_.global_pos_embed, 0, (k - 1) * P, P)), {1, 1, G});
+        // patch k-1's bytes, with the conv encoder's receptive field in front when it is on
+        const int64_t from = std::max<int64_t>(0, (k - 1) * P - (c.conv ? Megabyte::kConvField : 0)), len = t - from;
+        const Tensor ids = Tensor::from_vector(std::vector<int64_t>(bytes_.end() - len, bytes_.end()), {1, len});
+        h = reshape(narrow(m_.byte_inputs(ids, from), 1, len - P, P), {1, 1, G});
       }
       const Tensor g = m_.global.forward_cached(h, global_, c.patches());
       slices_ = m_.global_to_local.forward(reshape(g, {1, P, DG}));  // (1, P, D_L)

@@ -48,6 +48,13 @@ Megabyte::Megabyte(const Config& c)
   register_parameter("global.byte_embed", global_byte_embed);
   register_parameter("global.pos_embed", global_pos_embed);
   register_parameter("global.pad", global_pad);
+  if (c.conv)
+    for (int64_t i = 0, k = 3; i < 3; ++i, k += 2) {  // kernel sizes 3, 5, 7
+      conv_weight.push_back(std::make_unique<Tensor>(Tensor::zeros({c.dg(), c.dg(), k})));
+      conv_bias.push_back(std::make_unique<Tensor>(Tensor::zeros({c.dg()})));
+      register_parameter("global.conv." + std::to_string(i) + ".weight", *conv_weight.back());
+      register_parameter("global.conv." + std::to_string(i) + ".bias", *conv_bias.back());
+    }
   register_module("global", global);
   register_module("global_to_local", global_to_local);
   register_parameter("local.byte_embed", local_byte_embed);
@@ -63,13 +70,20 @@ Megabyte::Megabyte(const Config& c)
   init_parameters(0);
 }
 
+Tensor Megabyte::byte_inputs(const Tensor& ids, int64_t first) const {
+  Tensor h = add(embedding(global_byte_embed, ids), narrow(global_pos_embed, 0, first, ids.size(-1)));
+  // the convolutional patch encoder (paper §2.3.1): causal convolutions of kernel 3, 5 and 7
+  // over the byte embeddings, each added back through a ReLU
+  for (size_t i = 0; i < conv_weight.size(); ++i) h = add(h, relu(conv1d_causal(h, *conv_weight[i], *conv_bias[i])));
+  return h;
+}
+
 Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   check_input(x_in);
   const Tensor x = mb::to(x_in, DType::I64);
   const int64_t B = x.size(0), T = x.size(1), P = cfg_.patch, K = T / P, G = cfg_.gdim;
   // 1. global input: byte + position embeddings (B, T, D_G), P of them per patch -> (B, K, G)
-  Tensor h = add(embedding(global_byte_embed, x), narrow(global_pos_embed, 0, 0, T));
-  h = reshape(h, {B, K, G});
+  Tensor h = reshape(byte_inputs(x, 0), {B, K, G});
   // 2. shift right by one patch: the pad patch first, the last patch dropped
   h = concat({expand(reshape(global_pad, {1, 1, G}), {B, 1, G}), narrow(h, 1, 0, K - 1)}, 1);
   // 3. global model over the K patches; each output's P slices of D_G -> D_L

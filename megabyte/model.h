@@ -37,8 +37,14 @@ class Megabyte : public ByteModel {
   explicit Megabyte(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
   void set_recompute(bool on) override { global.recompute = local.recompute = on; }
+  // The global model's per-byte input for bytes ids (1, L) at positions first … first + L − 1:
+  // byte + position embeddings, then the conv encoder (when on) -> (1, L, D_G). Outputs whose
+  // receptive field (12 bytes back) falls inside the window equal the full forward's.
+  Tensor byte_inputs(const Tensor& ids, int64_t first) const;
+  static constexpr int64_t kConvField = 2 + 4 + 6;  // bytes the conv stack looks back
 
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
+  std::vector<std::unique_ptr<Tensor>> conv_weight, conv_bias;  // the conv encoder, when on
   nn::Transformer global;                                   // width G over K patches
   nn::Linear global_to_local;                               // D_G -> D_L, no bias
   Tensor local_byte_embed, local_pos_embed;                 // (257, D_L), (P, D_L)

@@ -241,7 +241,8 @@ TrainResult train(Config config, TrainOptions opt) {
     NoGradGuard no_grad;
     model->train(false);
     for (int64_t i = 0; i < n; ++i) {
-      const int64_t at = split.train_end + (n > 1 ? span * i / (n - 1) : 0);
+      int64_t at = split.train_end + (n > 1 ? span * i / (n - 1) : 0);
+      if (corpus.record > 0) at -= (at - split.train_end) % corpus.record;  // whole images, as in training
       nats += model->loss(window_at(corpus.bytes, at, config.seq)).item();
     }
     model->train(true);

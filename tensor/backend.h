@@ -85,6 +85,12 @@ struct Kernels {
   // gweight (V, D) += gy[n] at row idx[n]
   void (*embedding_backward)(const Tensor& idx, const Tensor& gy, const Tensor& gweight);
 
+  // ---- causal convolution as a GEMM: unfold and fold back ----
+  // cols (B, T, C·K)[b, t, c·K + k] = x (B, T, C)[b, t − (K−1) + k, c], 0 before the start
+  void (*unfold_causal)(const Tensor& x, int64_t K, const Tensor& cols);
+  // gx (B, T, C) = the sum of gcols over every place unfold_causal copied each element to
+  void (*fold_causal)(const Tensor& gcols, int64_t K, const Tensor& gx);
+
   // ---- fused causal attention over (B, H, T, D): every (T, D) matrix dense (row stride D),
   // B and H dims of q, k, v of any stride (a KV cache is read in place); out, lse contiguous ----
   // out = softmax(q kᵀ * scale + causal mask) v without a T x T matrix; lse (B, H, T) saved

@@ -54,6 +54,13 @@ TEST_CASE("cached MEGABYTE decoding equals the full forward pass at every byte")
   check_cache_equivalence(k1);
 }
 
+TEST_CASE("cached decoding with the convolutional encoder equals the full forward pass") {
+  Config c = config(48, 4, true, true);
+  c.conv = true;
+  Megabyte m(c);
+  check_cache_equivalence(m);
+}
+
 TEST_CASE("cached baseline decoding equals the full forward pass at every byte") {
   Config c = config(40, 1, false, true);
   c.model = "baseline";

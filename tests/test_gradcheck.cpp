@@ -226,6 +226,12 @@ GRADCHECK(linear) {
   expect_grad(f, {randn({2, 3, 4}, 1), randn({5, 4}, 2), randn({5}, 3)});
   expect_grad([](const Inputs& in) { return linear(in[0], in[1]); }, {randn({3, 4}, 4), randn({2, 4}, 5)});
 }
+GRADCHECK(conv1d_causal) {
+  const GradcheckFn f = [](const Inputs& in) { return conv1d_causal(in[0], in[1], in[2]); };
+  expect_grad(f, {randn({2, 6, 3}, 1), randn({4, 3, 3}, 2), randn({4}, 3)});
+  expect_grad([](const Inputs& in) { return conv1d_causal(in[0], in[1]); }, {randn({1, 5, 2}, 4), randn({2, 2, 7}, 5)},
+              kPlain | kStrided);  // a kernel longer than the sequence
+}
 GRADCHECK(softmax) {
   expect_grad([](const Inputs& in) { return softmax(in[0]); }, {randn({3, 5}, 1)});
   expect_grad([](const Inputs& in) { return softmax(in[0], 0); }, {randn({3, 5}, 2)});

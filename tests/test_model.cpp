@@ -122,6 +122,16 @@ TEST_CASE("causality: MEGABYTE (tied and untied, with and without local position
 
 TEST_CASE("causality: the byte-transformer baseline") { check_causality(ByteTransformer(tiny_baseline())); }
 
+TEST_CASE("causality: MEGABYTE with the convolutional patch encoder") {
+  Config c = tiny_megabyte();
+  c.conv = true;
+  Megabyte m(c);
+  m.init_parameters(3);  // non-zero conv weights
+  CHECK(m.state_dict().at("global.conv.2.weight").shape() == Shape{8, 8, 7});
+  CHECK(model_size(c).total() == double(m.num_parameters()));
+  check_causality(m);
+}
+
 TEST_CASE("a model saved with our writer and reloaded gives identical logits") {
   const Config c = tiny_megabyte();
   Megabyte a(c);

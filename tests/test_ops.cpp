@@ -129,6 +129,19 @@ TEST_CASE("matmul: 2-D, batched, transposed operands, vectors, broadcast batch")
   CHECK(max_abs_diff(matmul(big_a, big_b), ref) < 1e-3);
 }
 
+TEST_CASE("conv1d_causal: hand-computed, and causal") {
+  // one channel, kernel [1, 2, 3] (w[k] multiplies x[t - 2 + k]), bias 10
+  const Tensor x = f64({1, 10, 100, 1000}, {1, 4, 1});
+  const Tensor w = f64({1, 2, 3}, {1, 1, 3});
+  check_values(conv1d_causal(x, w, f64({10}, {1})), {3 + 10, 2 + 30 + 10, 1 + 20 + 300 + 10, 10 + 200 + 3000 + 10});
+  // changing input t changes no output before t
+  const Tensor a = Tensor::randn({2, 9, 3}, 1, 0, DType::F64), k = Tensor::randn({4, 3, 5}, 2, 0, DType::F64);
+  const Tensor b = clone(a);
+  fill_(narrow(b, 1, 6, 1), 7.0);
+  CHECK(max_abs_diff(narrow(conv1d_causal(a, k), 1, 0, 6), narrow(conv1d_causal(b, k), 1, 0, 6)) == 0);
+  CHECK(max_abs_diff(narrow(conv1d_causal(a, k), 1, 6, 1), narrow(conv1d_causal(b, k), 1, 6, 1)) > 0);
+}
+
 TEST_CASE("softmax and log_softmax along any axis") {
   const Tensor x = f64({1, 2, 3, 1, 1, 1}, {2, 3});
   const double z = std::exp(1) + std::exp(2) + std::exp(3);

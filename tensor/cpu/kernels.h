@@ -45,6 +45,8 @@ void adamw(const Tensor& p, const Tensor& g, const Tensor& m, const Tensor& v, c
 
 void embedding(const Tensor& weight, const Tensor& idx, const Tensor& out);
 void embedding_backward(const Tensor& idx, const Tensor& gy, const Tensor& gweight);
+void unfold_causal(const Tensor& x, int64_t K, const Tensor& cols);
+void fold_causal(const Tensor& gcols, int64_t K, const Tensor& gx);
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
                const Tensor& out, const Tensor& lse);
