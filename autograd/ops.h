@@ -85,6 +85,10 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
 // q in columns j·D … (j+1)·D − 1, then k, then v) -> (B, T, H·D), the heads concatenated. Reads
 // its heads in place and writes the gradient of qkv in one piece: no split, no transposes.
 Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale = 0);
+// Rotary position embedding (Su et al. 2021) of x (..., T, D), D even, at positions offset …
+// offset + T − 1: the pair (x_i, x_{i+D/2}) turns by position · 10000^(−2i/D). After it, the
+// dot product of a query and a key depends on their positions' difference only.
+Tensor rope(const Tensor& x, int64_t offset = 0);
 enum class Reduction { mean, sum, none };
 // logits (..., V), targets (...) integer class ids in [0, V): -log softmax(logits)[target]
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets,

@@ -22,6 +22,10 @@ void Config::validate() const {
   MB_CHECK(ldim >= 1 && llayers >= 0 && lheads >= 1, "config: local ldim ", ldim, ", llayers ", llayers,
            ", lheads ", lheads, " must be positive (layers may be 0)");
   MB_CHECK(ldim % lheads == 0, "config: local width ldim ", ldim, " is not divisible by lheads ", lheads);
+  MB_CHECK(cross_patch >= 0 && cross_patch <= patch, "config: cross_patch (r) must be in [0, P = ", patch, "], got ",
+           cross_patch);
+  MB_CHECK(cross_patch == 0 || (ldim / lheads) % 2 == 0, "config: cross-patch attention's rotary embeddings need an ",
+           "even local head width, got ", ldim / lheads);
 }
 
 std::map<std::string, std::string> Config::to_metadata() const {
@@ -43,6 +47,7 @@ std::map<std::string, std::string> Config::to_metadata() const {
           {"head", tied_head ? "tied" : "untied"},
           {"local_pos", local_pos ? "1" : "0"},
           {"conv", conv ? "1" : "0"},
+          {"cross_patch", std::to_string(cross_patch)},
           {"dropout", num(dropout)},
           {"init_std", num(init_std)},
           {"ln_eps", num(ln_eps)}};
@@ -86,6 +91,7 @@ Config Config::from_metadata(const std::map<std::string, std::string>& meta) {
   c.tied_head = head == "tied" && !c.is_baseline();
   c.local_pos = integer(meta, "local_pos", 1) != 0;
   c.conv = integer(meta, "conv", 0) != 0;
+  c.cross_patch = integer(meta, "cross_patch", 0);
   c.dropout = number(meta, "dropout", 0.0);
   c.init_std = number(meta, "init_std", c.init_std);
   c.ln_eps = number(meta, "ln_eps", c.ln_eps);
@@ -100,7 +106,8 @@ std::string Config::summary() const {
   return cat("MEGABYTE T=", seq, " P=", patch, " K=", patches(), " | global ", gdim, " (D_G=", dg(), ") x",
              glayers, " layers, ", gheads, " heads | local ", ldim, " x", llayers, " layers, ", lheads,
              " heads | ", nn::activation_name(act), ", head ", tied_head ? "tied" : "untied",
-             ", local_pos ", local_pos ? 1 : 0, conv ? ", conv encoder" : "");
+             ", local_pos ", local_pos ? 1 : 0, conv ? ", conv encoder" : "",
+             cross_patch ? cat(", cross-patch r=", cross_patch) : std::string());
 }
 
 namespace {

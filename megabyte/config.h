@@ -19,6 +19,7 @@ struct Config {
   bool tied_head = true;           // logits = h · local.byte_embed[0:256]ᵀ (the paper)
   bool local_pos = true;           // learned local position embeddings
   bool conv = false;               // the paper's convolutional patch encoder (kernels 3, 5, 7)
+  int64_t cross_patch = 0;         // r: local attention also sees the previous patch's last r bytes
   double dropout = 0.0;
   double init_std = 0.02;
   double ln_eps = 1e-5;
@@ -31,7 +32,7 @@ struct Config {
   // Throws an mb::Error naming the first field that is wrong and why.
   void validate() const;
   // The fixture/checkpoint metadata keys: model, seq, patch, gdim, glayers, gheads, ldim,
-  // llayers, lheads, act, head, local_pos, conv, dropout, init_std, ln_eps (all strings).
+  // llayers, lheads, act, head, local_pos, conv, cross_patch, dropout, init_std, ln_eps.
   std::map<std::string, std::string> to_metadata() const;
   static Config from_metadata(const std::map<std::string, std::string>& meta);
   std::string summary() const;  // one line

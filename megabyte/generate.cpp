@@ -69,12 +69,13 @@ class MegabyteDecoder : public CachedDecoder {
       }
       const Tensor g = m_.global.forward_cached(h, global_, c.patches());
       slices_ = m_.global_to_local.forward(reshape(g, {1, P, DG}));  // (1, P, D_L)
-      local_.clear();
+      if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + P, g.dtype(), g.device());
+      else local_.clear();
     }
     const int64_t prev = p == 0 ? Config::vocab : int64_t(bytes_.back());
     Tensor u = add(narrow(slices_, 1, p, 1), embedding(m_.local_byte_embed, Tensor::full({1, 1}, double(prev), DType::I64)));
     if (c.local_pos) u = add(u, narrow(m_.local_pos_embed, 0, p, 1));
-    const Tensor v = m_.local.forward_cached(u, local_, P);  // (1, 1, D_L)
+    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + P);  // (1, 1, D_L)
     const Tensor logits = m_.head ? m_.head->forward(v)
                                   : matmul(v, transpose(narrow(m_.local_byte_embed, 0, 0, Config::vocab), 0, 1));
     return reshape(logits, {Config::vocab});

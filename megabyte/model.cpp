@@ -63,6 +63,7 @@ Megabyte::Megabyte(const Config& c)
     register_parameter("local.pos_embed", local_pos_embed);
   }
   register_module("local", local);
+  local.set_prefix(c.cross_patch);
   if (!c.tied_head) {
     head = std::make_unique<nn::Linear>(c.ldim, Config::vocab);
     register_module("head", *head);
@@ -95,7 +96,7 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   Tensor u = add(g, embedding(local_byte_embed, prev));  // (B·K, P, D_L)
   if (cfg_.local_pos) u = add(u, local_pos_embed);
   // 5. local model over the P bytes of every patch, all B·K patches as one batch
-  const Tensor v = local.forward(u, drop ? &ld : nullptr);
+  const Tensor v = local.forward(u, drop ? &ld : nullptr, K);  // the K patches of a row are one group
   // 6. head: tied to the local byte embedding (rows 0..255), or an untied Linear
   const Tensor logits = head ? head->forward(v)
                              : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));

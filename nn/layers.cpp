@@ -47,28 +47,65 @@ Tensor CausalSelfAttention::merge_heads(const Tensor& y) const {
   return proj.forward(reshape(transpose(y, 1, 2), {B, T, d}));
 }
 
-Tensor CausalSelfAttention::forward(const Tensor& x) const {
-  return proj.forward(attention_qkv(qkv.forward(x), heads));
+Tensor CausalSelfAttention::forward(const Tensor& x, int64_t group) const {
+  if (prefix == 0) return proj.forward(attention_qkv(qkv.forward(x), heads));
+  const auto [q, k, v] = project(x);
+  const Tensor keys = rope(concat({previous_tail(k, group), k}, 2), 0);
+  const Tensor values = concat({previous_tail(v, group), v}, 2);
+  // queries are the last T of r + T positions: the causal mask lets each see the whole prefix
+  return merge_heads(attention(rope(q, prefix), keys, values));
+}
+
+Tensor CausalSelfAttention::previous_tail(const Tensor& t, int64_t group) const {
+  const int64_t N = t.size(0), H = t.size(1), T = t.size(2), D = t.size(3), r = prefix;
+  MB_CHECK(N % group == 0 && r <= T, "cross-patch attention: ", N, " sequences are not groups of ", group,
+           ", or the prefix ", r, " is longer than a sequence of ", T);
+  const Tensor tails = reshape(narrow(t, 2, T - r, r), {N / group, group, H, r, D});
+  const Tensor first = Tensor::zeros({N / group, 1, H, r, D}, t.dtype(), t.device());
+  return reshape(concat({first, narrow(tails, 1, 0, group - 1)}, 1), {N, H, r, D});
+}
+
+void CausalSelfAttention::allocate(KVCache& cache, int64_t batch, int64_t capacity, int64_t dh, DType dtype,
+                                   Device device) const {
+  const Shape s = {batch, heads, capacity, dh};
+  cache.k = Tensor::empty(s, dtype, device);
+  cache.v = Tensor::empty(s, dtype, device);
+  if (prefix > 0) cache.raw_k = Tensor::empty(s, dtype, device);
+  cache.len = 0;
+}
+
+void CausalSelfAttention::start_group(KVCache& cache, int64_t batch, int64_t capacity, DType dtype,
+                                      Device device) const {
+  NoGradGuard no_grad;
+  const int64_t r = prefix;
+  if (!cache.k.defined()) {
+    allocate(cache, batch, capacity, qkv.weight.size(1) / heads, dtype, device);
+    for (Tensor* t : {&cache.k, &cache.v, &cache.raw_k}) fill_(narrow(*t, 2, 0, r), 0.0);
+  } else {  // the last r positions of the sequence just finished become the prefix
+    const Tensor raw = clone(narrow(cache.raw_k, 2, cache.len - r, r)), v = clone(narrow(cache.v, 2, cache.len - r, r));
+    copy_(narrow(cache.raw_k, 2, 0, r), raw);
+    copy_(narrow(cache.k, 2, 0, r), rope(raw, 0));
+    copy_(narrow(cache.v, 2, 0, r), v);
+  }
+  cache.len = r;
 }
 
 Tensor CausalSelfAttention::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const {
   const auto [q, k, v] = project(x);
   const int64_t n = x.size(1), end = cache.len + n;
-  if (!cache.k.defined()) {
-    const Shape s = {x.size(0), heads, capacity, x.size(2) / heads};
-    cache.k = Tensor::empty(s, x.dtype(), x.device());
-    cache.v = Tensor::empty(s, x.dtype(), x.device());
-  }
+  if (!cache.k.defined()) allocate(cache, x.size(0), capacity, x.size(2) / heads, x.dtype(), x.device());
   MB_CHECK(end <= cache.k.size(2), "attention cache: ", end, " positions exceed its capacity ",
            cache.k.size(2));
+  const int64_t at = cache.len;
   {
     NoGradGuard no_grad;
-    copy_(narrow(cache.k, 2, cache.len, n), k);
-    copy_(narrow(cache.v, 2, cache.len, n), v);
+    copy_(narrow(cache.k, 2, at, n), prefix > 0 ? rope(k, at) : k);
+    copy_(narrow(cache.v, 2, at, n), v);
+    if (prefix > 0) copy_(narrow(cache.raw_k, 2, at, n), k);
   }
   cache.len = end;
   // the queries are the last n of `end` positions: the causal mask lines them up
-  return merge_heads(attention(q, narrow(cache.k, 2, 0, end), narrow(cache.v, 2, 0, end)));
+  return merge_heads(attention(prefix > 0 ? rope(q, at) : q, narrow(cache.k, 2, 0, end), narrow(cache.v, 2, 0, end)));
 }
 
 MLP::MLP(int64_t d, Activation a) : fc1(d, 4 * d), fc2(4 * d, d), act(a) {
@@ -89,11 +126,11 @@ Block::Block(int64_t d, int64_t heads, Activation act, double p)
   register_module("mlp", mlp);
 }
 
-Tensor Block::forward(const Tensor& x, DropoutStream* drop) const {
+Tensor Block::forward(const Tensor& x, DropoutStream* drop, int64_t group) const {
   auto maybe_drop = [&](const Tensor& t) {
     return drop && dropout > 0 && training() ? drop->apply(t, dropout) : t;
   };
-  const Tensor h = add(x, maybe_drop(attn.forward(ln1.forward(x))));
+  const Tensor h = add(x, maybe_drop(attn.forward(ln1.forward(x), group)));
   return add(h, maybe_drop(mlp.forward(ln2.forward(h))));
 }
 
@@ -111,19 +148,29 @@ Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation ac
   register_module("ln_f", ln_f);
 }
 
-Tensor Transformer::forward(const Tensor& x, DropoutStream* drop) const {
+Tensor Transformer::forward(const Tensor& x, DropoutStream* drop, int64_t group) const {
   Tensor h = x;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const Block* b = blocks[i].get();
     const DropoutStream stream = drop ? drop->fork(i) : DropoutStream{};
     const bool dropping = drop != nullptr;
-    auto run = [b, stream, dropping](const std::vector<Tensor>& in) {
+    auto run = [b, stream, dropping, group](const std::vector<Tensor>& in) {
       DropoutStream s = stream;  // a fresh copy each time: a recomputation replays the masks
-      return b->forward(in[0], dropping ? &s : nullptr);
+      return b->forward(in[0], dropping ? &s : nullptr, group);
     };
     h = recompute && grad_enabled() ? checkpoint(run, {h}) : run({h});
   }
   return ln_f.forward(h);
+}
+
+void Transformer::start_group(std::vector<KVCache>& caches, int64_t batch, int64_t capacity, DType dtype,
+                              Device device) const {
+  caches.resize(blocks.size());
+  for (size_t i = 0; i < blocks.size(); ++i) blocks[i]->attn.start_group(caches[i], batch, capacity, dtype, device);
+}
+
+void Transformer::set_prefix(int64_t r) {
+  for (auto& b : blocks) b->attn.prefix = r;
 }
 
 Tensor Transformer::forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const {

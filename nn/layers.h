@@ -28,27 +28,41 @@ struct LayerNorm : Module {
 };
 
 // Keys and values of the positions seen so far, for incremental decoding: k, v are
-// (B, h, capacity, d/h), of which the first `len` positions are filled.
+// (B, h, capacity, d/h), of which the first `len` positions are filled. With cross-patch
+// attention k holds the rotated keys and raw_k the keys before rotation.
 struct KVCache {
-  Tensor k, v;
+  Tensor k, v, raw_k;
   int64_t len = 0;
 };
 
 // Fused QKV: rows [0,d) of qkv.weight make Q, [d,2d) K, [2d,3d) V; head j uses rows
 // j·d/h … (j+1)·d/h − 1 of each; scores scaled by 1/√(d/h); causal.
+//
+// Cross-patch attention (`prefix` = r > 0; the paper's §2.3.2 for the local model): the batch
+// holds consecutive groups of `group` sequences (the K patches of one input), and each also
+// attends to the last r keys and values of the sequence before it in its group (zeros for the
+// first), with rotary position embeddings on queries and keys (the prefix at positions
+// 0 … r−1, the sequence at r … r+T−1).
 struct CausalSelfAttention : Module {
   int64_t heads;
+  int64_t prefix = 0;
   Linear qkv, proj;
   CausalSelfAttention(int64_t d, int64_t heads);
-  Tensor forward(const Tensor& x) const;  // (B, T, d) -> (B, T, d)
+  Tensor forward(const Tensor& x, int64_t group = 1) const;  // (B, T, d) -> (B, T, d)
   // x: (B, n, d), the next n positions after the cache's len; appends their keys and values
   // (allocating `capacity` positions on first use) and attends over all cached positions.
   Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;
+  // Cross-patch decoding: makes the cache hold the next sequence's prefix (the last r keys and
+  // values of the sequence it held, or zeros when it holds none) and nothing else.
+  void start_group(KVCache& cache, int64_t batch, int64_t capacity, DType dtype, Device device) const;
 
  private:
   // (B, T, d) -> q, k, v, each (B, h, T, d/h) (views into one (B, T, 3d) tensor)
   std::array<Tensor, 3> project(const Tensor& x) const;
   Tensor merge_heads(const Tensor& y) const;  // (B, h, T, d/h) -> proj((B, T, d))
+  // t (B·group, h, T, d/h) -> the last r positions of the sequence before, zeros for the first
+  Tensor previous_tail(const Tensor& t, int64_t group) const;
+  void allocate(KVCache& cache, int64_t batch, int64_t capacity, int64_t dh, DType dtype, Device device) const;
 };
 
 struct MLP : Module {
@@ -66,7 +80,7 @@ struct Block : Module {
   MLP mlp;
   double dropout;
   Block(int64_t d, int64_t heads, Activation act, double dropout);
-  Tensor forward(const Tensor& x, DropoutStream* drop) const;
+  Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
   Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;  // no dropout
 };
 
@@ -78,10 +92,14 @@ struct Transformer : Module {
   LayerNorm ln_f;
   bool recompute = false;
   Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout);
-  Tensor forward(const Tensor& x, DropoutStream* drop) const;  // (B, T, d) -> (B, T, d)
+  // (B, T, d) -> (B, T, d); `group`: see CausalSelfAttention (cross-patch attention)
+  Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
   // The next positions of a sequence whose earlier ones are in `caches` (one per block,
   // resized on first use): the same outputs as forward() over the whole sequence would give.
   Tensor forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const;
+  // cross-patch decoding: every block's cache starts the next sequence (CausalSelfAttention)
+  void start_group(std::vector<KVCache>& caches, int64_t batch, int64_t capacity, DType dtype, Device device) const;
+  void set_prefix(int64_t r);  // cross-patch attention in every block
 };
 
 }  // namespace mb::nn

@@ -61,6 +61,15 @@ TEST_CASE("cached decoding with the convolutional encoder equals the full forwar
   check_cache_equivalence(m);
 }
 
+TEST_CASE("cached decoding with cross-patch attention equals the full forward pass") {
+  for (int64_t r : {1, 4}) {
+    Config c = config(48, 4, true, true);
+    c.cross_patch = r;
+    Megabyte m(c);
+    check_cache_equivalence(m);
+  }
+}
+
 TEST_CASE("cached baseline decoding equals the full forward pass at every byte") {
   Config c = config(40, 1, false, true);
   c.model = "baseline";

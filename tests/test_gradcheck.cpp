@@ -271,6 +271,9 @@ GRADCHECK(checkpoint) {
   const CheckpointFn piece = [](const Inputs& in) { return mul(tanh(matmul(in[0], in[1])), sum(in[0], {1}, true)); };
   expect_grad([piece](const Inputs& in) { return checkpoint(piece, {in[0], in[1]}); }, {randn({3, 4}, 1), randn({4, 2}, 2)});
 }
+GRADCHECK(rope) {
+  expect_grad([](const Inputs& in) { return rope(in[0], 3); }, {randn({2, 5, 6}, 1)});
+}
 GRADCHECK(cross_entropy) {
   const Tensor t = Tensor::from_vector<int64_t>({1, 0, 4, 4}, {4});
   expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t); }, {randn({4, 5}, 1)});

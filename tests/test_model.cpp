@@ -122,6 +122,60 @@ TEST_CASE("causality: MEGABYTE (tied and untied, with and without local position
 
 TEST_CASE("causality: the byte-transformer baseline") { check_causality(ByteTransformer(tiny_baseline())); }
 
+TEST_CASE("causality: MEGABYTE with cross-patch attention") {
+  for (int64_t r : {1, 2, 4}) {
+    Config c = tiny_megabyte();
+    c.cross_patch = r;
+    Megabyte m(c);
+    m.init_parameters(3);
+    INFO("r = ", r);
+    check_causality(m);
+  }
+  Config bad = tiny_megabyte();
+  bad.cross_patch = 5;
+  CHECK(error_of([&] { bad.validate(); }).find("cross_patch (r) must be in [0, P = 4], got 5") != std::string::npos);
+}
+
+TEST_CASE("cross-patch attention: a sequence sees the last r positions of the one before, in its group") {
+  nn::CausalSelfAttention a(8, 2);
+  a.prefix = 2;
+  uint64_t off = 0;
+  for (Tensor* p : a.parameters()) nn::normal_(*p, 0.5, 1, off);
+  const Tensor x = Tensor::randn({6, 4, 8}, 2);  // 2 groups of 3 sequences of 4 positions
+  NoGradGuard g;
+  const Tensor ref = a.forward(x, 3);
+  auto moves = [&](int64_t seq, int64_t pos, int64_t out_seq) {
+    Tensor y = clone(x);
+    fill_(narrow(narrow(y, 0, seq, 1), 1, pos, 1), 2.0);
+    return max_abs_diff(narrow(a.forward(y, 3), 0, out_seq, 1), narrow(ref, 0, out_seq, 1)) > 0;
+  };
+  CHECK(moves(0, 3, 1));   // the previous sequence's last position
+  CHECK(moves(0, 2, 1));   // and the one before it (r = 2)
+  CHECK(!moves(0, 1, 1));  // but no further back
+  CHECK(!moves(0, 3, 2));  // nor two sequences back
+  CHECK(!moves(2, 3, 3));  // nor across groups
+  CHECK(moves(1, 0, 1));   // its own past, as always
+}
+
+TEST_CASE("cross-patch attention carries information across patches in the model") {
+  auto depends = [](int64_t r, int64_t j) {  // do the logits of patch 3 move with byte j?
+    Config c = tiny_megabyte();
+    c.glayers = 0;  // the global model then only hands patch k-1's bytes to patch k
+    c.llayers = 1;
+    c.cross_patch = r;
+    Megabyte m(c);
+    m.init_parameters(3);
+    const Tensor x = random_bytes(1, 32, 4);
+    Tensor y = clone(x);
+    fill_(narrow(y, 1, j, 1), double((int64_t(y.at({0, j})) + 1) % 256));
+    NoGradGuard g;
+    return max_abs_diff(narrow(m.forward(y), 1, 12, 4), narrow(m.forward(x), 1, 12, 4)) > 0;
+  };
+  CHECK(!depends(0, 6));  // without it, patch 1 (bytes 4..7) is out of patch 3's reach
+  CHECK(depends(2, 6));   // with it, through patch 2's last keys, which hold patch 1's bytes
+  CHECK(depends(0, 10));  // patch 2 through the global input, in both
+}
+
 TEST_CASE("causality: MEGABYTE with the convolutional patch encoder") {
   Config c = tiny_megabyte();
   c.conv = true;

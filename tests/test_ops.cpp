@@ -228,6 +228,16 @@ TEST_CASE("attention_qkv equals attention over the split and transposed heads") 
   CHECK(error_of([&] { (void)attention_qkv(qkv, 5); }).find("5 heads") != std::string::npos);
 }
 
+TEST_CASE("rope: rotations by position, so q·k depends on the distance only") {
+  // D = 2: one pair, angle = position
+  const Tensor x = f64({1, 0, 1, 0}, {2, 2});
+  check_values(rope(x, 0), {1, 0, std::cos(1.0), std::sin(1.0)});
+  const Tensor q = Tensor::randn({1, 8}, 1, 0, DType::F64), k = Tensor::randn({1, 8}, 2, 0, DType::F64);
+  auto score = [&](int64_t pq, int64_t pk) { return sum(mul(rope(q, pq), rope(k, pk))).item(); };
+  CHECK(score(7, 3) == doctest::Approx(score(104, 100)).epsilon(1e-12));
+  CHECK(std::abs(score(7, 3) - score(7, 4)) > 1e-6);
+}
+
 TEST_CASE("cross_entropy equals -log_softmax at the target") {
   const Tensor logits = f64({1, 2, 3, 0, 0, 0}, {2, 3});
   const Tensor t = Tensor::from_vector<int64_t>({2, 0}, {2});

@@ -208,3 +208,28 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
 }
 
 }  // namespace mb
+
+namespace mb {
+using namespace detail;
+
+Tensor rope(const Tensor& x, int64_t offset) {
+  ProfileScope prof("rope");
+  check_defined("rope", x, "input");
+  check_float("rope", x);
+  MB_CHECK(x.dim() >= 2 && x.size(-1) % 2 == 0, "rope: input must be (..., T, D) with D even, got ", describe(x));
+  const int64_t T = x.size(-2), half = x.size(-1) / 2;
+  // angle of pair i at position t: t · 10000^(−i/half)
+  std::vector<double> c(size_t(T * half)), s(size_t(T * half));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < half; ++i) {
+      const double a = double(offset + t) * std::pow(10000.0, -double(i) / double(half));
+      c[size_t(t * half + i)] = std::cos(a);
+      s[size_t(t * half + i)] = std::sin(a);
+    }
+  const Tensor cs = to(to(Tensor::from_vector(c, {T, half}), x.dtype()), x.device());
+  const Tensor sn = to(to(Tensor::from_vector(s, {T, half}), x.dtype()), x.device());
+  const Tensor x1 = narrow(x, -1, 0, half), x2 = narrow(x, -1, half, half);
+  return concat({sub(mul(x1, cs), mul(x2, sn)), add(mul(x2, cs), mul(x1, sn))}, -1);
+}
+
+}  // namespace mb
