@@ -13,7 +13,7 @@ namespace mb::cli {
 namespace {
 // config field flags: the flag is the metadata key with '_' spelled '-'
 const char* const kFields[] = {"model", "seq", "patch", "gdim", "glayers", "gheads", "ldim", "llayers",
-                               "lheads", "act", "head", "local_pos", "conv", "cross_patch", "dropout", "init_std"};
+                               "lheads", "act", "head", "local_pos", "conv", "cross_patch", "mid", "dropout", "init_std"};
 std::string flag_of(const std::string& key) {
   std::string f = key;
   for (char& ch : f)
@@ -52,6 +52,8 @@ void add_config_flags(cxxopts::Options& opts, const std::string& default_preset)
       "local-pos", "local position embeddings: 1 or 0", cxxopts::value<std::string>())(
       "conv", "the convolutional patch encoder (kernels 3, 5, 7): 1 or 0", cxxopts::value<std::string>())(
       "cross-patch", "r: local attention also attends to the previous patch's last r bytes (rotary positions)",
+      cxxopts::value<std::string>())(
+      "mid", "levels between global and local, outermost first: PATCH:WIDTH:LAYERS:HEADS[,...] (e.g. 8:256:2:4)",
       cxxopts::value<std::string>())(
       "dropout", "dropout probability", cxxopts::value<std::string>())(
       "init-std", "std of the initial weights", cxxopts::value<std::string>());

@@ -59,7 +59,8 @@ void report(const Config& c, int64_t batch) {
   } else {
     std::printf("  global embeddings (byte, position, pad)    %s\n", human(s.global_embed, "").c_str());
     std::printf("  global transformer                         %s\n", human(s.global_stack, "").c_str());
-    std::printf("  global-to-local projection                 %s\n", human(s.global_to_local, "").c_str());
+    if (!c.mids.empty()) std::printf("  mid levels (%zu)                             %s\n", c.mids.size(), human(s.mid, "").c_str());
+    std::printf("  projection into the local model            %s\n", human(s.global_to_local, "").c_str());
     std::printf("  local embeddings (byte + pad, position)    %s\n", human(s.local_embed, "").c_str());
     std::printf("  local transformer                          %s\n", human(s.local_stack, "").c_str());
     std::printf("  head                                       %s\n", s.head ? human(s.head, "").c_str() : "tied to the local byte embedding");

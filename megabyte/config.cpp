@@ -22,10 +22,48 @@ void Config::validate() const {
   MB_CHECK(ldim >= 1 && llayers >= 0 && lheads >= 1, "config: local ldim ", ldim, ", llayers ", llayers,
            ", lheads ", lheads, " must be positive (layers may be 0)");
   MB_CHECK(ldim % lheads == 0, "config: local width ldim ", ldim, " is not divisible by lheads ", lheads);
-  MB_CHECK(cross_patch >= 0 && cross_patch <= patch, "config: cross_patch (r) must be in [0, P = ", patch, "], got ",
-           cross_patch);
+  int64_t above = patch;
+  for (size_t i = 0; i < mids.size(); ++i) {
+    const MidStage& m = mids[i];
+    MB_CHECK(m.patch >= 1 && m.patch < above && above % m.patch == 0, "config: mid stage ", i, ": its patch ", m.patch,
+             " must divide the patch ", above, " of the level above, and be smaller");
+    MB_CHECK(m.dim >= 1 && m.dim % m.patch == 0, "config: mid stage ", i, ": width ", m.dim, " is not a multiple of its patch ",
+             m.patch);
+    MB_CHECK(m.layers >= 0 && m.heads >= 1 && m.dim % m.heads == 0, "config: mid stage ", i, ": width ", m.dim,
+             " is not divisible by ", m.heads, " heads");
+    above = m.patch;
+  }
+  MB_CHECK(cross_patch >= 0 && cross_patch <= local_span(), "config: cross_patch (r) must be in [0, P = ", local_span(),
+           "], got ", cross_patch);
   MB_CHECK(cross_patch == 0 || (ldim / lheads) % 2 == 0, "config: cross-patch attention's rotary embeddings need an ",
            "even local head width, got ", ldim / lheads);
+}
+
+std::string mids_to_string(const std::vector<MidStage>& mids) {
+  std::string s;
+  for (const MidStage& m : mids) s += cat(s.empty() ? "" : ",", m.patch, ":", m.dim, ":", m.layers, ":", m.heads);
+  return s;
+}
+
+std::vector<MidStage> mids_from_string(const std::string& s) {
+  std::vector<MidStage> out;
+  size_t at = 0;
+  while (at < s.size()) {
+    const size_t end = std::min(s.find(',', at), s.size());
+    MidStage m;
+    long long p = 0, d = 0, l = 0, h = 0;
+    char tail = 0;
+    const std::string part = s.substr(at, end - at);
+    MB_CHECK(std::sscanf(part.c_str(), "%lld:%lld:%lld:%lld%c", &p, &d, &l, &h, &tail) == 4, "config: mid stage '", part,
+             "' must be PATCH:WIDTH:LAYERS:HEADS");
+    m.patch = p;
+    m.dim = d;
+    m.layers = l;
+    m.heads = h;
+    out.push_back(m);
+    at = end + 1;
+  }
+  return out;
 }
 
 std::map<std::string, std::string> Config::to_metadata() const {
@@ -48,6 +86,7 @@ std::map<std::string, std::string> Config::to_metadata() const {
           {"local_pos", local_pos ? "1" : "0"},
           {"conv", conv ? "1" : "0"},
           {"cross_patch", std::to_string(cross_patch)},
+          {"mid", mids_to_string(mids)},
           {"dropout", num(dropout)},
           {"init_std", num(init_std)},
           {"ln_eps", num(ln_eps)}};
@@ -92,6 +131,7 @@ Config Config::from_metadata(const std::map<std::string, std::string>& meta) {
   c.local_pos = integer(meta, "local_pos", 1) != 0;
   c.conv = integer(meta, "conv", 0) != 0;
   c.cross_patch = integer(meta, "cross_patch", 0);
+  if (meta.count("mid")) c.mids = mids_from_string(meta.at("mid"));
   c.dropout = number(meta, "dropout", 0.0);
   c.init_std = number(meta, "init_std", c.init_std);
   c.ln_eps = number(meta, "ln_eps", c.ln_eps);
@@ -107,7 +147,8 @@ std::string Config::summary() const {
              glayers, " layers, ", gheads, " heads | local ", ldim, " x", llayers, " layers, ", lheads,
              " heads | ", nn::activation_name(act), ", head ", tied_head ? "tied" : "untied",
              ", local_pos ", local_pos ? 1 : 0, conv ? ", conv encoder" : "",
-             cross_patch ? cat(", cross-patch r=", cross_patch) : std::string());
+             cross_patch ? cat(", cross-patch r=", cross_patch) : std::string(),
+             mids.empty() ? std::string() : cat(" | mid stages ", mids_to_string(mids)));
 }
 
 namespace {
@@ -128,21 +169,39 @@ ModelSize model_size(const Config& c) {
   double conv = 0;  // kernels 3, 5, 7 of D_G -> D_G, with biases
   if (c.conv)
     for (double k : {3.0, 5.0, 7.0}) conv += DG * DG * k + DG;
-  return {V * DG + T * DG + G + conv,
-          stack_params(G, double(c.glayers)),
-          DG * DL,
-          (V + 1) * DL + (c.local_pos ? P * DL : 0),
-          stack_params(DL, double(c.llayers)),
-          c.tied_head ? 0 : V * DL + V};
+  // each mid stage: the projection from the level above, byte (+ pad) and position embeddings
+  // over the unit above, its stack
+  double mid = 0, d_above = DG, span = P;
+  for (const MidStage& m : c.mids) {
+    const double d = double(m.dim) / double(m.patch);
+    mid += d_above * d + (V + 1) * d + span * d + stack_params(double(m.dim), double(m.layers));
+    d_above = d;
+    span = double(m.patch);
+  }
+  ModelSize s{V * DG + T * DG + G + conv,
+              stack_params(G, double(c.glayers)),
+              d_above * DL,
+              (V + 1) * DL + (c.local_pos ? span * DL : 0),
+              stack_params(DL, double(c.llayers)),
+              c.tied_head ? 0 : V * DL + V};
+  s.mid = mid;
+  return s;
 }
 
 double forward_flops_per_byte(const Config& c) {
   const double T = double(c.seq);
   if (c.is_baseline()) return stack_flops(T, double(c.gdim), double(c.glayers)) + 2 * double(c.gdim) * Config::vocab;
-  // the global stack runs once per patch (1/P per byte), the local one once per byte
+  // the global stack runs once per patch (1/P per byte), a mid stage once per unit of its
+  // own, the local one once per byte
   const double P = double(c.patch), K = T / P;
-  return stack_flops(K, double(c.gdim), double(c.glayers)) / P + stack_flops(P, double(c.ldim), double(c.llayers)) +
-         2 * (double(c.gdim) / P + Config::vocab) * double(c.ldim);
+  double f = stack_flops(K, double(c.gdim), double(c.glayers)) / P, d_above = double(c.gdim) / P, span = P;
+  for (const MidStage& m : c.mids) {
+    const double U = double(m.patch), d = double(m.dim) / U;
+    f += stack_flops(span / U, double(m.dim), double(m.layers)) / U + 2 * d_above * d;
+    d_above = d;
+    span = U;
+  }
+  return f + stack_flops(span, double(c.ldim), double(c.llayers)) + 2 * (d_above + Config::vocab) * double(c.ldim);
 }
 
 }  // namespace mb

@@ -2,10 +2,19 @@
 #pragma once
 #include <map>
 #include <string>
+#include <vector>
 
 #include "nn/layers.h"
 
 namespace mb {
+
+// A level between the global and the local model (deeper hierarchies): it runs over the
+// units of `patch` bytes inside each unit of the level above, at width `dim` = patch × its
+// per-byte width.
+struct MidStage {
+  int64_t patch = 0, dim = 0, layers = 0, heads = 1;
+  bool operator==(const MidStage&) const = default;
+};
 
 struct Config {
   std::string model = "megabyte";  // "megabyte" or "baseline"
@@ -20,6 +29,9 @@ struct Config {
   bool local_pos = true;           // learned local position embeddings
   bool conv = false;               // the paper's convolutional patch encoder (kernels 3, 5, 7)
   int64_t cross_patch = 0;         // r: local attention also sees the previous patch's last r bytes
+  // Levels between the global and the local model, outermost first (empty: the paper's two
+  // levels). As metadata "mid" = "P:dim:layers:heads,..." e.g. "8:256:2:4".
+  std::vector<MidStage> mids;
   double dropout = 0.0;
   double init_std = 0.02;
   double ln_eps = 1e-5;
@@ -28,23 +40,29 @@ struct Config {
   bool is_baseline() const { return model == "baseline"; }
   int64_t dg() const { return gdim / patch; }       // D_G
   int64_t patches() const { return seq / patch; }   // K
+  // bytes per sequence of the local model: the smallest unit above it
+  int64_t local_span() const { return mids.empty() ? patch : mids.back().patch; }
 
   // Throws an mb::Error naming the first field that is wrong and why.
   void validate() const;
   // The fixture/checkpoint metadata keys: model, seq, patch, gdim, glayers, gheads, ldim,
-  // llayers, lheads, act, head, local_pos, conv, cross_patch, dropout, init_std, ln_eps.
+  // llayers, lheads, act, head, local_pos, conv, cross_patch, mid, dropout, init_std, ln_eps.
   std::map<std::string, std::string> to_metadata() const;
   static Config from_metadata(const std::map<std::string, std::string>& meta);
   std::string summary() const;  // one line
 };
+
+std::string mids_to_string(const std::vector<MidStage>& mids);
+std::vector<MidStage> mids_from_string(const std::string& s);  // throws on a malformed list
 
 // Parameter counts by part, from the config alone (no model is built): valid for any config
 // that validates, and for the paper's configs whose global width is not a multiple of P
 // (D_G = G/P is then fractional).
 struct ModelSize {
   double global_embed, global_stack, global_to_local, local_embed, local_stack, head;
+  double mid = 0;  // the mid stages, all parts (deeper hierarchies only)
   double total() const {
-    return global_embed + global_stack + global_to_local + local_embed + local_stack + head;
+    return global_embed + global_stack + global_to_local + local_embed + local_stack + head + mid;
   }
 };
 ModelSize model_size(const Config& c);

@@ -50,45 +50,71 @@ class CachedDecoder : public Decoder {
 
 class MegabyteDecoder : public CachedDecoder {
  public:
-  explicit MegabyteDecoder(const Megabyte& m) : CachedDecoder(m.config().seq, m.config().patch), m_(m) {}
+  explicit MegabyteDecoder(const Megabyte& m)
+      : CachedDecoder(m.config().seq, m.config().patch), m_(m), mid_(m.mids.size()), ctx_(m.mids.size() + 1) {}
 
  protected:
   Tensor step(int64_t t) override {
     const Config& c = m_.config();
-    const int64_t P = c.patch, k = t / P, p = t % P, G = c.gdim, DG = c.dg();
-    if (p == 0) {
+    const int64_t P = c.patch, G = c.gdim;
+    if (t % P == 0) {
       // global position k: the pad patch, or the embedded bytes of patch k-1
+      const int64_t k = t / P;
       Tensor h;
       if (k == 0) {
         h = reshape(m_.global_pad, {1, 1, G});
       } else {
         // patch k-1's bytes, with the conv encoder's receptive field in front when it is on
         const int64_t from = std::max<int64_t>(0, (k - 1) * P - (c.conv ? Megabyte::kConvField : 0)), len = t - from;
-        const Tensor ids = Tensor::from_vector(std::vector<int64_t>(bytes_.end() - len, bytes_.end()), {1, len});
-        h = reshape(narrow(m_.byte_inputs(ids, from), 1, len - P, P), {1, 1, G});
+        h = reshape(narrow(m_.byte_inputs(ids(t - len, len), from), 1, len - P, P), {1, 1, G});
       }
-      const Tensor g = m_.global.forward_cached(h, global_, c.patches());
-      slices_ = m_.global_to_local.forward(reshape(g, {1, P, DG}));  // (1, P, D_L)
-      if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + P, g.dtype(), g.device());
+      ctx_[0] = reshape(m_.global.forward_cached(h, global_, c.patches()), {1, P, c.dg()});  // bytes t .. t+P-1
+    }
+    // mid level i: at each of its units, one position over the units inside the unit above
+    int64_t span = P;
+    for (size_t i = 0; i < m_.mids.size(); ++i) {
+      const MidStage& ms = c.mids[i];
+      const int64_t U = ms.patch, at = t % span;  // this unit's offset inside the unit above
+      if (t % U == 0) {
+        if (at == 0) mid_[i].clear();
+        const MidLevel& lv = *m_.mids[i];
+        const Tensor prev = at == 0 ? Tensor::full({1, U}, double(Config::vocab), DType::I64) : ids(t - U, U);
+        Tensor h = add(lv.from_above.forward(narrow(ctx_[i], 1, at, U)), embedding(lv.byte_embed, prev));
+        h = reshape(add(h, narrow(lv.pos_embed, 0, at, U)), {1, 1, ms.dim});
+        ctx_[i + 1] = reshape(lv.body.forward_cached(h, mid_[i], span / U), {1, U, ms.dim / U});  // bytes t .. t+U-1
+      }
+      span = U;
+    }
+    // the local model: one position per byte, over the bytes of the smallest unit
+    const int64_t p = t % span;
+    if (p == 0) {
+      slices_ = m_.global_to_local.forward(ctx_.back());  // (1, span, D_L)
+      if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + span, slices_.dtype(), slices_.device());
       else local_.clear();
     }
-    const int64_t prev = p == 0 ? Config::vocab : int64_t(bytes_.back());
-    Tensor u = add(narrow(slices_, 1, p, 1), embedding(m_.local_byte_embed, Tensor::full({1, 1}, double(prev), DType::I64)));
+    const Tensor prev = p == 0 ? Tensor::full({1, 1}, double(Config::vocab), DType::I64) : ids(t - 1, 1);
+    Tensor u = add(narrow(slices_, 1, p, 1), embedding(m_.local_byte_embed, prev));
     if (c.local_pos) u = add(u, narrow(m_.local_pos_embed, 0, p, 1));
-    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + P);  // (1, 1, D_L)
+    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + span);  // (1, 1, D_L)
     const Tensor logits = m_.head ? m_.head->forward(v)
                                   : matmul(v, transpose(narrow(m_.local_byte_embed, 0, 0, Config::vocab), 0, 1));
     return reshape(logits, {Config::vocab});
   }
   void reset_caches() override {
     global_.clear();
+    for (auto& m : mid_) m.clear();
     local_.clear();
   }
 
  private:
+  Tensor ids(int64_t from, int64_t n) const {  // the context bytes [from, from + n) as (1, n)
+    return Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n});
+  }
   const Megabyte& m_;
   std::vector<nn::KVCache> global_, local_;
-  Tensor slices_;  // the current patch's global context, (1, P, D_L)
+  std::vector<std::vector<nn::KVCache>> mid_;  // one set per mid level
+  std::vector<Tensor> ctx_;  // per level, the context of the bytes of the current unit above
+  Tensor slices_;            // the local model's context for the current smallest unit, (1, span, D_L)
 };
 
 class BaselineDecoder : public CachedDecoder {

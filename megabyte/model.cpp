@@ -35,13 +35,34 @@ void ByteModel::check_input(const Tensor& x) const {
 
 // ---------------------------------------------------------------- MEGABYTE
 
+namespace {
+// x (B, T) shifted right by `by` inside every run of `span` bytes, pad id 256 in front
+Tensor shift_within(const Tensor& x, int64_t span, int64_t by) {
+  const int64_t runs = x.numel() / span;
+  const Tensor xs = reshape(x, {runs, span});
+  return reshape(concat({Tensor::full({runs, by}, double(Config::vocab), DType::I64), narrow(xs, 1, 0, span - by)}, 1),
+                 x.shape());
+}
+}  // namespace
+
+MidLevel::MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Config& c)
+    : from_above(d_above, m.dim / m.patch, false),
+      byte_embed(Tensor::zeros({Config::vocab + 1, m.dim / m.patch})),
+      pos_embed(Tensor::zeros({span, m.dim / m.patch})),
+      body(m.dim, m.layers, m.heads, c.act, c.dropout) {
+  register_module("from_above", from_above);
+  register_parameter("byte_embed", byte_embed);
+  register_parameter("pos_embed", pos_embed);
+  register_module("", body);
+}
+
 Megabyte::Megabyte(const Config& c)
     : ByteModel(c),
       global_byte_embed(Tensor::zeros({Config::vocab, c.dg()})),
       global_pos_embed(Tensor::zeros({c.seq, c.dg()})),
       global_pad(Tensor::zeros({c.gdim})),
       global(c.gdim, c.glayers, c.gheads, c.act, c.dropout),
-      global_to_local(c.dg(), c.ldim, false),
+      global_to_local(c.mids.empty() ? c.dg() : c.mids.back().dim / c.mids.back().patch, c.ldim, false),
       local_byte_embed(Tensor::zeros({Config::vocab + 1, c.ldim})),
       local(c.ldim, c.llayers, c.lheads, c.act, c.dropout) {
   c.validate();
@@ -56,10 +77,16 @@ Megabyte::Megabyte(const Config& c)
       register_parameter("global.conv." + std::to_string(i) + ".bias", *conv_bias.back());
     }
   register_module("global", global);
-  register_module("global_to_local", global_to_local);
+  for (size_t i = 0, d_above = size_t(c.dg()), span = size_t(c.patch); i < c.mids.size(); ++i) {
+    mids.push_back(std::make_unique<MidLevel>(c.mids[i], int64_t(d_above), int64_t(span), c));
+    register_module("mid." + std::to_string(i), *mids.back());
+    d_above = size_t(c.mids[i].dim / c.mids[i].patch);
+    span = size_t(c.mids[i].patch);
+  }
+  register_module(c.mids.empty() ? "global_to_local" : "mid_to_local", global_to_local);
   register_parameter("local.byte_embed", local_byte_embed);
   if (c.local_pos) {
-    local_pos_embed = Tensor::zeros({c.patch, c.ldim});
+    local_pos_embed = Tensor::zeros({c.local_span(), c.ldim});
     register_parameter("local.pos_embed", local_pos_embed);
   }
   register_module("local", local);
@@ -87,16 +114,29 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   Tensor h = reshape(byte_inputs(x, 0), {B, K, G});
   // 2. shift right by one patch: the pad patch first, the last patch dropped
   h = concat({expand(reshape(global_pad, {1, 1, G}), {B, 1, G}), narrow(h, 1, 0, K - 1)}, 1);
-  // 3. global model over the K patches; each output's P slices of D_G -> D_L
-  nn::DropoutStream gd = drop ? drop->fork(0) : nn::DropoutStream{}, ld = drop ? drop->fork(1) : nn::DropoutStream{};
-  const Tensor g = global_to_local.forward(reshape(global.forward(h, drop ? &gd : nullptr), {B * K, P, cfg_.dg()}));
-  // 4. local input: the global slice + the previous byte in the patch (pad id 256 at p = 0)
-  const Tensor xp = reshape(x, {B * K, P});
-  const Tensor prev = concat({Tensor::full({B * K, 1}, double(Config::vocab), DType::I64), narrow(xp, 1, 0, P - 1)}, 1);
-  Tensor u = add(g, embedding(local_byte_embed, prev));  // (B·K, P, D_L)
+  // 3. global model over the K patches; each output's P slices are the context of its bytes
+  auto stream = [drop](uint64_t i) { return drop ? drop->fork(i) : nn::DropoutStream{}; };
+  nn::DropoutStream gd = stream(0), ld = stream(1);
+  Tensor ctx = reshape(global.forward(h, drop ? &gd : nullptr), {B, T, cfg_.dg()});
+  // 3b. deeper hierarchies: each mid level over the units of its own inside every unit above
+  int64_t span = P;
+  for (size_t i = 0; i < mids.size(); ++i) {
+    const MidStage& m = cfg_.mids[i];
+    const int64_t U = m.patch, d = m.dim / U, runs = B * T / span;
+    Tensor in = add(mids[i]->from_above.forward(ctx), embedding(mids[i]->byte_embed, shift_within(x, span, U)));
+    in = reshape(add(reshape(in, {runs, span, d}), mids[i]->pos_embed), {runs, span / U, m.dim});
+    nn::DropoutStream md = stream(2 + i);
+    ctx = reshape(mids[i]->body.forward(in, drop ? &md : nullptr), {B, T, d});
+    span = U;
+  }
+  // 4. local input: the context slice -> D_L + the previous byte in the patch (pad id 256 at
+  // p = 0) + the position in the patch
+  const int64_t runs = B * T / span;
+  Tensor u = add(reshape(global_to_local.forward(ctx), {runs, span, cfg_.ldim}),
+                 embedding(local_byte_embed, reshape(shift_within(x, span, 1), {runs, span})));  // (B·K, P, D_L)
   if (cfg_.local_pos) u = add(u, local_pos_embed);
   // 5. local model over the P bytes of every patch, all B·K patches as one batch
-  const Tensor v = local.forward(u, drop ? &ld : nullptr, K);  // the K patches of a row are one group
+  const Tensor v = local.forward(u, drop ? &ld : nullptr, T / span);  // the patches of a row are one group
   // 6. head: tied to the local byte embedding (rows 0..255), or an untied Linear
   const Tensor logits = head ? head->forward(v)
                              : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));

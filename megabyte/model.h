@@ -32,11 +32,26 @@ class ByteModel : public nn::Module {
   Config cfg_;
 };
 
+// A level between the global and the local model (Config::mids): per byte, the projected
+// context of the level above plus the embedding of the byte one unit earlier within the
+// unit above (pad row 256 at the first unit) plus a position within the unit above; the
+// bytes of a unit concatenated; a causal stack over the units of each unit above.
+struct MidLevel : nn::Module {
+  nn::Linear from_above;  // per-byte width above -> this level's, no bias
+  Tensor byte_embed;      // (257, d)
+  Tensor pos_embed;       // (unit above, d)
+  nn::Transformer body;   // width unit · d
+  MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Config& c);
+};
+
 class Megabyte : public ByteModel {
  public:
   explicit Megabyte(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
-  void set_recompute(bool on) override { global.recompute = local.recompute = on; }
+  void set_recompute(bool on) override {
+    global.recompute = local.recompute = on;
+    for (auto& m : mids) m->body.recompute = on;
+  }
   // The global model's per-byte input for bytes ids (1, L) at positions first … first + L − 1:
   // byte + position embeddings, then the conv encoder (when on) -> (1, L, D_G). Outputs whose
   // receptive field (12 bytes back) falls inside the window equal the full forward's.
@@ -46,7 +61,8 @@ class Megabyte : public ByteModel {
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
   std::vector<std::unique_ptr<Tensor>> conv_weight, conv_bias;  // the conv encoder, when on
   nn::Transformer global;                                   // width G over K patches
-  nn::Linear global_to_local;                               // D_G -> D_L, no bias
+  std::vector<std::unique_ptr<MidLevel>> mids;               // deeper hierarchies only
+  nn::Linear global_to_local;                               // D_G (or the last mid's) -> D_L
   Tensor local_byte_embed, local_pos_embed;                 // (257, D_L), (P, D_L)
   nn::Transformer local;                                    // width D_L over P bytes
   std::unique_ptr<nn::Linear> head;                         // untied head only

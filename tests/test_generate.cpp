@@ -70,6 +70,17 @@ TEST_CASE("cached decoding with cross-patch attention equals the full forward pa
   }
 }
 
+TEST_CASE("cached decoding through three and four levels equals the full forward pass") {
+  Config c = config(48, 8, true, true);
+  c.mids = {{4, 32, 2, 2}};
+  Megabyte three(c);
+  check_cache_equivalence(three);
+  c.mids = {{4, 32, 1, 2}, {2, 16, 1, 2}};
+  c.cross_patch = 1;
+  Megabyte four(c);
+  check_cache_equivalence(four);
+}
+
 TEST_CASE("cached baseline decoding equals the full forward pass at every byte") {
   Config c = config(40, 1, false, true);
   c.model = "baseline";

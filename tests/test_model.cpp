@@ -176,6 +176,34 @@ TEST_CASE("cross-patch attention carries information across patches in the model
   CHECK(depends(0, 10));  // patch 2 through the global input, in both
 }
 
+TEST_CASE("three levels: names, parameter count, causality") {
+  Config c = megabyte_config(64, 16, 64, 16, 2);  // global over patches of 16 bytes (D_G 4)
+  c.mids = {{4, 32, 2, 2}};                        // a middle level over units of 4 bytes (d 8)
+  Megabyte m(c);
+  m.init_parameters(3);
+  const nn::StateDict sd = m.state_dict();
+  CHECK(sd.at("mid.0.from_above.weight").shape() == Shape{8, 4});
+  CHECK(sd.at("mid.0.byte_embed").shape() == Shape{257, 8});
+  CHECK(sd.at("mid.0.pos_embed").shape() == Shape{16, 8});
+  CHECK(sd.at("mid.0.blocks.1.attn.qkv.weight").shape() == Shape{96, 32});
+  CHECK(sd.at("mid_to_local.weight").shape() == Shape{16, 8});
+  CHECK(sd.at("local.pos_embed").shape() == Shape{4, 16});
+  CHECK(sd.count("global_to_local.weight") == 0);
+  CHECK(model_size(c).total() == double(m.num_parameters()));
+  check_causality(m);
+  Config d = c;
+  d.mids = {{8, 32, 1, 2}, {2, 16, 1, 2}};  // four levels
+  Megabyte four(d);
+  four.init_parameters(4);
+  CHECK(model_size(d).total() == double(four.num_parameters()));
+  check_causality(four);
+  CHECK(Config::from_metadata(d.to_metadata()).mids == d.mids);
+  Config bad = c;
+  bad.mids = {{5, 40, 1, 2}};
+  CHECK(error_of([&] { bad.validate(); }).find("its patch 5 must divide the patch 16") != std::string::npos);
+  CHECK(error_of([] { (void)mids_from_string("4:32:2"); }).find("PATCH:WIDTH:LAYERS:HEADS") != std::string::npos);
+}
+
 TEST_CASE("causality: MEGABYTE with the convolutional patch encoder") {
   Config c = tiny_megabyte();
   c.conv = true;
