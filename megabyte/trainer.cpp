@@ -229,7 +229,7 @@ TrainResult train(Config config, TrainOptions opt) {
 
   const std::string log_path = opt.out + "/log.csv";
   if (opt.resume) truncate_log(log_path, start);
-  else nn::write_file_atomic(log_path, "step,lr,loss,bpb,grad_norm,val_bpb,bytes_per_s,elapsed_s\n");
+  else nn::write_file_atomic(log_path, "step,lr,loss,bpb,grad_norm,val_bpb,bytes_per_s,elapsed_s,train_flops\n");
   std::ofstream log(log_path, std::ios::app);
   MB_CHECK(log.good(), log_path, ": cannot open for writing");
 
@@ -297,8 +297,10 @@ TrainResult train(Config config, TrainOptions opt) {
     res.last_loss = loss;
     if (val >= 0) res.last_val_bpb = val;
     char row[256];
-    std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f\n", static_cast<long long>(step + 1), lr,
-                  loss, loss / std::log(2.0), norm, val >= 0 ? num(val).c_str() : "", bytes_per_step / dt, elapsed);
+    // training FLOPs so far: about 3x the forward pass (forward_flops_per_byte) per step
+    const double flops = 3 * model->forward_flops(opt.batch) * double(opt.grad_accum) * double(step + 1);
+    std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f,%.4g\n", static_cast<long long>(step + 1), lr,
+                  loss, loss / std::log(2.0), norm, val >= 0 ? num(val).c_str() : "", bytes_per_step / dt, elapsed, flops);
     log << row << std::flush;
     window_loss += loss;
     ++window_steps;
