@@ -67,6 +67,9 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x Wᵀ + b for x (..., in), W (out, in) as PyTorch lays it out, b (out) or undefined: one GEMM
 // that starts from the bias, Wᵀ read in place.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
+// x (B, T, C) -> (B, T, C·K): row t holds x[t − K + 1 … t] (zeros before the start), channel c at
+// offset k in column c·K + k. The copy a causal convolution multiplies.
+Tensor unfold_causal(const Tensor& x, int64_t K);
 // Causal 1-D convolution over time: x (B, T, C_in), w (C_out, C_in, K), b (C_out) or undefined
 // -> (B, T, C_out); y[t] = b + Σ_k w[:, :, k] · x[t − (K−1) + k], with zeros before the start, so
 // output t sees inputs t − K + 1 … t only.

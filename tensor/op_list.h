@@ -21,7 +21,7 @@
   MB_OP_ITEM(sum, 1) MB_OP_ITEM(mean, 1) MB_OP_ITEM(max, 1) MB_OP_ITEM(var, 1)     \
   MB_OP_ITEM(argmax, 0)                                                            \
   /* linear algebra and fused ops */                                               \
-  MB_OP_ITEM(matmul, 1) MB_OP_ITEM(linear, 1) MB_OP_ITEM(conv1d_causal, 1) MB_OP_ITEM(softmax, 1) MB_OP_ITEM(log_softmax, 1)          \
+  MB_OP_ITEM(matmul, 1) MB_OP_ITEM(linear, 1) MB_OP_ITEM(unfold_causal, 1) MB_OP_ITEM(conv1d_causal, 1) MB_OP_ITEM(softmax, 1) MB_OP_ITEM(log_softmax, 1)          \
   MB_OP_ITEM(layer_norm, 1) MB_OP_ITEM(embedding, 1) MB_OP_ITEM(attention, 1)      \
   MB_OP_ITEM(attention_qkv, 1) MB_OP_ITEM(rope, 1)                                  \
   MB_OP_ITEM(cross_entropy, 1) MB_OP_ITEM(dropout, 1) MB_OP_ITEM(checkpoint, 1)

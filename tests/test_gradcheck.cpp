@@ -226,6 +226,9 @@ GRADCHECK(linear) {
   expect_grad(f, {randn({2, 3, 4}, 1), randn({5, 4}, 2), randn({5}, 3)});
   expect_grad([](const Inputs& in) { return linear(in[0], in[1]); }, {randn({3, 4}, 4), randn({2, 4}, 5)});
 }
+GRADCHECK(unfold_causal) {
+  expect_grad([](const Inputs& in) { return unfold_causal(in[0], 3); }, {randn({2, 5, 2}, 1)});
+}
 GRADCHECK(conv1d_causal) {
   const GradcheckFn f = [](const Inputs& in) { return conv1d_causal(in[0], in[1], in[2]); };
   expect_grad(f, {randn({2, 6, 3}, 1), randn({4, 3, 3}, 2), randn({4}, 3)});

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "helpers.h"
+#include "megabyte/checkpoint.h"
 #include "megabyte/model.h"
 #include "megabyte/zoo.h"
 #include "nn/optim.h"
@@ -234,6 +235,24 @@ TEST_CASE("a model saved with our writer and reloaded gives identical logits") {
   Megabyte wrong(other);
   INFO(error_of([&] { wrong.load_state_dict(st.tensors); }));
   CHECK(error_of([&] { wrong.load_state_dict(st.tensors); }).find("'global_to_local.weight' has shape [16, 8]") != std::string::npos);
+}
+
+TEST_CASE("the paper's variants survive a save and load through a checkpoint") {
+  Config c = megabyte_config(64, 16, 64, 16, 2);
+  c.conv = true;
+  c.cross_patch = 2;
+  c.mids = {{4, 32, 1, 2}};
+  c.act = nn::Activation::gelu;
+  Megabyte a(c);
+  a.init_parameters(8);
+  const std::string path = (std::filesystem::temp_directory_path() / "mb_test_variants.safetensors").string();
+  save_checkpoint(path, a, nullptr, {{"step", "0"}});
+  const auto b = load_model(path);
+  CHECK(b->config().to_metadata() == c.to_metadata());
+  const Tensor x = random_bytes(2, 64, 6);
+  NoGradGuard g;
+  CHECK(max_abs_diff(a.forward(x), b->forward(x)) == 0);
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("bad model input is refused") {

@@ -34,6 +34,14 @@ void check_index(const char* op, const Tensor& t) {
            describe(t));
 }
 
+void check_lookup(const char* op, const Tensor& values, const char* vname, const Tensor& idx, const char* iname) {
+  check_defined(op, values, vname);
+  check_defined(op, idx, iname);
+  check_float(op, values);
+  check_index(op, idx);
+  check_same_device(op, values, idx);
+}
+
 void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what) {
   if (idx.device() != Device::CPU) return;  // device backends check in their kernels
   const Tensor c = contiguous_raw(idx);

@@ -14,6 +14,8 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b);
 void check_same_dtype(const char* op, const Tensor& a, const Tensor& b);
 void check_float(const char* op, const Tensor& t);   // f32 or f64
 void check_index(const char* op, const Tensor& t);   // u8, i32 or i64
+// values (f32/f64) looked up by an index tensor on the same device (embedding, cross_entropy)
+void check_lookup(const char* op, const Tensor& values, const char* vname, const Tensor& idx, const char* iname);
 // every element of an index tensor in [0, limit)
 void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what);
 

@@ -68,11 +68,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps)
 
 Tensor embedding(const Tensor& weight, const Tensor& idx) {
   ProfileScope prof("embedding");
-  check_defined("embedding", weight, "weight");
-  check_defined("embedding", idx, "indices");
-  check_float("embedding", weight);
-  check_index("embedding", idx);
-  check_same_device("embedding", weight, idx);
+  check_lookup("embedding", weight, "weight", idx, "indices");
   MB_CHECK(weight.dim() == 2, "embedding: weight must be 2-D (rows, dim), got ", describe(weight));
   const int64_t V = weight.size(0), D = weight.size(1);
   check_index_range("embedding", idx, V, "index");
@@ -180,11 +176,7 @@ Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale) {
 
 Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction reduction) {
   ProfileScope prof("cross_entropy");
-  check_defined("cross_entropy", logits, "logits");
-  check_defined("cross_entropy", targets, "targets");
-  check_float("cross_entropy", logits);
-  check_index("cross_entropy", targets);
-  check_same_device("cross_entropy", logits, targets);
+  check_lookup("cross_entropy", logits, "logits", targets, "targets");
   MB_CHECK(logits.dim() >= 1, "cross_entropy: logits must have a class dim, got ", describe(logits));
   const Shape rows(logits.shape().begin(), logits.shape().end() - 1);
   MB_CHECK(targets.shape() == rows, "cross_entropy: targets ", describe(targets),
@@ -206,11 +198,6 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
   MB_CHECK(N > 0, "cross_entropy: mean over zero targets");
   return mean(losses);
 }
-
-}  // namespace mb
-
-namespace mb {
-using namespace detail;
 
 Tensor rope(const Tensor& x, int64_t offset) {
   ProfileScope prof("rope");

@@ -86,11 +86,6 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return y;
 }
 
-}  // namespace mb
-
-namespace mb {
-using namespace detail;
-
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   ProfileScope prof("linear");
   check_defined("linear", x, "input");
@@ -122,48 +117,6 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
       return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),                       // gy W
                                  gw_on ? matmul(transpose(g2, 0, 1), reshape(x, {rows, in})) : Tensor(),  // gyᵀ x
                                  gb_on ? sum(g2, {0}) : Tensor()};                                    // Σ rows
-    });
-  }
-  return y;
-}
-
-}  // namespace mb
-
-namespace mb {
-using namespace detail;
-
-Tensor conv1d_causal(const Tensor& x, const Tensor& w, const Tensor& b) {
-  ProfileScope prof("conv1d_causal");
-  check_defined("conv1d_causal", x, "input");
-  check_defined("conv1d_causal", w, "weight");
-  check_float("conv1d_causal", x);
-  check_same_device("conv1d_causal", x, w);
-  check_same_dtype("conv1d_causal", x, w);
-  MB_CHECK(x.dim() == 3 && w.dim() == 3 && w.size(1) == x.size(2), "conv1d_causal: input ", describe(x),
-           " (B, T, C_in) does not match weight ", describe(w), " (C_out, C_in, K)");
-  const int64_t B = x.size(0), T = x.size(1), C = x.size(2), O = w.size(0), K = w.size(2);
-  const Tensor xc = contiguous_raw(x);
-  Tensor cols = Tensor::empty({B, T, C * K}, x.dtype(), x.device());
-  kernels(x.device()).unfold_causal(xc, K, cols);
-  // y = cols · W2ᵀ + b with W2 = w as (C_out, C_in·K): the linear op, so its backward too
-  Tensor y;
-  {
-    NoGradGuard no_grad;  // the graph is recorded below, as one conv1d node
-    y = linear(cols, reshape(w, {O, C * K}), b);
-  }
-  if (needs_grad({&x, &w, &b})) {
-    const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
-    record(OpKind::conv1d_causal, {x, w, b}, y, [=, cols = save(cols), w = save(w)](const Tensor& gy) {
-      const Tensor g2 = reshape(gy, {B * T, O});
-      Tensor gx;
-      if (gx_on) {
-        const Tensor gcols = contiguous(reshape(matmul(g2, reshape(w, {O, C * K})), {B, T, C * K}));
-        gx = Tensor::empty({B, T, C}, gy.dtype(), gy.device());
-        kernels(gy.device()).fold_causal(gcols, K, gx);
-      }
-      return std::vector<Tensor>{gx,
-                                 gw_on ? reshape(matmul(transpose(g2, 0, 1), reshape(cols, {B * T, C * K})), {O, C, K}) : Tensor(),
-                                 gb_on ? sum(g2, {0}) : Tensor()};
     });
   }
   return y;
