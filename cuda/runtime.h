@@ -1,13 +1,47 @@
-// CUDA backend interface (built when MB_CUDA is ON).
+// The CUDA backend's host interface (built when MB_CUDA is ON; define MB_HAVE_CUDA to use it).
+// Tensors reach the GPU through the dispatch table (tensor/backend.h), which this backend
+// fills when the process starts and a device is present: `to(t, Device::CUDA)`, ops on CUDA
+// tensors, `to(t, Device::CPU)`. What is here is the rest: device queries, memory statistics,
+// synchronisation, timing and math-mode switches.
 #pragma once
-#include <vector>
+#include <cstddef>
+#include <string>
 
 namespace mb::cuda {
 
-int device_count();  // 0 when there is no driver or no device
+int device_count();        // 0 when there is no driver or no device
+std::string device_name();  // of device 0, e.g. "NVIDIA H100 80GB HBM3"
 
-// Writes 0, 1, ..., n-1 with a kernel and copies it back: proves the toolchain, the driver
-// and the device work together (empty on any CUDA error).
-std::vector<float> iota_on_device(int n);
+// Waits for every queued kernel and copy.
+void synchronize();
+
+// The caching allocator's bytes: handed out to live tensors, held from the driver (in use plus
+// cached free blocks), and the most ever in use (since the last reset_peak).
+struct MemoryStats {
+  size_t in_use = 0, reserved = 0, peak = 0;
+};
+MemoryStats memory_stats();
+void reset_peak();
+void empty_cache();  // returns the cached free blocks to the driver
+
+// f32 matmuls in TF32 on tensor cores (faster, ~1e-3 relative error); off by default.
+// MB_TF32=1 in the environment turns it on at start.
+void set_tf32(bool on);
+bool tf32();
+
+// Elapsed GPU time between two points of the stream, in milliseconds (CUDA events).
+class Timer {
+ public:
+  Timer();
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+  void start();
+  double stop_ms();  // waits for the stream to reach the stop point
+
+ private:
+  void* start_ = nullptr;
+  void* stop_ = nullptr;
+};
 
 }  // namespace mb::cuda

@@ -8,8 +8,13 @@
 #include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/zoo.h"
+#include "nn/layers.h"
 #include "nn/optim.h"
+#include "tensor/backend.h"
 #include "tensor/parallel.h"
+#ifdef MB_HAVE_CUDA
+#include "cuda/runtime.h"
+#endif
 
 namespace mb::cli {
 
@@ -33,7 +38,10 @@ int bench(int argc, char** argv) {
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("2"))(
       "seed", "seed of the weights and the bytes", cxxopts::value<uint64_t>()->default_value("0"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
-      "recompute", "activation recomputation (less memory, one more forward pass)");
+      "recompute", "activation recomputation (less memory, one more forward pass)")(
+      "device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(
+      "precision", "fp32, or bf16 (GEMMs in bf16, f32 master weights; cuda only)",
+      cxxopts::value<std::string>()->default_value("fp32"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   const int64_t steps = r["steps"].as<int64_t>(), warmup = r["warmup"].as<int64_t>();
@@ -47,14 +55,21 @@ int bench(int argc, char** argv) {
   }
   const int64_t B = r.count("batch") ? r["batch"].as<int64_t>() : find_preset(r["preset"].as<std::string>()).batch;
   MB_CHECK(B >= 1, "--batch must be >= 1");
+  const std::string dev = r["device"].as<std::string>(), precision = r["precision"].as<std::string>();
+  MB_CHECK(dev == "cpu" || dev == "cuda", "--device must be cpu or cuda, got '", dev, "'");
+  MB_CHECK(precision == "fp32" || (precision == "bf16" && dev == "cuda"), "--precision must be fp32, or bf16 with --device cuda");
+  const Device device = dev == "cuda" ? Device::CUDA : Device::CPU;
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();
   model->init_parameters(seed);
   model->set_recompute(r.count("recompute") > 0);
+  model->to(device);
+  nn::set_matmul_dtype(precision == "bf16" ? DType::BF16 : DType::F32);
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});
-  const Tensor x = to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8);
-  std::printf("%s | %lld params | batch %lld | %d threads\n", c.summary().c_str(),
-              static_cast<long long>(model->num_parameters()), static_cast<long long>(B), num_threads());
+  const Tensor x = to(to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8), device);
+  const auto sync = kernels(device).synchronize;
+  std::printf("%s | %lld params | batch %lld | %s\n", c.summary().c_str(), static_cast<long long>(model->num_parameters()),
+              static_cast<long long>(B), device == Device::CUDA ? ("cuda " + precision).c_str() : cat(num_threads(), " threads").c_str());
   std::vector<double> total, fwd, bwd, opt;
   double loss = 0;
   for (int64_t i = 0; i < warmup + steps; ++i) {
@@ -64,8 +79,10 @@ int bench(int argc, char** argv) {
     loss = l.item();
     const double tf = seconds_since(t0);
     backward(l);
+    sync();
     const double tb = seconds_since(t0);
     adamw.step(1e-3, nn::clip_coefficient(nn::grad_norm(model->parameters()), 1.0));
+    sync();
     const double tt = seconds_since(t0);
     if (i < warmup) continue;
     total.push_back(tt);
@@ -80,8 +97,12 @@ int bench(int argc, char** argv) {
               static_cast<long long>(B), static_cast<long long>(c.seq), med * 1e3, median(fwd) * 1e3, median(bwd) * 1e3,
               median(opt) * 1e3, *std::min_element(total.begin(), total.end()) * 1e3,
               *std::max_element(total.begin(), total.end()) * 1e3, static_cast<long long>(steps));
-  std::printf("  %.0f bytes/s | ~%.2f GFLOP/step -> %.1f GFLOP/s | peak RSS %.0f MiB | last loss %.4f\n",
-              double(B * c.seq) / med, flop / 1e9, flop / med / 1e9, double(ru.ru_maxrss) / 1024, loss);
+  std::string memory = cat("peak RSS ", int64_t(double(ru.ru_maxrss) / 1024), " MiB");
+#ifdef MB_HAVE_CUDA
+  if (device == Device::CUDA) memory = cat("peak GPU memory ", int64_t(double(cuda::memory_stats().peak) / (1 << 20)), " MiB");
+#endif
+  std::printf("  %.0f bytes/s | ~%.2f GFLOP/step -> %.1f GFLOP/s | %s | last loss %.4f\n", double(B * c.seq) / med,
+              flop / 1e9, flop / med / 1e9, memory.c_str(), loss);
   return 0;
 }
 

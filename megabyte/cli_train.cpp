@@ -30,7 +30,10 @@ int train(int argc, char** argv) {
       "weight-decay", "AdamW decay of matrices and tables", cxxopts::value<double>()->default_value(num(d.weight_decay)))(
       "seed", "seed of init, batches and dropout", cxxopts::value<uint64_t>()->default_value("0"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
-      "recompute", "activation recomputation: keep only each block's input, run it again in backward");
+      "recompute", "activation recomputation: keep only each block's input, run it again in backward")(
+      "device", "cpu or cuda", cxxopts::value<std::string>()->default_value(d.device))(
+      "precision", "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)",
+      cxxopts::value<std::string>()->default_value(d.precision));
   opts.add_options("run")("out", "run folder", cxxopts::value<std::string>()->default_value(d.out))(
       "resume", "continue from the newest checkpoint in --out (its config and options)")(
       "eval-every", "validate every N steps (0: only at the end)", cxxopts::value<int64_t>()->default_value(num(double(d.eval_every))))(
@@ -60,6 +63,8 @@ int train(int argc, char** argv) {
   o.seed = r["seed"].as<uint64_t>();
   o.threads = r["threads"].as<int>();
   o.recompute = r.count("recompute") > 0;
+  o.device = r["device"].as<std::string>();
+  o.precision = r["precision"].as<std::string>();
   o.out = r["out"].as<std::string>();
   o.resume = r.count("resume") > 0;
   o.eval_every = r["eval-every"].as<int64_t>();

@@ -13,6 +13,7 @@ int verify(int argc, char** argv) {
                                  "tolerances of ../shared/reference/README.md.");
   opts.add_options()("file", "fixture (.safetensors)", cxxopts::value<std::string>())(
       "dtype", "compute in f64 or f32", cxxopts::value<std::string>()->default_value("f64"))(
+      "device", "run the model on cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(
       "brief", "print only the worst gradient, not every one");
   opts.parse_positional({"file"});
   opts.positional_help("FILE.safetensors");
@@ -21,8 +22,10 @@ int verify(int argc, char** argv) {
   MB_CHECK(r.count("file"), "a fixture file is required (megabyte verify FILE.safetensors)");
   const std::string file = r["file"].as<std::string>(), dt = r["dtype"].as<std::string>();
   MB_CHECK(dt == "f64" || dt == "f32", "--dtype must be f64 or f32, got '", dt, "'");
-  const VerifyReport rep = verify_fixture(file, dtype_from_name(dt));
-  std::printf("%s\n%s | %s\n", file.c_str(), rep.summary.c_str(), dt.c_str());
+  const std::string dev = r["device"].as<std::string>();
+  MB_CHECK(dev == "cpu" || dev == "cuda", "--device must be cpu or cuda, got '", dev, "'");
+  const VerifyReport rep = verify_fixture(file, dtype_from_name(dt), dev == "cuda" ? Device::CUDA : Device::CPU);
+  std::printf("%s\n%s | %s on %s\n", file.c_str(), rep.summary.c_str(), dt.c_str(), dev.c_str());
   // gradients: every one, or with --brief only the worst and any failure
   const VerifyCheck* worst_grad = nullptr;
   int grads = 0;

@@ -40,7 +40,7 @@ namespace {
 Tensor shift_within(const Tensor& x, int64_t span, int64_t by) {
   const int64_t runs = x.numel() / span;
   const Tensor xs = reshape(x, {runs, span});
-  return reshape(concat({Tensor::full({runs, by}, double(Config::vocab), DType::I64), narrow(xs, 1, 0, span - by)}, 1),
+  return reshape(concat({Tensor::full({runs, by}, double(Config::vocab), DType::I64, x.device()), narrow(xs, 1, 0, span - by)}, 1),
                  x.shape());
 }
 }  // namespace
@@ -164,7 +164,7 @@ Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) con
   const Tensor x = mb::to(x_in, DType::I64);
   const int64_t B = x.size(0), T = x.size(1);
   // input shifted right by one, BOS (id 256) in front: position t sees bytes < t
-  const Tensor inp = concat({Tensor::full({B, 1}, double(Config::vocab), DType::I64), narrow(x, 1, 0, T - 1)}, 1);
+  const Tensor inp = concat({Tensor::full({B, 1}, double(Config::vocab), DType::I64, x.device()), narrow(x, 1, 0, T - 1)}, 1);
   const Tensor h = add(embedding(byte_embed, inp), narrow(pos_embed, 0, 0, T));
   return head.forward(body.forward(h, drop));
 }

@@ -14,6 +14,7 @@
 #include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
 #include "nn/safetensors.h"
+#include "tensor/backend.h"
 #include "tensor/parallel.h"
 #include "tensor/philox.h"
 
@@ -47,6 +48,15 @@ void TrainOptions::validate() const {
   (void)data_format_from_name(format);
   (void)scan_from_name(scan);
   MB_CHECK(val_fraction >= 0 && val_fraction < 1, "--val-fraction must be in [0, 1), got ", val_fraction);
+  MB_CHECK(device == "cpu" || device == "cuda", "--device must be cpu or cuda, got '", device, "'");
+  MB_CHECK(precision == "fp32" || precision == "bf16", "--precision must be fp32 or bf16, got '", precision, "'");
+  MB_CHECK(precision == "fp32" || device == "cuda", "--precision bf16 needs --device cuda (the CPU computes in f32)");
+#ifdef MB_HAVE_CUDA
+  const char* why = "this build has the CUDA backend, but found no GPU";
+#else
+  const char* why = "this build has no CUDA backend: configure with -DMB_CUDA=ON";
+#endif
+  MB_CHECK(device == "cpu" || backend_available(Device::CUDA), "--device cuda: no CUDA device is available (", why, ")");
 }
 
 namespace {
@@ -177,6 +187,8 @@ TrainResult train(Config config, TrainOptions opt) {
     opt.out = cli.out;
     opt.threads = cli.threads;
     opt.recompute = cli.recompute;  // changes memory, not results
+    opt.device = cli.device;        // a run may move between devices
+    opt.precision = cli.precision;
     opt.stop_at = cli.stop_at;
     opt.log_every = cli.log_every;
     opt.ckpt_every = cli.ckpt_every;
@@ -208,11 +220,15 @@ TrainResult train(Config config, TrainOptions opt) {
   auto model = make_model(config);
   model->init_parameters(opt.seed);
   model->set_recompute(opt.recompute);
+  if (opt.resume) model->load_state_dict(resumed.model);
+  const Device device = opt.device == "cuda" ? Device::CUDA : Device::CPU;
+  model->to(device);  // the optimizer's state is made where the parameters live
   nn::AdamW adamw(model->named_parameters(), {opt.beta1, opt.beta2, 1e-8, opt.weight_decay});
-  if (opt.resume) {
-    model->load_state_dict(resumed.model);
-    adamw.load_state(resumed.optim, start);
-  }
+  if (opt.resume) adamw.load_state(resumed.optim, start);
+  nn::set_matmul_dtype(opt.precision == "bf16" ? DType::BF16 : DType::F32);
+  struct ResetMatmul {
+    ~ResetMatmul() { nn::set_matmul_dtype(DType::F32); }
+  } reset_matmul;
   nn::LrSchedule sched;
   sched.kind = nn::schedule_from_name(opt.schedule);
   sched.lr = opt.lr;
@@ -222,9 +238,10 @@ TrainResult train(Config config, TrainOptions opt) {
 
   if (!opt.quiet) {
     std::printf("%s | %s params\n", config.summary().c_str(), std::to_string(model->num_parameters()).c_str());
-    std::printf("data %s: %lld train / %lld validation bytes | %d threads | run folder %s\n", corpus.describe.c_str(),
+    const std::string where = device == Device::CUDA ? "cuda " + opt.precision : cat(num_threads(), " threads");
+    std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus.describe.c_str(),
                 static_cast<long long>(split.train_end), static_cast<long long>(split.size - split.train_end),
-                num_threads(), opt.out.c_str());
+                where.c_str(), opt.out.c_str());
   }
 
   const std::string log_path = opt.out + "/log.csv";
@@ -243,7 +260,7 @@ TrainResult train(Config config, TrainOptions opt) {
     for (int64_t i = 0; i < n; ++i) {
       int64_t at = split.train_end + (n > 1 ? span * i / (n - 1) : 0);
       if (corpus.record > 0) at -= (at - split.train_end) % corpus.record;  // whole images, as in training
-      nats += model->loss(window_at(corpus.bytes, at, config.seq)).item();
+      nats += model->loss(to(window_at(corpus.bytes, at, config.seq), device)).item();
     }
     model->train(true);
     return nats / double(n) / std::log(2.0);
@@ -279,8 +296,8 @@ TrainResult train(Config config, TrainOptions opt) {
     double loss = 0;
     for (int64_t a = 0; a < opt.grad_accum; ++a) {
       const uint64_t micro = uint64_t(step * opt.grad_accum + a);
-      const Tensor x = sample_windows(corpus.bytes, 0, split.train_end, opt.batch, config.seq, opt.seed,
-                                      micro * uint64_t(opt.batch), corpus.record);
+      const Tensor x = to(sample_windows(corpus.bytes, 0, split.train_end, opt.batch, config.seq, opt.seed,
+                                         micro * uint64_t(opt.batch), corpus.record), device);
       nn::DropoutStream drop{dropout_seed(opt.seed, micro), 0};
       const Tensor l = model->loss(x, &drop);
       loss += l.item() / double(opt.grad_accum);

@@ -24,6 +24,8 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;                   // 0: OMP_NUM_THREADS or all cores
   bool recompute = false;            // activation recomputation (less memory, ~1/3 more compute)
+  std::string device = "cpu";        // cpu or cuda
+  std::string precision = "fp32";    // fp32, or bf16 (GEMMs in bf16, f32 master weights; cuda only)
   int64_t eval_every = 200, eval_windows = 32, log_every = 10;
   int64_t ckpt_every = 500, keep = 3;
   std::string out = "runs/run";

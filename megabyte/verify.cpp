@@ -24,7 +24,7 @@ double max_abs(const Tensor& t) {
 }
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   MB_CHECK(a.shape() == b.shape(), "verify: computed ", to_string(a.shape()), " vs fixture ", to_string(b.shape()));
-  return max_abs(sub(to(a, DType::F64), to(b, DType::F64)));
+  return max_abs(sub(to(to(a, Device::CPU), DType::F64), to(b, DType::F64)));
 }
 
 const Tensor& need(const nn::SafeTensors& st, const std::string& name, const std::string& path) {
@@ -46,7 +46,7 @@ bool VerifyReport::ok() const {
   return !checks.empty();
 }
 
-VerifyReport verify_fixture(const std::string& path, DType dtype) {
+VerifyReport verify_fixture(const std::string& path, DType dtype, Device device) {
   MB_CHECK(dtype == DType::F64 || dtype == DType::F32, "verify: --dtype must be f64 or f32");
   const nn::SafeTensors st = nn::load_safetensors(path);
   const Config cfg = Config::from_metadata(st.metadata);
@@ -59,7 +59,8 @@ VerifyReport verify_fixture(const std::string& path, DType dtype) {
   nn::StateDict init;
   for (auto& [name, p] : model->named_parameters()) init[name] = need(st, name, path);
   model->load_state_dict(init);
-  const Tensor x = need(st, "input", path);
+  model->to(device);
+  const Tensor x = to(need(st, "input", path), device);
 
   // forward + backward
   const Tensor logits = model->forward(x);

@@ -21,7 +21,8 @@ struct VerifyReport {
   bool ok() const;
 };
 
-// Tolerances of ../shared/reference/README.md for f64 and f32; f32 skips train.final.
-VerifyReport verify_fixture(const std::string& path, DType dtype);
+// Tolerances of ../shared/reference/README.md for f64 and f32; f32 skips train.final. The
+// model runs on `device` (the comparison happens on the CPU).
+VerifyReport verify_fixture(const std::string& path, DType dtype, Device device = Device::CPU);
 
 }  // namespace mb

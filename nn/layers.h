@@ -14,6 +14,13 @@ enum class Activation { relu, gelu };  // gelu: the exact erf form
 Activation activation_from_name(const std::string& s);
 const char* activation_name(Activation a);
 
+// Mixed precision: with set_matmul_dtype(DType::BF16) every f32 Linear computes its GEMM in
+// bf16 (f32 accumulation) and returns f32; the weights stay f32 (the master copy AdamW updates).
+// Everything else (norms, attention, softmax, loss) stays f32. Needs a backend with bf16
+// GEMMs (CUDA). Default F32: no casts.
+void set_matmul_dtype(DType d);
+DType matmul_dtype();
+
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
   Linear(int64_t in, int64_t out, bool with_bias = true);

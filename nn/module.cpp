@@ -72,6 +72,20 @@ void Module::to(DType dtype) {
   }
 }
 
+void Module::to(Device device) {
+  NoGradGuard no_grad;
+  for (Tensor* p : parameters()) {
+    if (p->device() == device) continue;
+    *p = mb::to(p->detach(), device);
+    p->set_requires_grad(true);
+  }
+}
+
+Device Module::device() {
+  const auto ps = parameters();
+  return ps.empty() ? Device::CPU : ps.front()->device();
+}
+
 void Module::zero_grad() {
   for (Tensor* p : parameters()) p->set_grad(Tensor());
 }

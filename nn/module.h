@@ -33,7 +33,9 @@ class Module {
   // the parameter, on a shape mismatch, a missing name, or (strict) a name we do not have.
   void load_state_dict(const StateDict& sd, bool strict = true);
 
-  void to(DType dtype);  // converts every parameter, keeping requires_grad
+  void to(DType dtype);    // converts every parameter, keeping requires_grad
+  void to(Device device);  // moves every parameter, keeping requires_grad
+  Device device();         // of the first parameter (CPU for a module without any)
   void zero_grad();      // drops every parameter's .grad
   void train(bool on = true);
   bool training() const { return training_; }

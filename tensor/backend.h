@@ -35,6 +35,7 @@ struct Kernels {
   // dst (contiguous) = U[0,1) or N(0,1) from Philox(seed) at counters offset + i.
   void (*random)(const Tensor& dst, uint64_t seed, uint64_t offset, bool normal);
   void (*arange)(const Tensor& dst, double begin);  // dst[i] = begin + i, dst contiguous 1-D
+  void (*synchronize)();  // waits for every queued kernel (a no-op where kernels are synchronous)
 
   // ---- elementwise (inputs broadcast to out's shape via stride-0 views) ----
   void (*unary)(UnaryOp op, const Tensor& x, double s, const Tensor& y);

@@ -160,10 +160,25 @@ template <class T> T* Tensor::data() const {
   return static_cast<T*>(raw_data());
 }
 
+namespace {
+// A contiguous CPU copy (same dtype, no autograd) of a tensor on another device: what reading
+// elements of a GPU tensor costs.
+Tensor host_copy(const Tensor& t) {
+  Tensor src = t;
+  if (!t.is_contiguous()) {
+    src = Tensor::empty(t.shape(), t.dtype(), t.device());
+    kernels(t.device()).copy(t, src);
+  }
+  Tensor dst = Tensor::empty(t.shape(), t.dtype());
+  copy_across_devices(src, dst);
+  return dst;
+}
+}  // namespace
+
 double Tensor::at(const Shape& index) const {
   MB_CHECK(int64_t(index.size()) == dim(), "at: index ", to_string(index),
            " has the wrong rank for shape ", to_string(shape()));
-  MB_CHECK(device() == Device::CPU, "at(): tensor is on ", device_name(device()));
+  if (device() != Device::CPU) return host_copy(*this).at(index);
   int64_t off = 0;
   for (size_t i = 0; i < index.size(); ++i) {
     MB_CHECK(index[i] >= 0 && index[i] < shape()[i], "at: index ", to_string(index),
@@ -183,7 +198,7 @@ double Tensor::item() const {
 }
 
 template <class T> std::vector<T> Tensor::to_vector() const {
-  MB_CHECK(device() == Device::CPU, "to_vector: tensor is on ", device_name(device()), "; copy it to the CPU first");
+  if (device() != Device::CPU) return host_copy(*this).to_vector<T>();
   Tensor c = empty(shape(), dtype_of<T>::value);
   kernels(Device::CPU).copy(*this, c);
   return std::vector<T>(c.data<T>(), c.data<T>() + c.numel());

@@ -1,6 +1,10 @@
 // Gradcheck of every op in the op list (tensor/op_list.h), in float64, each on contiguous
 // inputs and again on non-contiguous (transposed or stepped) and broadcast (stride-0) inputs.
 // An op of the list without a GRADCHECK case below fails "every op has a gradcheck case".
+//
+// The gpu tests compile this file again with MB_TEST_CUDA: every case then runs on the GPU
+// (inputs moved there, the output moved back), is gradchecked there in float64, and its
+// float32 output and gradients are compared with the CPU's (the oracle).
 #include <set>
 
 #include "autograd/checkpoint.h"
@@ -21,6 +25,71 @@ bool register_case(OpKind op) { return registry().insert(op).second; }
 enum Variants { kPlain = 1, kStrided = 2, kBroadcast = 4, kAll = 7 };
 
 using Inputs = std::vector<Tensor>;
+
+#ifdef MB_TEST_CUDA
+constexpr Device kDevice = Device::CUDA;
+#else
+constexpr Device kDevice = Device::CPU;
+#endif
+Device g_device = kDevice;  // where the cases run now
+DType g_dtype = DType::F64;  // the floating dtype of their inputs now
+
+// A constant a case uses beside its inputs (indices, masks), where and as the inputs are.
+Tensor dev(const Tensor& t) { return to(is_floating(t.dtype()) ? to(t, g_dtype) : t, g_device); }
+
+// f run on g_device: its inputs moved there, its output moved back.
+GradcheckFn on_device(const GradcheckFn& f) {
+  if (g_device == Device::CPU) return f;
+  return [f](const Inputs& in) {
+    Inputs moved;
+    for (const Tensor& x : in) moved.push_back(to(x, g_device));
+    return to(f(moved), Device::CPU);
+  };
+}
+
+#ifdef MB_TEST_CUDA
+// f's f32 output and input gradients (of Σ y∘w, w fixed) computed on device d.
+struct F32Run {
+  Tensor y;
+  Inputs grads;
+};
+F32Run run_f32(const GradcheckFn& f, const Inputs& inputs, Device d) {
+  g_device = d;
+  g_dtype = DType::F32;
+  Inputs leaves;
+  for (const Tensor& x : inputs) {
+    Tensor l = x.dtype() == DType::F64 ? to(x, DType::F32).detach() : x;
+    if (l.dtype() == DType::F32) l.set_requires_grad();
+    leaves.push_back(l);
+  }
+  F32Run r{on_device(f)(leaves), {}};
+  if (r.y.requires_grad()) backward(sum(mul(r.y, to(Tensor::randn(r.y.shape(), 99, 0, DType::F64), r.y.dtype()))));
+  for (const Tensor& l : leaves) r.grads.push_back(l.requires_grad() ? l.grad() : Tensor());
+  g_device = kDevice;
+  g_dtype = DType::F64;
+  return r;
+}
+
+void check_close(const char* what, const Tensor& cpu, const Tensor& gpu) {
+  INFO(what);
+  REQUIRE(cpu.defined() == gpu.defined());
+  if (!cpu.defined()) return;
+  REQUIRE(cpu.shape() == gpu.shape());
+  const std::vector<double> a = to(cpu, DType::F64).to_vector<double>(), b = to(gpu, DType::F64).to_vector<double>();
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("element ", i, ": CPU ", a[i], ", CUDA ", b[i]);
+    CHECK(std::abs(a[i] - b[i]) <= 1e-4 + 1e-3 * std::abs(a[i]));
+  }
+}
+
+// The CPU is the oracle: the same case in f32 on both devices agrees within f32 tolerance.
+void compare_with_cpu(const char* variant, const GradcheckFn& f, const Inputs& inputs) {
+  INFO(variant, ": CUDA vs CPU in f32");
+  const F32Run c = run_f32(f, inputs, Device::CPU), g = run_f32(f, inputs, Device::CUDA);
+  check_close("output", c.y, g.y);
+  for (size_t i = 0; i < c.grads.size(); ++i) check_close(cat("gradient of input ", i).c_str(), c.grads[i], g.grads[i]);
+}
+#endif
 
 // The input a variant feeds to f, made from a leaf of another shape: `leaf` is what gradcheck
 // perturbs, `view(leaf)` has x's shape and values.
@@ -49,9 +118,12 @@ Reshaped broadcast(const Tensor& x) {
 }
 
 void run(const char* variant, const GradcheckFn& f, const Inputs& inputs, const GradcheckOptions& opt) {
-  const GradcheckResult r = gradcheck(f, inputs, opt);
+  const GradcheckResult r = gradcheck(on_device(f), inputs, opt);
   INFO(std::string(variant), ": ", r.message);
   CHECK(r.ok);
+#ifdef MB_TEST_CUDA
+  compare_with_cpu(variant, f, inputs);
+#endif
 }
 
 void run_reshaped(const char* variant, Reshaped (*make)(const Tensor&), const GradcheckFn& f,
@@ -129,13 +201,13 @@ MB_BINARY_OPS(MB_BINARY_CASE)
 
 GRADCHECK(where) {
   const Tensor cond = gt(randn({3, 4}, 1), Tensor::zeros({}, DType::F64));
-  expect_grad([cond](const Inputs& in) { return where(cond, in[0], in[1]); },
+  expect_grad([cond](const Inputs& in) { return where(dev(cond), in[0], in[1]); },
               {randn({3, 4}, 2), randn({4}, 3)});
 }
 
 GRADCHECK(masked_fill) {
   const Tensor mask = gt(randn({3, 4}, 1), Tensor::zeros({}, DType::F64));
-  expect_grad([mask](const Inputs& in) { return masked_fill(in[0], mask, -2.0); }, {randn({3, 4}, 2)});
+  expect_grad([mask](const Inputs& in) { return masked_fill(in[0], dev(mask), -2.0); }, {randn({3, 4}, 2)});
 }
 
 GRADCHECK(dropout) {
@@ -171,7 +243,7 @@ GRADCHECK(transpose) {
   expect_grad([](const Inputs& in) { return transpose(in[0], 0, 2); }, {randn({2, 3, 4}, 1)});
 }
 GRADCHECK(unsqueeze) {
-  expect_grad([](const Inputs& in) { return unsqueeze(in[0], 1) * randn({3, 2, 4}, 9); }, {randn({3, 4}, 1)});
+  expect_grad([](const Inputs& in) { return unsqueeze(in[0], 1) * dev(randn({3, 2, 4}, 9)); }, {randn({3, 4}, 1)});
 }
 GRADCHECK(squeeze) {
   expect_grad([](const Inputs& in) { return squeeze(in[0], 1); }, {randn({3, 1, 4}, 1)});
@@ -252,9 +324,9 @@ GRADCHECK(layer_norm) {
 }
 GRADCHECK(embedding) {
   const Tensor idx = Tensor::from_vector<int64_t>({0, 3, 3, 1, 4, 0}, {2, 3});
-  expect_grad([idx](const Inputs& in) { return embedding(in[0], idx); }, {randn({5, 3}, 1)});
+  expect_grad([idx](const Inputs& in) { return embedding(in[0], dev(idx)); }, {randn({5, 3}, 1)});
   const Tensor bytes = Tensor::from_vector<uint8_t>({2, 2, 0}, {3});
-  expect_grad([bytes](const Inputs& in) { return embedding(in[0], bytes); }, {randn({3, 4}, 2)});
+  expect_grad([bytes](const Inputs& in) { return embedding(in[0], dev(bytes)); }, {randn({3, 4}, 2)});
 }
 GRADCHECK(attention) {
   const GradcheckFn f = [](const Inputs& in) { return attention(in[0], in[1], in[2]); };
@@ -279,10 +351,10 @@ GRADCHECK(rope) {
 }
 GRADCHECK(cross_entropy) {
   const Tensor t = Tensor::from_vector<int64_t>({1, 0, 4, 4}, {4});
-  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t); }, {randn({4, 5}, 1)});
-  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], t, Reduction::none); }, {randn({4, 5}, 2)});
+  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], dev(t)); }, {randn({4, 5}, 1)});
+  expect_grad([t](const Inputs& in) { return cross_entropy(in[0], dev(t), Reduction::none); }, {randn({4, 5}, 2)});
   const Tensor t2 = Tensor::from_vector<uint8_t>({1, 2, 0, 2, 1, 1}, {2, 3});
-  expect_grad([t2](const Inputs& in) { return cross_entropy(in[0], t2, Reduction::sum); }, {randn({2, 3, 3}, 3)});
+  expect_grad([t2](const Inputs& in) { return cross_entropy(in[0], dev(t2), Reduction::sum); }, {randn({2, 3, 3}, 3)});
 }
 
 // ---------------------------------------------------------------- the list is covered

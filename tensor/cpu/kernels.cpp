@@ -5,7 +5,7 @@ namespace mb {
 
 const Kernels& cpu_kernels() {
   static const Kernels k = {
-      cpu::alloc, cpu::free, cpu::copy, cpu::fill, cpu::random, cpu::arange,
+      cpu::alloc, cpu::free, cpu::copy, cpu::fill, cpu::random, cpu::arange, [] {},
       cpu::unary, cpu::unary_backward, cpu::binary, cpu::binary_backward, cpu::compare,
       cpu::where, cpu::reduce, cpu::bmm, cpu::softmax, cpu::softmax_backward,
       cpu::layer_norm, cpu::layer_norm_backward, cpu::cross_entropy,

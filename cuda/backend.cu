@@ -1,0 +1,90 @@
+// The CUDA backend's registration: when the process starts and a device is present, the table
+// of CUDA kernels joins the dispatch (tensor/backend.h) and host <-> device copies go through
+// this backend. Without a device nothing registers and using Device::CUDA is a clear error.
+#include <cstdlib>
+
+#include "cuda/kernels.h"
+#include "cuda/runtime.h"
+#include "cuda/common.cuh"
+
+namespace mb::cuda {
+
+void copy_host_device(const Tensor& src, const Tensor& dst);  // memory.cu
+
+void check(cudaError_t e, const char* call, const char* file, int line) {
+  if (e == cudaSuccess) return;
+  throw Error(cat("CUDA error in ", call, " at ", file, ":", line, ": ", cudaGetErrorName(e), " (",
+                  cudaGetErrorString(e), ")"));
+}
+
+cudaStream_t stream() {
+  static cudaStream_t s = [] {
+    cudaStream_t st = nullptr;
+    MB_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    return st;
+  }();
+  return s;
+}
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // no driver or no device: no GPU, and no sticky error
+    return 0;
+  }
+  return n;
+}
+
+std::string device_name() {
+  cudaDeviceProp prop{};
+  MB_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+  return prop.name;
+}
+
+void synchronize() { MB_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+
+Timer::Timer() {
+  cudaEvent_t a, b;
+  MB_CUDA_CHECK(cudaEventCreate(&a));
+  MB_CUDA_CHECK(cudaEventCreate(&b));
+  start_ = a;
+  stop_ = b;
+}
+Timer::~Timer() {
+  cudaEventDestroy(static_cast<cudaEvent_t>(start_));
+  cudaEventDestroy(static_cast<cudaEvent_t>(stop_));
+}
+void Timer::start() { MB_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(start_), stream())); }
+double Timer::stop_ms() {
+  MB_CUDA_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(stop_), stream()));
+  MB_CUDA_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(stop_)));
+  float ms = 0;
+  MB_CUDA_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start_), static_cast<cudaEvent_t>(stop_)));
+  return double(ms);
+}
+
+namespace {
+const Kernels& table() {
+  static const Kernels k = {
+      alloc, free, copy, fill, random, arange, synchronize,
+      unary, unary_backward, binary, binary_backward, compare,
+      where, reduce, bmm, softmax, softmax_backward,
+      layer_norm, layer_norm_backward, cross_entropy,
+      cross_entropy_backward, sum_squares, adamw, embedding, embedding_backward,
+      unfold_causal, fold_causal, attention,
+      attention_backward,
+  };
+  return k;
+}
+
+[[maybe_unused]] const bool registered = [] {
+  if (device_count() == 0) return false;
+  register_backend(Device::CUDA, &table());
+  register_cross_device_copy(copy_host_device);
+  const char* tf = std::getenv("MB_TF32");
+  set_tf32(tf && tf[0] == '1');
+  return true;
+}();
+}  // namespace
+
+}  // namespace mb::cuda

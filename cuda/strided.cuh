@@ -1,0 +1,87 @@
+// Elementwise loops over strided operands on the GPU: the same idea as the CPU's
+// for_each_row (tensor/cpu/loops.h). Size-1 dims are dropped and dims contiguous in every
+// operand merged, so a contiguous tensor is one dim and the index arithmetic is one division.
+#pragma once
+#include <array>
+#include <type_traits>
+
+#include "cuda/common.cuh"
+
+namespace mb::cuda {
+
+constexpr int kMaxDims = 8;
+
+// Element offsets (in elements) of N operands for linear index i of the shared shape.
+template <int N> struct Strided {
+  int nd = 0;
+  int64_t size[kMaxDims] = {};
+  int64_t stride[N][kMaxDims] = {};
+  __device__ void offsets(int64_t i, int64_t (&off)[N]) const {
+    for (int k = 0; k < N; ++k) off[k] = 0;
+    for (int d = nd - 1; d >= 0; --d) {
+      const int64_t idx = i % size[d];
+      i /= size[d];
+      for (int k = 0; k < N; ++k) off[k] += idx * stride[k][d];
+    }
+  }
+};
+
+template <int N> Strided<N> make_strided(const Shape& shape, const std::array<const Tensor*, N>& ops) {
+  Strided<N> s;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = s.nd > 0;
+    for (int k = 0; k < N && merge; ++k)
+      merge = s.stride[k][s.nd - 1] == ops[size_t(k)]->strides()[d] * shape[d];
+    if (merge) {
+      s.size[s.nd - 1] *= shape[d];
+      for (int k = 0; k < N; ++k) s.stride[k][s.nd - 1] = ops[size_t(k)]->strides()[d];
+      continue;
+    }
+    MB_CHECK(s.nd < kMaxDims, "cuda: a strided operand of shape ", to_string(shape), " has more than ",
+             kMaxDims, " non-mergeable dims");
+    s.size[s.nd] = shape[d];
+    for (int k = 0; k < N; ++k) s.stride[k][s.nd] = ops[size_t(k)]->strides()[d];
+    ++s.nd;
+  }
+  return s;
+}
+
+template <int N, class F> __global__ void for_each_kernel(int64_t n, Strided<N> s, F f) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
+    int64_t off[N];
+    s.offsets(i, off);
+    f(off);
+  }
+}
+
+// Calls f(off) on the device for every element of `shape`; off[k] is operand k's element
+// offset from its raw_data().
+template <int N, class F> void for_each(const Shape& shape, const std::array<const Tensor*, N>& ops, F f) {
+  const int64_t n = numel_of(shape);
+  if (n == 0) return;
+  for_each_kernel<N><<<blocks_for(n), kThreads, 0, stream()>>>(n, make_strided<N>(shape, ops), f);
+  MB_CUDA_LAUNCH_CHECK();
+}
+
+// Device element types of every dtype.
+template <class F> decltype(auto) visit_all(DType d, F&& f) {
+  switch (d) {
+    case DType::F64: return f(double{});
+    case DType::I32: return f(int32_t{});
+    case DType::I64: return f(int64_t{});
+    case DType::U8: return f(uint8_t{});
+    case DType::BF16: return f(__nv_bfloat16{});
+    default: return f(float{});
+  }
+}
+
+// Conversion between any two device element types (bf16 through float).
+template <class To, class From> __device__ __forceinline__ To convert(From v) {
+  if constexpr (std::is_same_v<To, From>) return v;
+  else if constexpr (std::is_same_v<From, __nv_bfloat16>) return To(__bfloat162float(v));
+  else if constexpr (std::is_same_v<To, __nv_bfloat16>) return __float2bfloat16(float(v));
+  else return To(v);
+}
+
+}  // namespace mb::cuda
