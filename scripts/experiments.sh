@@ -64,7 +64,7 @@ for P in 2 4 8 16; do echo "$P $(cat "$OUT/patch$P/final_bpb")"; done >"$OUT/pat
 gnuplot <<PLOT
 set terminal png size 560,420
 set output '$OUT/patch.png'
-set title 'MEGABYTE (global 256 x 4, local 128 x 2), T = 2048, equal time'
+set title 'MEGABYTE, global 256 x 4, local 128 x 2, T 2048'
 set xlabel 'patch size P'; set ylabel 'validation bits per byte'; set logscale x 2; set grid
 plot '$OUT/patch.dat' using 1:2 with linespoints pt 7 notitle
 PLOT
