@@ -95,10 +95,12 @@ TEST_CASE("the caching allocator reuses blocks and counts bytes") {
   CHECK(cuda::memory_stats().reserved < reserved);
 }
 
+// Uniforms are integer arithmetic, bitwise equal; normals go through log and cos, whose last
+// bit may differ between the GPU's math library and the host's.
 TEST_CASE("random numbers are the CPU's, element for element") {
   const Tensor n = Tensor::empty({1000}, DType::F64, Device::CUDA);
   kernels(Device::CUDA).random(n, 42, 7, true);
-  CHECK(bitwise_equal(n, Tensor::randn({1000}, 42, 7, DType::F64)));
+  CHECK(rel_error(Tensor::randn({1000}, 42, 7, DType::F64), n) < 1e-14);
   const Tensor u = Tensor::empty({1000}, DType::F32, Device::CUDA);
   kernels(Device::CUDA).random(u, 3, 0, false);
   CHECK(bitwise_equal(u, Tensor::rand({1000}, 3, 0, DType::F32)));

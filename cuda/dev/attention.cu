@@ -71,6 +71,8 @@ __global__ void attn_pv(const float* p, const float* v, float* out, int BH, int 
 // The (T, T) scores never exist: memory O(T D) instead of O(T^2), and one kernel instead of
 // three. Causality skips whole tiles: keys past the block's last query are never loaded.
 // D is a template parameter so that q_i and o_i are register arrays (compiled for 32, 64, 128).
+// Registers are the limit: `nvcc -Xptxas -v` (nvcc 13, sm_90) reports 161 for D = 32, 235 for
+// D = 64, and for D = 128 the cap of 255 plus 732 bytes spilled to local memory.
 constexpr int kBr = 64, kBc = 32;
 
 template <int D>
