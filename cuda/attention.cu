@@ -60,6 +60,20 @@ template <class A> __device__ __forceinline__ A* shared_mem() {
   return reinterpret_cast<A*>(smem_);
 }
 
+// Shared memory of each kernel for a tile shape (rows padded by 16 bytes), and the blocks an
+// SM can hold for it (H100: 228 KB an SM, 1 KB of it reserved a block), which sets the
+// register budget through __launch_bounds__.
+template <class A, int kD, int BM, int BN> constexpr size_t smem_forward() {  // Q, K, V, P
+  return size_t(BM * (kD + kVec<A>) + 2 * BN * (kD + kVec<A>) + BM * (BN + kVec<A>)) * sizeof(A);
+}
+template <class A, int kD, int BM, int BN> constexpr size_t smem_dq() {  // Q, dO, K, V, dS
+  return size_t(2 * BM * (kD + kVec<A>) + 2 * BN * (kD + kVec<A>) + BM * (BN + kVec<A>)) * sizeof(A);
+}
+template <class A, int kD, int BM, int BN> constexpr size_t smem_dkv() {  // K, V, Q, dO, P/dS, lse, Δ
+  return smem_dq<A, kD, BM, BN>() + size_t(2 * BN) * sizeof(A);
+}
+constexpr int blocks_per_sm(size_t smem) { return 2 * (smem + 1024) <= 228 * 1024 ? 2 : 1; }
+
 // Strides (elements) of dims 0, 1, 2 of a (B, H, T, D) view; dim 3 has stride 1.
 struct Head {
   int64_t sb, sh, st;
@@ -87,22 +101,19 @@ template <class A> __device__ __forceinline__ A row_sum16(A v) {
 }
 
 // s (R, LD) in shared memory = rows [0, R) of g (row stride `stride`, D wide) as the compute
-// type; rows >= rows and columns >= D are zero. All loads are issued before any store.
+// type; rows >= rows and columns >= D are zero. Thread t takes column t % kD of rows
+// t / kD + k·(256 / kD), k < R·kD / 256; all its loads are issued before any store.
 template <class T, int R, int kD, int LD>
 __device__ __forceinline__ void load_tile(acc_t<T>* s, const T* g, int64_t stride, int64_t rows, int D) {
-  constexpr int N = R * kD / kAttnThreads;
-  static_assert(N >= 1 && R * kD % kAttnThreads == 0, "tile too small");
+  constexpr int N = R * kD / kAttnThreads, kStep = kAttnThreads / kD;
+  static_assert(N >= 1 && R * kD % kAttnThreads == 0 && kAttnThreads % kD == 0, "tile shape");
+  const int col = int(threadIdx.x) % kD, row0 = int(threadIdx.x) / kD;
+  const T* p = g + row0 * stride + col;
   acc_t<T> r[N];
 #pragma unroll
-  for (int k = 0; k < N; ++k) {
-    const int e = int(threadIdx.x) + k * kAttnThreads, row = e / kD, col = e % kD;
-    r[k] = row < rows && col < D ? ldg(g + row * stride + col) : acc_t<T>(0);
-  }
+  for (int k = 0; k < N; ++k, p += kStep * stride) r[k] = col < D && row0 + k * kStep < rows ? ldg(p) : acc_t<T>(0);
 #pragma unroll
-  for (int k = 0; k < N; ++k) {
-    const int e = int(threadIdx.x) + k * kAttnThreads;
-    s[(e / kD) * LD + e % kD] = r[k];
-  }
+  for (int k = 0; k < N; ++k) s[(row0 + k * kStep) * LD + col] = r[k];
 }
 
 // Two tiles of the same rows at once (keys and values, queries and their gradients), so that
@@ -110,21 +121,22 @@ __device__ __forceinline__ void load_tile(acc_t<T>* s, const T* g, int64_t strid
 template <class T, int R, int kD, int LD>
 __device__ __forceinline__ void load_tiles(acc_t<T>* s1, const T* g1, int64_t stride1, acc_t<T>* s2, const T* g2,
                                            int64_t stride2, int64_t rows, int D) {
-  constexpr int N = R * kD / kAttnThreads;
-  static_assert(N >= 1 && R * kD % kAttnThreads == 0, "tile too small");
+  constexpr int N = R * kD / kAttnThreads, kStep = kAttnThreads / kD;
+  static_assert(N >= 1 && R * kD % kAttnThreads == 0 && kAttnThreads % kD == 0, "tile shape");
+  const int col = int(threadIdx.x) % kD, row0 = int(threadIdx.x) / kD;
+  const T* p1 = g1 + row0 * stride1 + col;
+  const T* p2 = g2 + row0 * stride2 + col;
   acc_t<T> r1[N], r2[N];
 #pragma unroll
-  for (int k = 0; k < N; ++k) {
-    const int e = int(threadIdx.x) + k * kAttnThreads, row = e / kD, col = e % kD;
-    const bool in = row < rows && col < D;
-    r1[k] = in ? ldg(g1 + row * stride1 + col) : acc_t<T>(0);
-    r2[k] = in ? ldg(g2 + row * stride2 + col) : acc_t<T>(0);
+  for (int k = 0; k < N; ++k, p1 += kStep * stride1, p2 += kStep * stride2) {
+    const bool in = col < D && row0 + k * kStep < rows;
+    r1[k] = in ? ldg(p1) : acc_t<T>(0);
+    r2[k] = in ? ldg(p2) : acc_t<T>(0);
   }
 #pragma unroll
   for (int k = 0; k < N; ++k) {
-    const int e = int(threadIdx.x) + k * kAttnThreads;
-    s1[(e / kD) * LD + e % kD] = r1[k];
-    s2[(e / kD) * LD + e % kD] = r2[k];
+    s1[(row0 + k * kStep) * LD + col] = r1[k];
+    s2[(row0 + k * kStep) * LD + col] = r2[k];
   }
 }
 
@@ -208,7 +220,8 @@ template <class T> struct FwdArgs {
 // Block: (query tile, batch-head, key split); the tile index runs backwards so that the tiles
 // with the most keys start first.
 template <class T, int kD, int BM, int BN>
-__global__ void __launch_bounds__(kAttnThreads) attention_forward_kernel(const FwdArgs<T> a) {
+__global__ void __launch_bounds__(kAttnThreads, blocks_per_sm(smem_forward<acc_t<T>, kD, BM, BN>()))
+    attention_forward_kernel(const FwdArgs<T> a) {
   using A = acc_t<T>;
   constexpr int VW = kVec<A>, LD = kD + VW, LP = BN + VW, RM = BM / 16, CN = BN / 16;
   A* Qs = shared_mem<A>();  // (BM, LD) the queries
@@ -345,7 +358,8 @@ template <class T> __global__ void attention_delta_kernel(const BwdArgs<T> a, ac
 // gq for a tile of BM queries: over the key tiles it sees (BN keys each),
 // P = exp(S·scale - lse), dS = P ∘ (dO Vᵀ - Δ) · scale, dQ += dS K.
 template <class T, int kD, int BM, int BN>
-__global__ void __launch_bounds__(kAttnThreads) attention_backward_dq_kernel(const BwdArgs<T> a) {
+__global__ void __launch_bounds__(kAttnThreads, blocks_per_sm(smem_dq<acc_t<T>, kD, BM, BN>()))
+    attention_backward_dq_kernel(const BwdArgs<T> a) {
   using A = acc_t<T>;
   constexpr int VW = kVec<A>, LD = kD + VW, LP = BN + VW, RM = BM / 16, CN = BN / 16;
   A* Qs = shared_mem<A>();  // (BM, LD)
@@ -402,7 +416,8 @@ __global__ void __launch_bounds__(kAttnThreads) attention_backward_dq_kernel(con
 // gk, gv for a tile of BM keys: over the query tiles that see it (BN queries each),
 // Pᵀ = exp(Sᵀ·scale - lse), dV += Pᵀ dO, dSᵀ = Pᵀ ∘ (V dOᵀ - Δ) · scale, dK += dSᵀ Q.
 template <class T, int kD, int BM, int BN>
-__global__ void __launch_bounds__(kAttnThreads) attention_backward_dkv_kernel(const BwdArgs<T> a) {
+__global__ void __launch_bounds__(kAttnThreads, blocks_per_sm(smem_dkv<acc_t<T>, kD, BM, BN>()))
+    attention_backward_dkv_kernel(const BwdArgs<T> a) {
   using A = acc_t<T>;
   constexpr int VW = kVec<A>, LD = kD + VW, LP = BN + VW, RM = BM / 16, CN = BN / 16;
   A* Ks = shared_mem<A>();  // (BM, LD)
@@ -501,16 +516,15 @@ template <class K> void allow_smem(K kernel, size_t bytes) {
 
 template <class T, int kD, int BM, int BN> void run_forward(FwdArgs<T> a) {
   using A = acc_t<T>;
-  constexpr int VW = kVec<A>, LD = kD + VW, LP = BN + VW;
-  constexpr size_t smem = size_t(BM * LD + 2 * BN * LD + BM * LP) * sizeof(A);
+  constexpr size_t smem = smem_forward<A, kD, BM, BN>();
   const Dims& n = a.n;
   const int64_t ntiles = (n.Tq + BM - 1) / BM, blocks = n.BH * ntiles, ktiles = (n.Tk + BN - 1) / BN;
-  // Few blocks (decoding): split the keys so that about 256 blocks run, at least 2 key tiles
-  // each. The split depends on the shapes only.
+  // Few blocks (decoding: Tq = 1): split the keys so that about 512 blocks run, at least 2 key
+  // tiles each. The split depends on the shapes only, never on the device.
   a.splits = 1;
   a.split_len = ktiles * BN;
-  if (blocks < 128 && ktiles >= 4) {
-    const int64_t want = std::min<int64_t>((256 + blocks - 1) / blocks, ktiles / 2);
+  if (blocks < 256 && ktiles >= 4) {
+    const int64_t want = std::min<int64_t>((512 + blocks - 1) / blocks, ktiles / 2);
     const int64_t per = (ktiles + want - 1) / want;  // key tiles a split
     a.split_len = per * BN;
     a.splits = (ktiles + per - 1) / per;
@@ -536,22 +550,20 @@ template <class T, int kD, int BM, int BN> void run_forward(FwdArgs<T> a) {
 
 template <class T, int kD, int BM, int BN> void run_backward(const BwdArgs<T>& a) {
   using A = acc_t<T>;
-  constexpr int VW = kVec<A>, LD = kD + VW, LP = BN + VW;
-  constexpr size_t smem_dq = size_t(2 * BM * LD + 2 * BN * LD + BM * LP) * sizeof(A);
-  constexpr size_t smem_dkv = smem_dq + size_t(2 * BN) * sizeof(A);
+  constexpr size_t bytes_dq = smem_dq<A, kD, BM, BN>(), bytes_dkv = smem_dkv<A, kD, BM, BN>();
   const Dims& n = a.n;
   if (n.Tq > 0) {
     auto kernel = attention_backward_dq_kernel<T, kD, BM, BN>;
-    static const bool once = (allow_smem(kernel, smem_dq), true);
+    static const bool once = (allow_smem(kernel, bytes_dq), true);
     (void)once;
-    kernel<<<grid_of(n.BH * ((n.Tq + BM - 1) / BM)), kAttnThreads, smem_dq, stream()>>>(a);
+    kernel<<<grid_of(n.BH * ((n.Tq + BM - 1) / BM)), kAttnThreads, bytes_dq, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
   }
   if (n.Tk > 0) {  // (with Tq = 0 this writes zeros)
     auto kernel = attention_backward_dkv_kernel<T, kD, BM, BN>;
-    static const bool once = (allow_smem(kernel, smem_dkv), true);
+    static const bool once = (allow_smem(kernel, bytes_dkv), true);
     (void)once;
-    kernel<<<grid_of(n.BH * ((n.Tk + BM - 1) / BM)), kAttnThreads, smem_dkv, stream()>>>(a);
+    kernel<<<grid_of(n.BH * ((n.Tk + BM - 1) / BM)), kAttnThreads, bytes_dkv, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
   }
 }
