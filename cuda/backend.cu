@@ -65,15 +65,7 @@ double Timer::stop_ms() {
 
 namespace {
 const Kernels& table() {
-  static const Kernels k = {
-      alloc, free, copy, fill, random, arange, synchronize,
-      unary, unary_backward, binary, binary_backward, compare,
-      where, reduce, bmm, softmax, softmax_backward,
-      layer_norm, layer_norm_backward, cross_entropy,
-      cross_entropy_backward, sum_squares, adamw, embedding, embedding_backward,
-      unfold_causal, fold_causal, attention,
-      attention_backward,
-  };
+  static const Kernels k = MB_KERNEL_TABLE;
   return k;
 }
 

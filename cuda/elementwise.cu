@@ -73,62 +73,36 @@ template <class T> void where_t(const Tensor& cond, const Tensor& a, const Tenso
 
 void unary(UnaryOp op, const Tensor& x, double s, const Tensor& y) {
   visit_floating(y.dtype(), [&](auto z) {
-    using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case UnaryOp::name: return unary_t<UnaryOp::name, T>(x, s, y);
-      MB_ALL_UNARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { unary_t<decltype(o)::value, decltype(z)>(x, s, y); });
   });
 }
 
 void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, double s, const Tensor& gy,
                     const Tensor& gx) {
   visit_floating(gx.dtype(), [&](auto z) {
-    using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case UnaryOp::name: return unary_backward_t<UnaryOp::name, T>(x, y, s, gy, gx);
-      MB_ALL_UNARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { unary_backward_t<decltype(o)::value, decltype(z)>(x, y, s, gy, gx); });
   });
 }
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_floating(out.dtype(), [&](auto z) {
-    using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case BinaryOp::name: return binary_t<BinaryOp::name, T>(a, b, out);
-      MB_BINARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { binary_t<decltype(o)::value, decltype(z)>(a, b, out); });
   });
 }
 
 void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& y,
                      const Tensor& gy, const Tensor& ga, const Tensor& gb) {
   visit_floating(gy.dtype(), [&](auto z) {
-    using T = decltype(z);
-    for (int which = 0; which < 2; ++which) {
-      const Tensor& g = which == 0 ? ga : gb;
-      if (!g.defined()) continue;
-      switch (op) {
-#define MB_CASE(name, ...) case BinaryOp::name: binary_grad_t<BinaryOp::name, T>(which, a, b, y, gy, g); break;
-        MB_BINARY_OPS(MB_CASE)
-#undef MB_CASE
-      }
-    }
+    visit_op(op, [&](auto o) {
+      if (ga.defined()) binary_grad_t<decltype(o)::value, decltype(z)>(0, a, b, y, gy, ga);
+      if (gb.defined()) binary_grad_t<decltype(o)::value, decltype(z)>(1, a, b, y, gy, gb);
+    });
   });
 }
 
 void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_all(a.dtype(), [&](auto z) {
-    using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case CompareOp::name: return compare_t<CompareOp::name, T>(a, b, out);
-      MB_COMPARE_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { compare_t<decltype(o)::value, decltype(z)>(a, b, out); });
   });
 }
 

@@ -92,9 +92,12 @@ struct Kernels {
   // gx (B, T, C) = the sum of gcols over every place unfold_causal copied each element to
   void (*fold_causal)(const Tensor& gcols, int64_t K, const Tensor& gx);
 
-  // ---- fused causal attention over (B, H, T, D): every (T, D) matrix dense (row stride D),
-  // B and H dims of q, k, v of any stride (a KV cache is read in place); out, lse contiguous ----
-  // out = softmax(q kᵀ * scale + causal mask) v without a T x T matrix; lse (B, H, T) saved
+  // ---- fused causal attention over (B, H, T, D): q, k, v, out and the gradients are views
+  // whose last dim has stride 1 and whose other dims may have any strides (heads are read from
+  // and written into a packed (B, T, 3, H, D) tensor or a KV cache in place); lse contiguous.
+  // The CUDA kernels take head widths up to 256. ----
+  // out = softmax(q kᵀ * scale + causal mask) v without a T x T matrix; lse (B, H, Tq) saved.
+  // Tq <= Tk: query i sits at position Tk − Tq + i (new tokens against a KV cache).
   void (*attention)(const Tensor& q, const Tensor& k, const Tensor& v, double scale,
                     const Tensor& out, const Tensor& lse);
   void (*attention_backward)(const Tensor& q, const Tensor& k, const Tensor& v,

@@ -6,6 +6,7 @@
 // a and b are the two inputs of a binary op. T is float or double.
 #pragma once
 #include <cmath>
+#include <type_traits>
 
 #ifdef __CUDACC__
 #define MB_HD __host__ __device__ inline
@@ -107,6 +108,24 @@ template <CompareOp op, class T> MB_HD bool compare_fwd(T a, T b) {
   MB_COMPARE_OPS(MB_CASE) return false;
 #undef MB_CASE
 }
+
+// Calls f(std::integral_constant<Op, op>{}) for a runtime op: how a backend turns the op
+// into the template argument of its kernel (one instantiation per op).
+#define MB_VISIT_CASE(name, ...) \
+  case decltype(op)::name: return f(std::integral_constant<decltype(op), decltype(op)::name>{});
+template <class F> decltype(auto) visit_op(UnaryOp op, F&& f) {
+  switch (op) { MB_ALL_UNARY_OPS(MB_VISIT_CASE) }
+  return f(std::integral_constant<UnaryOp, UnaryOp::neg>{});
+}
+template <class F> decltype(auto) visit_op(BinaryOp op, F&& f) {
+  switch (op) { MB_BINARY_OPS(MB_VISIT_CASE) }
+  return f(std::integral_constant<BinaryOp, BinaryOp::add>{});
+}
+template <class F> decltype(auto) visit_op(CompareOp op, F&& f) {
+  switch (op) { MB_COMPARE_OPS(MB_VISIT_CASE) }
+  return f(std::integral_constant<CompareOp, CompareOp::eq>{});
+}
+#undef MB_VISIT_CASE
 
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);

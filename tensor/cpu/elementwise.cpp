@@ -142,11 +142,7 @@ void compare_t(const Tensor& a, const Tensor& b, const Tensor& out) {
 void unary(UnaryOp op, const Tensor& x, double s, const Tensor& y) {
   visit_float(y.dtype(), [&](auto z) {
     using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case UnaryOp::name: return unary_t<UnaryOp::name, T>(x, T(s), y);
-      MB_ALL_UNARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { unary_t<decltype(o)::value, T>(x, T(s), y); });
   });
 }
 
@@ -154,23 +150,14 @@ void unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, double s, cons
                     const Tensor& gx) {
   visit_float(gx.dtype(), [&](auto z) {
     using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) \
-  case UnaryOp::name: return unary_backward_t<UnaryOp::name, T>(x, y, T(s), gy, gx);
-      MB_ALL_UNARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { unary_backward_t<decltype(o)::value, T>(x, y, T(s), gy, gx); });
   });
 }
 
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   visit_float(out.dtype(), [&](auto z) {
     using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) case BinaryOp::name: return binary_t<BinaryOp::name, T>(a, b, out);
-      MB_BINARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { binary_t<decltype(o)::value, T>(a, b, out); });
   });
 }
 
@@ -178,12 +165,7 @@ void binary_backward(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor
                      const Tensor& gy, const Tensor& ga, const Tensor& gb) {
   visit_float(gy.dtype(), [&](auto z) {
     using T = decltype(z);
-    switch (op) {
-#define MB_CASE(name, ...) \
-  case BinaryOp::name: return binary_backward_t<BinaryOp::name, T>(a, b, y, gy, ga, gb);
-      MB_BINARY_OPS(MB_CASE)
-#undef MB_CASE
-    }
+    visit_op(op, [&](auto o) { binary_backward_t<decltype(o)::value, T>(a, b, y, gy, ga, gb); });
   });
 }
 
@@ -193,11 +175,7 @@ void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out) 
     if constexpr (std::is_same_v<T, bf16>) {
       throw Error("compare: bf16 is a storage type; convert to f32 first");
     } else {
-      switch (op) {
-#define MB_CASE(name, ...) case CompareOp::name: return compare_t<CompareOp::name, T>(a, b, out);
-        MB_COMPARE_OPS(MB_CASE)
-#undef MB_CASE
-      }
+      visit_op(op, [&](auto o) { compare_t<decltype(o)::value, T>(a, b, out); });
     }
   });
 }

@@ -3,16 +3,11 @@
 
 namespace mb {
 
+void cpu::synchronize() {}  // CPU kernels return when they are done
+
 const Kernels& cpu_kernels() {
-  static const Kernels k = {
-      cpu::alloc, cpu::free, cpu::copy, cpu::fill, cpu::random, cpu::arange, [] {},
-      cpu::unary, cpu::unary_backward, cpu::binary, cpu::binary_backward, cpu::compare,
-      cpu::where, cpu::reduce, cpu::bmm, cpu::softmax, cpu::softmax_backward,
-      cpu::layer_norm, cpu::layer_norm_backward, cpu::cross_entropy,
-      cpu::cross_entropy_backward, cpu::sum_squares, cpu::adamw, cpu::embedding, cpu::embedding_backward,
-      cpu::unfold_causal, cpu::fold_causal, cpu::attention,
-      cpu::attention_backward,
-  };
+  using namespace cpu;
+  static const Kernels k = MB_KERNEL_TABLE;
   return k;
 }
 
