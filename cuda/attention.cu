@@ -22,8 +22,6 @@
 //             (looping over key tiles) and one over key tiles computes gk and gv (looping over
 //             query tiles). Each gradient element is written by one thread: no atomics, the
 //             same bits every run. P = exp(S·scale - lse) is recomputed from the saved lse.
-#include <math_constants.h>
-
 #include <algorithm>
 #include <type_traits>
 
@@ -35,13 +33,6 @@ namespace {
 
 constexpr int kAttnThreads = 256;  // 16 x 16
 
-template <class A> __device__ __forceinline__ A inf_of();
-template <> __device__ __forceinline__ float inf_of<float>() { return CUDART_INF_F; }
-template <> __device__ __forceinline__ double inf_of<double>() { return CUDART_INF; }
-__device__ __forceinline__ float exp_of(float x) { return expf(x); }
-__device__ __forceinline__ double exp_of(double x) { return exp(x); }
-__device__ __forceinline__ float log_of(float x) { return logf(x); }
-__device__ __forceinline__ double log_of(double x) { return log(x); }
 __device__ __forceinline__ int64_t min_of(int64_t a, int64_t b) { return a < b ? a : b; }
 
 // read-only global load, widened to the compute type

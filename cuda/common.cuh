@@ -4,6 +4,7 @@
 #pragma once
 #include <cuda_bf16.h>
 #include <cuda_runtime.h>
+#include <math_constants.h>
 
 #include <cstdint>
 
@@ -47,5 +48,24 @@ template <class F> decltype(auto) visit_floating(DType d, F&& f) {
 }
 
 template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.raw_data()); }
+
+// Math in the compute type, overloaded so that templates over float and double pick the
+// precise float or double function (expf, not exp promoted to double).
+template <class A> __device__ __forceinline__ A inf_of();
+template <> __device__ __forceinline__ float inf_of<float>() { return CUDART_INF_F; }
+template <> __device__ __forceinline__ double inf_of<double>() { return CUDART_INF; }
+__device__ __forceinline__ float exp_of(float x) { return expf(x); }
+__device__ __forceinline__ double exp_of(double x) { return ::exp(x); }
+__device__ __forceinline__ float log_of(float x) { return logf(x); }
+__device__ __forceinline__ double log_of(double x) { return ::log(x); }
+__device__ __forceinline__ float sqrt_of(float x) { return sqrtf(x); }
+__device__ __forceinline__ double sqrt_of(double x) { return ::sqrt(x); }
+
+// Element i of an index tensor of dtype U8, I32 or I64 (contiguous).
+__device__ __forceinline__ int64_t index_at(const void* idx, DType dt, int64_t i) {
+  if (dt == DType::U8) return static_cast<const uint8_t*>(idx)[i];
+  if (dt == DType::I32) return static_cast<const int32_t*>(idx)[i];
+  return static_cast<const int64_t*>(idx)[i];
+}
 
 }  // namespace mb::cuda

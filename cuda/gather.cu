@@ -9,12 +9,6 @@
 namespace mb::cuda {
 namespace {
 
-__device__ __forceinline__ int64_t index_at(const void* idx, DType dt, int64_t i) {
-  if (dt == DType::U8) return static_cast<const uint8_t*>(idx)[i];
-  if (dt == DType::I32) return static_cast<const int32_t*>(idx)[i];
-  return static_cast<const int64_t*>(idx)[i];
-}
-
 // out (N, D) = weight[idx[n]]
 template <class T> __global__ void embedding_kernel(const T* w, const void* idx, DType dt, int64_t N, int64_t D, T* out) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < N * D; i += int64_t(blockDim.x) * gridDim.x)

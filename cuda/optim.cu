@@ -51,7 +51,7 @@ __global__ void adamw_kernel(T* p, const T* g, T* m, T* v, int64_t n, AdamWStep 
     const A vi = b2 * load(v + i) + w2 * gi * gi;
     store(m + i, mi);
     store(v + i, vi);
-    store(p + i, pi - step * (mi / (sqrt(vi) / bc2s + eps)));
+    store(p + i, pi - step * (mi / (sqrt_of(vi) / bc2s + eps)));
   }
 }
 

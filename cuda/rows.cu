@@ -11,8 +11,6 @@
 // Layer norm's gw and gb are column sums over all rows: a first kernel sums fixed chunks of
 // rows (a block per 32 columns x chunk, 8 row lanes added in order), a second adds the chunks
 // in order. No atomics anywhere: the results do not depend on scheduling.
-#include <math_constants.h>
-
 #include <algorithm>
 #include <type_traits>
 
@@ -27,22 +25,6 @@ constexpr int kWarpRowMaxC = 1024;   // up to this many columns a warp takes a r
 
 int64_t last_dim(const Tensor& t) { return t.dim() ? t.shape().back() : 1; }
 int64_t row_count(const Tensor& t) { return t.numel() / std::max<int64_t>(last_dim(t), 1); }
-
-template <class A> __device__ __forceinline__ A inf_of();
-template <> __device__ __forceinline__ float inf_of<float>() { return CUDART_INF_F; }
-template <> __device__ __forceinline__ double inf_of<double>() { return CUDART_INF; }
-__device__ __forceinline__ float exp_of(float x) { return expf(x); }
-__device__ __forceinline__ double exp_of(double x) { return exp(x); }
-__device__ __forceinline__ float log_of(float x) { return logf(x); }
-__device__ __forceinline__ double log_of(double x) { return log(x); }
-__device__ __forceinline__ float sqrt_of(float x) { return sqrtf(x); }
-__device__ __forceinline__ double sqrt_of(double x) { return sqrt(x); }
-
-__device__ __forceinline__ int64_t index_at(const void* idx, DType dt, int64_t i) {
-  if (dt == DType::U8) return static_cast<const uint8_t*>(idx)[i];
-  if (dt == DType::I32) return static_cast<const int32_t*>(idx)[i];
-  return static_cast<const int64_t*>(idx)[i];
-}
 
 // The row group of this thread: a warp (kBlock false) or the block (kBlock true).
 template <bool kBlock> struct Group {
