@@ -157,13 +157,9 @@ std::vector<Result> run(const std::vector<int>& versions, const Config& cfg) {
   const float scale = 1.0f / std::sqrt(float(D));
   std::vector<Result> results;
   for (int ver : versions) {
-    Result r;
-    r.kernel = "attention";
-    r.version = ver;
-    r.label = attention_family().versions[ver - 1].label;
-    r.shape = "B" + std::to_string(B) + " H" + std::to_string(H) + " T" + std::to_string(T) + " D" +
-              std::to_string(D);
-    r.tol = 1e-4;
+    const std::string shape =
+        "B" + std::to_string(B) + " H" + std::to_string(H) + " T" + std::to_string(T) + " D" + std::to_string(D);
+    Result r = result_row(attention_family(), ver, shape, 1e-4);
     if (ver == 1) {
       const size_t scores = size_t(BH) * T * T;
       if (scores * sizeof(float) > (size_t(8) << 30)) {

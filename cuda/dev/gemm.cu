@@ -120,14 +120,10 @@ std::vector<Result> run(const std::vector<int>& versions, const Config& cfg) {
   const Work work{2.0 * M * N * double(K), true};
   std::vector<Result> results;
   for (int v : versions) {
-    Result r;
-    r.kernel = "gemm";
-    r.version = v;
-    r.label = gemm_family().versions[v - 1].label;
-    r.shape = std::to_string(M) + " x " + std::to_string(N) + " x " + std::to_string(K);
     // f32 accumulation along K: the error grows about linearly with K (a simulation of
     // 200k dot products at K = 2048 gave at most 4e-5), so the tolerance does too
-    r.tol = std::max(1e-5, 1e-7 * K);
+    Result r = result_row(gemm_family(), v, std::to_string(M) + " x " + std::to_string(N) + " x " + std::to_string(K),
+                          std::max(1e-5, 1e-7 * K));
     switch (v) {
       case 1:
         results.push_back(measure(cfg, r, dC, want, work, [&] {

@@ -231,6 +231,17 @@ struct Family {
   std::vector<Result> (*run)(const std::vector<int>& versions, const Config& cfg);
 };
 
+// The row of version v of family f, filled in before it runs.
+inline Result result_row(const Family& f, int v, std::string shape, double tol) {
+  Result r;
+  r.kernel = f.name;
+  r.version = v;
+  r.label = f.versions[size_t(v - 1)].label;
+  r.shape = std::move(shape);
+  r.tol = tol;
+  return r;
+}
+
 const Family& softmax_family();
 const Family& layernorm_family();
 const Family& attention_family();

@@ -124,12 +124,7 @@ std::vector<Result> run(const std::vector<int>& versions, const Config& cfg) {
   const Work work{(2.0 * x.size() + 2.0 * cols) * sizeof(float), false};  // x, y, w, b once each
   std::vector<Result> results;
   for (int v : versions) {
-    Result r;
-    r.kernel = "layernorm";
-    r.version = v;
-    r.label = layernorm_family().versions[v - 1].label;
-    r.shape = std::to_string(rows) + " x " + std::to_string(cols);
-    r.tol = 1e-4;
+    Result r = result_row(layernorm_family(), v, std::to_string(rows) + " x " + std::to_string(cols), 1e-4);
     switch (v) {
       case 1:
         results.push_back(measure(cfg, r, dy, want, work, [&] {

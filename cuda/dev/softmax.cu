@@ -100,12 +100,7 @@ std::vector<Result> run(const std::vector<int>& versions, const Config& cfg) {
   const Work work{2.0 * x.size() * sizeof(float), false};  // read x once, write y once
   std::vector<Result> results;
   for (int v : versions) {
-    Result r;
-    r.kernel = "softmax";
-    r.version = v;
-    r.label = softmax_family().versions[v - 1].label;
-    r.shape = std::to_string(rows) + " x " + std::to_string(cols);
-    r.tol = 1e-5;
+    Result r = result_row(softmax_family(), v, std::to_string(rows) + " x " + std::to_string(cols), 1e-5);
     switch (v) {
       case 1:
         results.push_back(measure(cfg, r, dy, want, work, [&] {
