@@ -40,17 +40,17 @@ template <class T> __device__ void write(ReduceOp op, T* out, int64_t* idx_out, 
 template <class T>
 __global__ void reduce_thread_per_output(ReduceOp op, const T* x, int64_t A, int64_t R, int64_t N, T* out,
                                          int64_t* idx_out) {
-  const int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (o >= A * N) return;
-  const int64_t a = o / N, n = o % N;
-  const T* p = x + a * R * N + n;
-  Sum<T> s = 0;
-  Best b{R > 0 ? as_double(p) : 0.0, 0};
-  for (int64_t r = 0; r < R; ++r) {
-    if (op == ReduceOp::sum) s += Sum<T>(load(p + r * N));
-    else b = better(b, Best{as_double(p + r * N), r});
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < A * N; o += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t a = o / N, n = o % N;
+    const T* p = x + a * R * N + n;
+    Sum<T> s = 0;
+    Best b{R > 0 ? as_double(p) : 0.0, 0};
+    for (int64_t r = 0; r < R; ++r) {
+      if (op == ReduceOp::sum) s += Sum<T>(load(p + r * N));
+      else b = better(b, Best{as_double(p + r * N), r});
+    }
+    write(op, out, idx_out, o, double(s), b);
   }
-  write(op, out, idx_out, o, double(s), b);
 }
 
 constexpr int kReduceThreads = 256;

@@ -109,6 +109,9 @@ TEST_CASE("random numbers are the CPU's, element for element") {
 TEST_CASE("errors name the device problem") {
   const Tensor a = Tensor::zeros({2}), b = gpu(Tensor::zeros({2}));
   CHECK(error_of([&] { (void)add(a, b); }).find("cuda") != std::string::npos);
+  // indices on the device are range-checked too
+  const Tensor table = gpu(Tensor::zeros({4, 3})), bad = gpu(Tensor::from_vector<int64_t>({1, 4}, {2}));
+  CHECK(error_of([&] { (void)embedding(table, bad); }).find("out of range") != std::string::npos);
 }
 
 // Shapes past the single-tile paths: long rows, many rows, long sequences, big GEMMs.

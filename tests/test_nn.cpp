@@ -37,6 +37,16 @@ TEST_CASE("Linear computes x Wᵀ + b with PyTorch's (out, in) layout") {
   CHECK(nobias.named_parameters().size() == 1);
 }
 
+TEST_CASE("bf16 mixed precision: Linear casts for its GEMM, and the CPU refuses bf16 arithmetic by name") {
+  nn::Linear lin(3, 2);
+  nn::set_matmul_dtype(DType::BF16);
+  const std::string err = error_of([&] { (void)lin.forward(f32({1, 0, -1}, {1, 3})); });
+  nn::set_matmul_dtype(DType::F32);
+  CHECK(err.find("linear") != std::string::npos);
+  CHECK(err.find("bf16") != std::string::npos);
+  CHECK(lin.forward(f32({1, 0, -1}, {1, 3})).dtype() == DType::F32);  // the default casts nothing
+}
+
 TEST_CASE("Module: dotted names in registration order, state_dict, load_state_dict errors") {
   nn::Transformer t(8, 2, 2, nn::Activation::relu, 0.0);
   const auto named = t.named_parameters();

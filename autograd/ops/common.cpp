@@ -24,9 +24,12 @@ void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
            " (convert one with to())");
 }
 
+// bf16 is a storage type on the CPU (convert to f32 to compute); the GPU computes with it
+// (in f32 registers), which is what mixed precision uses.
 void check_float(const char* op, const Tensor& t) {
-  MB_CHECK(t.dtype() == DType::F32 || t.dtype() == DType::F64, op,
-           ": expected an f32 or f64 tensor, got ", describe(t));
+  const bool ok = t.dtype() == DType::F32 || t.dtype() == DType::F64 ||
+                  (t.dtype() == DType::BF16 && t.device() != Device::CPU);
+  MB_CHECK(ok, op, ": expected an f32 or f64 tensor", t.device() == Device::CPU ? "" : " (or bf16)", ", got ", describe(t));
 }
 
 void check_index(const char* op, const Tensor& t) {
@@ -43,8 +46,9 @@ void check_lookup(const char* op, const Tensor& values, const char* vname, const
 }
 
 void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what) {
-  if (idx.device() != Device::CPU) return;  // device backends check in their kernels
-  const Tensor c = contiguous_raw(idx);
+  // Indices on a device are copied to the host to be checked: a clear error beats a kernel
+  // reading out of bounds, and the wait is short (the lookups start the forward pass).
+  const Tensor c = idx.device() == Device::CPU ? contiguous_raw(idx) : to(idx.detach(), Device::CPU);
   for (int64_t i = 0; i < c.numel(); ++i) {
     int64_t v = 0;
     if (c.dtype() == DType::U8) v = static_cast<const uint8_t*>(c.raw_data())[i];
