@@ -35,6 +35,10 @@ expect_error "no data (the file is empty)" "$MB" train --data empty.txt --out ou
 head -c 300 "$SRC/data/tinyshakespeare.txt" >short.txt
 expect_error "fewer than one window of T = 256" "$MB" train --data short.txt --out out
 expect_error "--steps must be >= 1, got -5" "$MB" train --steps -5 --out out
+expect_error "--device must be cpu or cuda, got 'tpu'" "$MB" train --device tpu --out out
+expect_error "--precision bf16 needs --device cuda" "$MB" train --precision bf16 --out out
+expect_error "--precision must be fp32 or bf16, got 'fp8'" "$MB" train --precision fp8 --out out
+expect_error "--device must be cpu or cuda, got 'gpu'" "$MB" verify tests/fixtures/p1.safetensors --device gpu
 expect_error "seq (T) 250 is not a multiple of patch (P) 4" "$MB" train --seq 250 --out out
 expect_error "unknown preset 'huge' (known: tiny, small" "$MB" train --preset huge --out out
 expect_error "not divisible by gheads 3" "$MB" train --gheads 3 --out out
