@@ -55,7 +55,8 @@ Tensor reduce_raw(ReduceOp op, const char* name, const Tensor& x, const std::vec
                   bool keepdim, DType out_dtype, Plan* out_plan = nullptr) {
   ProfileScope prof(name);
   check_defined(name, x, "input");
-  MB_CHECK(x.dtype() != DType::BF16, name, ": bf16 is a storage type; convert to f32 first");
+  MB_CHECK(x.dtype() != DType::BF16 || x.device() != Device::CPU, name,
+           ": bf16 is a storage type on the CPU; convert to f32 first");
   Plan p = plan(op, name, x, axes);
   MB_CHECK(op == ReduceOp::sum || p.R > 0, name, ": cannot reduce an empty axis of ", describe(x));
   Tensor y = Tensor::empty(p.out_shape, out_dtype, x.device());

@@ -1,0 +1,256 @@
+// CUDA on the CPU, for correctness only: one fiber per CUDA thread (a small x86-64 context
+// switch, emu_switch.S), blocks one by one. __syncthreads is a block barrier and a warp shuffle
+// a barrier of its warp. Detects barrier divergence and deadlock, shuffles with exited lanes,
+// and launch configurations past the hardware limits. EMU_ORDER=0|1|2 runs the threads between
+// barriers forward, backward or shuffled (a missing barrier then changes results).
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __shared__ static
+#define __align__(n) alignas(n)
+#define __launch_bounds__(...)
+#define __restrict__
+
+// ---- bf16 ----
+struct __nv_bfloat16 {
+  uint16_t x;
+  __nv_bfloat16() = default;
+  static uint16_t from_float(float f) {
+    uint32_t u; std::memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // NaN
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return uint16_t(u >> 16);
+  }
+  __nv_bfloat16(float f) : x(from_float(f)) {}
+  __nv_bfloat16(double f) : x(from_float(float(f))) {}
+  __nv_bfloat16(int f) : x(from_float(float(f))) {}
+  __nv_bfloat16(long f) : x(from_float(float(f))) {}
+  __nv_bfloat16(long long f) : x(from_float(float(f))) {}
+  __nv_bfloat16(unsigned f) : x(from_float(float(f))) {}
+  __nv_bfloat16(unsigned long f) : x(from_float(float(f))) {}
+  __nv_bfloat16(unsigned char f) : x(from_float(float(f))) {}
+  __nv_bfloat16(short f) : x(from_float(float(f))) {}
+  operator float() const { uint32_t u = uint32_t(x) << 16; float f; std::memcpy(&f, &u, 4); return f; }
+};
+inline __nv_bfloat16 __float2bfloat16(float f) { return __nv_bfloat16(f); }
+inline float __bfloat162float(__nv_bfloat16 b) { return float(b); }
+
+// ---- math ----
+#define CUDART_INF_F __builtin_huge_valf()
+#define CUDART_INF __builtin_huge_val()
+#define CUDART_NAN_F __builtin_nanf("")
+using std::fmax; using std::fmin; using std::sqrt; using std::exp; using std::log;
+inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+template <class T> inline T __ldg(const T* p) { return *p; }
+
+namespace emu {
+struct Fiber {
+  void* sp = nullptr;
+  char* stack = nullptr;
+  int state = 0;  // 0 runnable, 1 done, 2 block barrier, 3 warp barrier
+  dim3 tid;
+  unsigned long long slot = 0;
+};
+extern "C" void emu_switch(void** save, void* to);
+inline dim3 threadIdx, blockIdx, blockDim, gridDim;
+inline void* sched_sp;
+inline std::vector<Fiber> fibers;
+inline int cur;
+inline const std::function<void()>* body;
+inline unsigned char* dyn_smem_buf = nullptr;
+inline size_t dyn_smem_size = 0;
+inline int errors = 0;
+inline long long nlaunch = 0;
+inline const char* cur_kernel = "";
+constexpr size_t kStack = 256 * 1024;
+
+inline void fail(const char* what) {
+  ++errors;
+  std::fprintf(stderr, "EMU ERROR [%s] block (%u,%u,%u) thread %d: %s\n", cur_kernel, blockIdx.x, blockIdx.y,
+               blockIdx.z, cur, what);
+}
+[[noreturn]] inline void entry() {
+  try { (*body)(); } catch (...) { std::fprintf(stderr, "EMU: exception in kernel\n"); std::abort(); }
+  fibers[size_t(cur)].state = 1;
+  emu_switch(&fibers[size_t(cur)].sp, sched_sp);
+  std::abort();
+}
+inline void yield_to_sched(int st) {
+  fibers[size_t(cur)].state = st;
+  emu_switch(&fibers[size_t(cur)].sp, sched_sp);
+}
+inline unsigned char* dyn_smem() { return dyn_smem_buf; }
+
+inline void run_launch(dim3 grid, dim3 block, size_t smem, const std::function<void()>& f) {
+  const long long nthr = (long long)block.x * block.y * block.z;
+  if (nthr < 1 || nthr > 1024 || block.z > 64) { fail("bad block size"); return; }
+  if (grid.x < 1 || grid.y < 1 || grid.z < 1 || grid.y > 65535 || grid.z > 65535 || grid.x > 0x7fffffffu) {
+    fail("bad grid size"); return;
+  }
+  if (smem > 227 * 1024) { fail("dynamic shared memory > 227 KB"); return; }
+  static bool reg = (std::atexit([] { if (std::getenv("EMU_STATS")) std::fprintf(stderr, "EMU: %lld launches, %d errors\n", nlaunch, errors); }), true);
+  (void)reg; ++nlaunch;
+  gridDim = grid; blockDim = block; body = &f;
+  const int n = int(nthr);
+  if (fibers.size() < size_t(n)) {
+    size_t old = fibers.size();
+    fibers.resize(size_t(n));
+    for (size_t i = old; i < fibers.size(); ++i) fibers[i].stack = static_cast<char*>(std::malloc(kStack));
+  }
+  if (dyn_smem_size < smem) { std::free(dyn_smem_buf); dyn_smem_buf = static_cast<unsigned char*>(std::aligned_alloc(256, (smem + 255) / 256 * 256)); dyn_smem_size = smem; }
+  const int nwarps = (n + 31) / 32;
+  for (unsigned bz = 0; bz < grid.z; ++bz)
+  for (unsigned by = 0; by < grid.y; ++by)
+    for (unsigned bx = 0; bx < grid.x; ++bx) {
+      blockIdx = dim3(bx, by, bz);
+      if (dyn_smem_buf) std::memset(dyn_smem_buf, 0xff, smem);  // garbage NaN pattern
+      for (int t = 0; t < n; ++t) {
+        Fiber& fb = fibers[size_t(t)];
+        fb.state = 0;
+        fb.tid = dim3(t % block.x, t / block.x % block.y, t / (block.x * block.y));
+        uintptr_t top = (reinterpret_cast<uintptr_t>(fb.stack) + kStack) & ~uintptr_t(15);
+        void** sp = reinterpret_cast<void**>(top - 64);
+        for (int i = 0; i < 6; ++i) sp[i] = nullptr;
+        sp[6] = reinterpret_cast<void*>(&entry);
+        sp[7] = nullptr;
+        fb.sp = sp;
+      }
+      for (;;) {
+        bool ran = false;
+        static const int order_mode = std::getenv("EMU_ORDER") ? std::atoi(std::getenv("EMU_ORDER")) : 0;
+        static unsigned long long rng = 0x9e3779b97f4a7c15ull;
+        static std::vector<int> perm;
+        perm.resize(size_t(n));
+        for (int t = 0; t < n; ++t) perm[size_t(t)] = order_mode == 1 ? n - 1 - t : t;
+        if (order_mode == 2)
+          for (int t = n - 1; t > 0; --t) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; std::swap(perm[size_t(t)], perm[size_t(rng % unsigned(t + 1))]); }
+        for (int pi = 0; pi < n; ++pi) {
+          const int t = perm[size_t(pi)];
+          if (fibers[size_t(t)].state == 0) { ran = true; cur = t; threadIdx = fibers[size_t(t)].tid; emu_switch(&sched_sp, fibers[size_t(t)].sp); }
+        }
+        // release warps whose live threads all wait at a warp barrier
+        bool released = false;
+        for (int w = 0; w < nwarps; ++w) {
+          int live = 0, waiting = 0, total = 0;
+          for (int t = w * 32; t < std::min(n, w * 32 + 32); ++t) {
+            ++total;
+            int s = fibers[size_t(t)].state;
+            if (s != 1) ++live;
+            if (s == 3) ++waiting;
+          }
+          if (waiting > 0 && waiting == live) {
+            if (live != total) { cur = w * 32; fail("warp shuffle (full mask) with exited lanes"); }
+            for (int t = w * 32; t < std::min(n, w * 32 + 32); ++t)
+              if (fibers[size_t(t)].state == 3) fibers[size_t(t)].state = 0;
+            released = true;
+          }
+        }
+        if (released) continue;
+        int live = 0, atbar = 0;
+        for (int t = 0; t < n; ++t) { int s = fibers[size_t(t)].state; if (s != 1) ++live; if (s == 2) ++atbar; }
+        if (live == 0) break;
+        if (atbar == live) { for (int t = 0; t < n; ++t) if (fibers[size_t(t)].state == 2) fibers[size_t(t)].state = 0; continue; }
+        (void)ran;
+        cur = -1; fail("deadlock: threads wait at different barriers (divergent __syncthreads / shuffle)");
+        std::abort();
+      }
+      if (errors > 20) { std::fprintf(stderr, "EMU: too many errors\n"); std::abort(); }
+    }
+}
+
+template <class K, class... Args> void launch(const char* name, dim3 grid, dim3 block, size_t smem, K k, Args... args) {
+  cur_kernel = name;
+  std::function<void()> f = [&] { k(args...); };
+  run_launch(grid, block, smem, f);
+}
+inline int ltid() { return int(threadIdx.x + threadIdx.y * blockDim.x + threadIdx.z * blockDim.x * blockDim.y); }
+
+template <class T> T shfl_impl(T v, int src_lane_of(int lane, int arg), int arg, int width) {
+  static_assert(sizeof(T) <= 8);
+  const int t = ltid();
+  unsigned long long raw = 0; std::memcpy(&raw, &v, sizeof(T));
+  fibers[size_t(t)].slot = raw;
+  yield_to_sched(3);
+  const int lane = t % 32;
+  const int seg = lane / width * width;
+  int src = src_lane_of(lane - seg, arg);
+  T r = v;
+  if (src >= 0 && src < width) {
+    raw = fibers[size_t(t - lane + seg + src)].slot;
+    std::memcpy(&r, &raw, sizeof(T));
+  }
+  yield_to_sched(3);
+  return r;
+}
+}  // namespace emu
+
+using emu::threadIdx; using emu::blockIdx; using emu::blockDim; using emu::gridDim;
+inline void __syncthreads() { emu::yield_to_sched(2); }
+inline void __syncwarp(unsigned = 0xffffffffu) { emu::yield_to_sched(3); }
+template <class T> inline T __shfl_xor_sync(unsigned, T v, int m, int w = 32) {
+  return emu::shfl_impl<T>(v, [](int l, int a) { return l ^ a; }, m, w); }
+template <class T> inline T __shfl_down_sync(unsigned, T v, int d, int w = 32) {
+  return emu::shfl_impl<T>(v, [](int l, int a) { return l + a; }, d, w); }
+template <class T> inline T __shfl_up_sync(unsigned, T v, int d, int w = 32) {
+  return emu::shfl_impl<T>(v, [](int l, int a) { return l - a; }, d, w); }
+template <class T> inline T __shfl_sync(unsigned, T v, int s, int w = 32) {
+  return emu::shfl_impl<T>(v, [](int, int a) { return a; }, s, w); }
+
+// ---- runtime ----
+enum cudaError_t { cudaSuccess = 0, cudaErrorInvalidValue = 1, cudaErrorMemoryAllocation = 2, cudaErrorLaunchFailure = 719 };
+typedef struct CUstream_st* cudaStream_t;
+typedef struct CUevent_st* cudaEvent_t;
+enum cudaMemcpyKind { cudaMemcpyHostToHost, cudaMemcpyHostToDevice, cudaMemcpyDeviceToHost, cudaMemcpyDeviceToDevice, cudaMemcpyDefault };
+enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
+#define cudaStreamNonBlocking 1
+struct cudaDeviceProp { char name[256]; size_t totalGlobalMem; int multiProcessorCount; int major, minor; };
+namespace emu { inline cudaError_t last_error = cudaSuccess; }
+inline const char* cudaGetErrorName(cudaError_t e) { return e == cudaSuccess ? "cudaSuccess" : "cudaErrorEmu"; }
+inline const char* cudaGetErrorString(cudaError_t e) { return e == cudaSuccess ? "no error" : "emulated error"; }
+inline cudaError_t cudaGetLastError() {
+  if (emu::errors) { std::fprintf(stderr, "EMU: %d kernel errors so far\n", emu::errors); }
+  cudaError_t e = emu::last_error; emu::last_error = cudaSuccess; return e; }
+inline cudaError_t cudaPeekAtLastError() { return emu::last_error; }
+inline cudaError_t cudaGetDeviceCount(int* n) { *n = 1; return cudaSuccess; }
+inline cudaError_t cudaSetDevice(int) { return cudaSuccess; }
+inline cudaError_t cudaGetDeviceProperties(cudaDeviceProp* p, int) { std::memset(p, 0, sizeof *p); std::strcpy(p->name, "Emulated GPU"); p->multiProcessorCount = 132; p->major = 9; return cudaSuccess; }
+inline cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned) { static char dummy; *s = reinterpret_cast<cudaStream_t>(&dummy); return cudaSuccess; }
+inline cudaError_t cudaStreamCreate(cudaStream_t* s) { return cudaStreamCreateWithFlags(s, 0); }
+inline cudaError_t cudaStreamSynchronize(cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaDeviceSynchronize() { return cudaSuccess; }
+inline cudaError_t cudaEventCreate(cudaEvent_t* e) { *e = reinterpret_cast<cudaEvent_t>(new double(0)); return cudaSuccess; }
+inline cudaError_t cudaEventDestroy(cudaEvent_t e) { delete reinterpret_cast<double*>(e); return cudaSuccess; }
+inline cudaError_t cudaEventRecord(cudaEvent_t, cudaStream_t = nullptr) { return cudaSuccess; }
+inline cudaError_t cudaEventSynchronize(cudaEvent_t) { return cudaSuccess; }
+inline cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t, cudaEvent_t) { *ms = 0; return cudaSuccess; }
+inline cudaError_t cudaMalloc(void** p, size_t n) {
+  if (posix_memalign(p, 256, n ? n : 1)) *p = nullptr;
+  if (!*p) return cudaErrorMemoryAllocation;
+  std::memset(*p, 0xff, n);  // uninitialised device memory: NaN-ish garbage
+  return cudaSuccess;
+}
+template <class T> inline cudaError_t cudaMalloc(T** p, size_t n) { return cudaMalloc(reinterpret_cast<void**>(p), n); }
+inline cudaError_t cudaFree(void* p) { std::free(p); return cudaSuccess; }
+inline cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, cudaMemcpyKind, cudaStream_t = nullptr) { if (n) std::memmove(d, s, n); return cudaSuccess; }
+inline cudaError_t cudaMemcpy(void* d, const void* s, size_t n, cudaMemcpyKind) { if (n) std::memmove(d, s, n); return cudaSuccess; }
+inline cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t = nullptr) { std::memset(d, v, n); return cudaSuccess; }
+template <class K> inline cudaError_t cudaFuncSetAttribute(K, cudaFuncAttribute, int v) { return v <= 227 * 1024 ? cudaSuccess : cudaErrorInvalidValue; }
