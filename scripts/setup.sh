@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev                                  # safetensors headers, configs
   zlib1g-dev                                          # gzip-compressed MNIST idx files
   gnuplot-nox                                         # training curves (megabyte plot)
+  python3                                             # test helpers, the CUDA emulation's source transform
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
