@@ -1,0 +1,319 @@
+// The CUDA kernels against the CPU kernels through the dispatch tables directly, so that bf16
+// and the edge cases of each kernel are reached: row widths on both sides of the warp/block
+// switch, special values, every attention head width up to 256 and the KV-cache and packed
+// layouts, both reduction paths, every GEMM layout, index dtypes, every copy dtype pair.
+// Part of the gpu tests (test_gpu.cpp has the main and the skip without a device); written
+// against the CUDA emulator (cuda/emu), where they all pass.
+#include <doctest/doctest.h>
+
+#ifdef MB_HAVE_CUDA
+#include <cmath>
+#include <cstdio>
+#include "autograd/ops.h"
+#include "tensor/backend.h"
+#include "cuda/runtime.h"
+using namespace mb;
+namespace {
+const Kernels& G() { return kernels(Device::CUDA); }
+const Kernels& C() { return cpu_kernels(); }
+Tensor dev(const Tensor& t) { return to(t, Device::CUDA); }
+Tensor host(const Tensor& t) { return to(t, Device::CPU); }
+Tensor E(const Shape& s, DType d, Device v) { return Tensor::empty(s, d, v); }
+double relerr(const Tensor& want, const Tensor& got, int64_t* where = nullptr) {
+  auto a = to(host(want), DType::F64).to_vector<double>(), b = to(host(got), DType::F64).to_vector<double>();
+  REQUIRE(a.size() == b.size());
+  double m = 0, e = 0;
+  for (size_t i = 0; i < a.size(); ++i) if (std::isfinite(a[i])) m = std::max(m, std::abs(a[i]));
+  for (size_t i = 0; i < a.size(); ++i) {
+    double d = (std::isnan(a[i]) && std::isnan(b[i])) || a[i] == b[i] ? 0 : std::abs(a[i] - b[i]);
+    if (std::isnan(d)) d = INFINITY;
+    if (d > e) { e = d; if (where) *where = int64_t(i); }
+  }
+  return e / (1 + m);
+}
+#define CLOSE(want, got, tol) do { int64_t w_ = -1; double e_ = relerr(want, got, &w_); \
+  auto a_ = to(host(want), DType::F64).to_vector<double>(); auto b_ = to(host(got), DType::F64).to_vector<double>(); \
+  INFO("rel err ", e_, " worst at ", w_, ": want ", (w_ >= 0 ? a_[size_t(w_)] : 0.0), " got ", (w_ >= 0 ? b_[size_t(w_)] : 0.0)); \
+  CHECK(e_ <= (tol)); } while (0)
+double tol_of(DType d) { return d == DType::F64 ? 1e-12 : d == DType::F32 ? 2e-5 : 2e-2; }
+// inputs for dtype d: values rounded to d, CPU reference computed in f32/f64
+Tensor rnd(const Shape& s, uint64_t seed, DType d, double scale = 1) {
+  return to(mul_scalar(Tensor::randn(s, seed, 0, DType::F64), scale), d);
+}
+DType cpu_dt(DType d) { return d == DType::BF16 ? DType::F32 : d; }
+}  // namespace
+
+TEST_CASE("rows: softmax, layer norm, cross-entropy over many widths") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16})
+    for (int64_t N : {1, 3, 9, 40})
+      for (int64_t Cn : {1, 5, 31, 33, 64, 1000, 1024, 1025, 1500, 2049, 4100}) {
+        INFO(dtype_name(d), " N ", N, " C ", Cn);
+        const DType cd = cpu_dt(d);
+        const Tensor x = rnd({N, Cn}, 1, d, 3), gy = rnd({N, Cn}, 2, d);
+        const Tensor xc = to(x, cd), gyc = to(gy, cd);
+        for (bool lg : {false, true}) {
+          INFO("log ", lg);
+          Tensor yc = E({N, Cn}, cd, Device::CPU), yg = E({N, Cn}, d, Device::CUDA);
+          C().softmax(xc, yc, lg); G().softmax(dev(x), yg, lg);
+          CLOSE(yc, yg, tol_of(d));
+          Tensor gxc = E({N, Cn}, cd, Device::CPU), gxg = E({N, Cn}, d, Device::CUDA);
+          const Tensor ycr = to(to(yc, d), cd);  // the y the device sees
+          C().softmax_backward(ycr, gyc, gxc, lg); G().softmax_backward(dev(to(yc, d)), dev(gy), gxg, lg);
+          CLOSE(gxc, gxg, tol_of(d) * 10);
+        }
+        for (int wb = 0; wb < 2; ++wb) {
+          INFO("affine ", wb);
+          const Tensor w = wb ? rnd({Cn}, 3, d) : Tensor(), b = wb ? rnd({Cn}, 4, d) : Tensor();
+          const Tensor wc = wb ? to(w, cd) : Tensor(), bc = wb ? to(b, cd) : Tensor();
+          Tensor yc = E({N, Cn}, cd, Device::CPU), mc = E({N}, cd, Device::CPU), rc = E({N}, cd, Device::CPU);
+          Tensor yg = E({N, Cn}, d, Device::CUDA), mg = E({N}, d, Device::CUDA), rg = E({N}, d, Device::CUDA);
+          C().layer_norm(xc, wc, bc, 1e-5, yc, mc, rc);
+          G().layer_norm(dev(x), wb ? dev(w) : Tensor(), wb ? dev(b) : Tensor(), 1e-5, yg, mg, rg);
+          CLOSE(yc, yg, tol_of(d) * 5); CLOSE(mc, mg, tol_of(d)); CLOSE(rc, rg, tol_of(d) * 5);
+          Tensor gxc = E({N, Cn}, cd, Device::CPU), gwc = E({Cn}, cd, Device::CPU), gbc = E({Cn}, cd, Device::CPU);
+          Tensor gxg = E({N, Cn}, d, Device::CUDA), gwg = E({Cn}, d, Device::CUDA), gbg = E({Cn}, d, Device::CUDA);
+          const Tensor mr = to(to(mc, d), cd), rr = to(to(rc, d), cd);
+          C().layer_norm_backward(xc, wc, mr, rr, gyc, gxc, gwc, gbc);
+          G().layer_norm_backward(dev(x), wb ? dev(w) : Tensor(), dev(to(mc, d)), dev(to(rc, d)), dev(gy), gxg, gwg, gbg);
+          CLOSE(gxc, gxg, tol_of(d) * 20); CLOSE(gwc, gwg, tol_of(d) * 20); CLOSE(gbc, gbg, tol_of(d) * 20);
+        }
+        {
+          std::vector<int64_t> t(static_cast<size_t>(N)); for (int64_t n = 0; n < N; ++n) t[size_t(n)] = (n * 7919) % Cn;
+          for (DType td : {DType::I64, DType::I32}) {
+            const Tensor tg = to(Tensor::from_vector(t, {N}), td);
+            Tensor lc = E({N}, cd, Device::CPU), sc = E({N}, cd, Device::CPU), lg = E({N}, d, Device::CUDA), sg = E({N}, d, Device::CUDA);
+            C().cross_entropy(xc, tg, lc, sc); G().cross_entropy(dev(x), dev(tg), lg, sg);
+            CLOSE(lc, lg, tol_of(d) * 5); CLOSE(sc, sg, tol_of(d) * 5);
+            const Tensor gl = rnd({N}, 5, d);
+            Tensor gc = E({N, Cn}, cd, Device::CPU), gg = E({N, Cn}, d, Device::CUDA);
+            C().cross_entropy_backward(xc, tg, to(to(sc, d), cd), to(gl, cd), gc);
+            G().cross_entropy_backward(dev(x), dev(tg), dev(to(sc, d)), dev(gl), gg);
+            CLOSE(gc, gg, tol_of(d) * 10);
+          }
+        }
+      }
+}
+
+TEST_CASE("rows: special values (-inf rows, +inf, NaN)") {
+  for (DType d : {DType::F32, DType::F64})
+    for (int64_t Cn : {7, 2000}) {
+      INFO(dtype_name(d), " C ", Cn);
+      Tensor x = to(Tensor::randn({4, Cn}, 1, 0, DType::F64), d);
+      auto v = to(x, DType::F64).to_vector<double>();
+      for (int64_t c = 0; c < Cn; ++c) v[size_t(c)] = -INFINITY;            // row 0 all -inf
+      v[size_t(Cn + 3)] = -INFINITY;                                          // row 1 one -inf
+      v[size_t(2 * Cn + 1)] = INFINITY;                                       // row 2 +inf
+      v[size_t(3 * Cn + 2)] = NAN;                                            // row 3 NaN
+      x = to(Tensor::from_vector(v, {4, Cn}), d);
+      for (bool lg : {false, true}) {
+        Tensor yc = E({4, Cn}, d, Device::CPU), yg = E({4, Cn}, d, Device::CUDA);
+        C().softmax(x, yc, lg); G().softmax(dev(x), yg, lg);
+        INFO("log ", lg);
+        CLOSE(yc, yg, tol_of(d));
+      }
+    }
+}
+
+TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16})
+    for (int64_t D : {1, 8, 16, 24, 40, 64, 100, 128, 200, 256})
+      for (auto [Tq, Tk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {16, 16}, {17, 17}, {70, 70}, {1, 300}, {3, 100}, {20, 100}, {16, 200}, {130, 130}}) {
+        if (d == DType::BF16 && D > 64) continue;
+        if ((D >= 200) && Tk > 100) continue;
+        INFO(dtype_name(d), " D ", D, " Tq ", Tq, " Tk ", Tk);
+        const int64_t B = 2, H = 2;
+        const DType cd = cpu_dt(d);
+        const Tensor q = rnd({B, H, Tq, D}, 1, d), k = rnd({B, H, Tk, D}, 2, d), v = rnd({B, H, Tk, D}, 3, d), go = rnd({B, H, Tq, D}, 4, d);
+        const double scale = 1 / std::sqrt(double(D));
+        Tensor oc = E({B, H, Tq, D}, cd, Device::CPU), lc = E({B, H, Tq}, cd, Device::CPU);
+        Tensor og = E({B, H, Tq, D}, d, Device::CUDA), lg = E({B, H, Tq}, d, Device::CUDA);
+        C().attention(to(q, cd), to(k, cd), to(v, cd), scale, oc, lc);
+        G().attention(dev(q), dev(k), dev(v), scale, og, lg);
+        CLOSE(oc, og, tol_of(d) * 5); CLOSE(lc, lg, tol_of(d) * 5);
+        Tensor gqc = E(q.shape(), cd, Device::CPU), gkc = E(k.shape(), cd, Device::CPU), gvc = E(v.shape(), cd, Device::CPU);
+        Tensor gqg = E(q.shape(), d, Device::CUDA), gkg = E(k.shape(), d, Device::CUDA), gvg = E(v.shape(), d, Device::CUDA);
+        const Tensor ocr = to(to(oc, d), cd), lcr = to(to(lc, d), cd);
+        C().attention_backward(to(q, cd), to(k, cd), to(v, cd), ocr, lcr, to(go, cd), scale, gqc, gkc, gvc);
+        G().attention_backward(dev(q), dev(k), dev(v), dev(to(oc, d)), dev(to(lc, d)), dev(go), scale, gqg, gkg, gvg);
+        CLOSE(gqc, gqg, tol_of(d) * 20); CLOSE(gkc, gkg, tol_of(d) * 20); CLOSE(gvc, gvg, tol_of(d) * 20);
+      }
+}
+
+TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
+  for (DType d : {DType::F32, DType::F64}) {
+    const int64_t B = 2, T = 37, H = 3, D = 24;
+    const Tensor qkv = rnd({B, T, 3, H, D}, 7, d);
+    const Tensor q = permute(select(qkv, 2, 0), {0, 2, 1, 3}), k = permute(select(qkv, 2, 1), {0, 2, 1, 3}),
+                 v = permute(select(qkv, 2, 2), {0, 2, 1, 3});
+    const Tensor qkvg = dev(qkv);
+    const Tensor qg = permute(select(qkvg, 2, 0), {0, 2, 1, 3}), kg = permute(select(qkvg, 2, 1), {0, 2, 1, 3}),
+                 vg = permute(select(qkvg, 2, 2), {0, 2, 1, 3});
+    Tensor oc = E({B, H, T, D}, d, Device::CPU), lc = E({B, H, T}, d, Device::CPU);
+    const Tensor og4 = E({B, T, H, D}, d, Device::CUDA);
+    const Tensor og = permute(og4, {0, 2, 1, 3});
+    Tensor lg = E({B, H, T}, d, Device::CUDA);
+    C().attention(contiguous(q), contiguous(k), contiguous(v), 0.3, oc, lc);
+    G().attention(qg, kg, vg, 0.3, og, lg);
+    INFO(dtype_name(d));
+    CLOSE(oc, contiguous(host(og)), tol_of(d) * 5); CLOSE(lc, lg, tol_of(d) * 5);
+    const Tensor go = rnd({B, H, T, D}, 8, d);
+    Tensor gqc = E(q.shape(), d, Device::CPU), gkc = E(q.shape(), d, Device::CPU), gvc = E(q.shape(), d, Device::CPU);
+    C().attention_backward(contiguous(q), contiguous(k), contiguous(v), oc, lc, go, 0.3, gqc, gkc, gvc);
+    const Tensor g5 = E({B, T, 3, H, D}, d, Device::CUDA);
+    const Tensor gq = permute(select(g5, 2, 0), {0, 2, 1, 3}), gk = permute(select(g5, 2, 1), {0, 2, 1, 3}),
+                 gv = permute(select(g5, 2, 2), {0, 2, 1, 3});
+    G().attention_backward(qg, kg, vg, og, lg, dev(go), 0.3, gq, gk, gv);
+    CLOSE(gqc, contiguous(host(gq)), tol_of(d) * 20); CLOSE(gkc, contiguous(host(gk)), tol_of(d) * 20); CLOSE(gvc, contiguous(host(gv)), tol_of(d) * 20);
+  }
+}
+
+TEST_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
+    for (auto [A, R, N] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {1, 5000, 1}, {3, 100, 7}, {1, 64, 1}, {2, 63, 3}, {1, 300, 2047}, {1, 100, 2048}, {7, 1000, 1}, {1, 0, 5}}) {
+      INFO(dtype_name(d), " A ", A, " R ", R, " N ", N);
+      Tensor x = to(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20), d);
+      if (d == DType::U8) x = to(abs(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20)), d);
+      const DType cd = d == DType::BF16 ? DType::F32 : d;
+      const Tensor xc = to(x, cd);
+      for (ReduceOp op : {ReduceOp::sum, ReduceOp::max, ReduceOp::argmax}) {
+        if ((R == 0 || N != 1) && op != ReduceOp::sum) continue;
+        INFO("op ", int(op));
+        const DType od = op == ReduceOp::argmax ? DType::I64 : d, ocd = op == ReduceOp::argmax ? DType::I64 : cd;
+        Tensor oc = E({A, N}, ocd, Device::CPU), og = E({A, N}, od, Device::CUDA);
+        C().reduce(op, xc, A, R, N, oc); G().reduce(op, dev(x), A, R, N, og);
+        CLOSE(oc, og, d == DType::BF16 ? 1e-2 : 1e-6);
+      }
+    }
+}
+
+TEST_CASE("reduce: NaN and ties in max/argmax") {
+  std::vector<double> v = {1, 3, 3, NAN, 2, NAN, 0, 0};
+  for (int64_t R : {8, 200}) {
+    std::vector<double> w(size_t(R), -1.0);
+    for (size_t i = 0; i < v.size(); ++i) w[size_t(R) - 8 + i] = v[i];
+    const Tensor x = Tensor::from_vector(w, {1, R, 1});
+    for (ReduceOp op : {ReduceOp::max, ReduceOp::argmax}) {
+      INFO("R ", R, " op ", int(op));
+      const DType od = op == ReduceOp::argmax ? DType::I64 : DType::F64;
+      Tensor oc = E({1, 1}, od, Device::CPU), og = E({1, 1}, od, Device::CUDA);
+      C().reduce(op, x, 1, R, 1, oc); G().reduce(op, dev(x), 1, R, 1, og);
+      CLOSE(oc, og, 0);
+    }
+  }
+}
+
+TEST_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16})
+    for (auto [n, M, K, N] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{{1, 3, 4, 5}, {2, 1, 7, 1}, {3, 5, 1, 4}, {2, 4, 0, 3}, {1, 1, 1, 1}, {2, 17, 33, 9}})
+      for (int layout = 0; layout < 4; ++layout)
+        for (bool acc : {false, true}) {
+          INFO(dtype_name(d), " n ", n, " M ", M, " K ", K, " N ", N, " layout ", layout, " acc ", acc);
+          const DType cd = cpu_dt(d);
+          Tensor a = rnd({n, M, K}, 1, d), b = rnd({n, K, N}, 2, d);
+          if (layout & 1) a = transpose(rnd({n, K, M}, 1, d), 1, 2);
+          if (layout & 2) b = transpose(rnd({n, N, K}, 2, d), 1, 2);
+          const Tensor o0 = rnd({n, M, N}, 3, d);
+          Tensor oc = to(o0, cd).detach(); oc = clone(oc);
+          Tensor og = clone(dev(o0));
+          const Tensor ag = layout & 1 ? transpose(dev(contiguous(transpose(a, 1, 2))), 1, 2) : dev(a);
+          const Tensor bg = layout & 2 ? transpose(dev(contiguous(transpose(b, 1, 2))), 1, 2) : dev(b);
+          C().bmm(to(a, cd), to(b, cd), oc, acc);
+          std::string err;
+          try { G().bmm(ag, bg, og, acc); } catch (const std::exception& e) { err = e.what(); }
+          INFO("error: ", err);
+          CHECK(err.empty());
+          if (err.empty()) CLOSE(oc, og, d == DType::BF16 ? 3e-2 : tol_of(d) * 10);
+        }
+  // a broadcast (stride-0) batch and a row-broadcast operand
+  for (DType d : {DType::F32, DType::F64}) {
+    const Tensor a = rnd({1, 4, 6}, 1, d), b = rnd({3, 6, 5}, 2, d);
+    const Tensor ae = expand(a, {3, 4, 6});
+    Tensor oc = E({3, 4, 5}, d, Device::CPU), og = E({3, 4, 5}, d, Device::CUDA);
+    C().bmm(ae, b, oc, false); G().bmm(expand(dev(a), {3, 4, 6}), dev(b), og, false);
+    CLOSE(oc, og, tol_of(d) * 10);
+    const Tensor r = rnd({3, 1, 6}, 4, d);
+    const Tensor re = expand(r, {3, 4, 6});
+    C().bmm(re, b, oc, false); G().bmm(expand(dev(r), {3, 4, 6}), dev(b), og, false);
+    CLOSE(oc, og, tol_of(d) * 10);
+  }
+}
+
+TEST_CASE("gather: embedding, unfold/fold, dtypes") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16}) {
+    const int64_t V = 11, D = 6, N = 40;
+    const Tensor w = rnd({V, D}, 1, d);
+    std::vector<int64_t> iv(static_cast<size_t>(N)); for (int64_t i = 0; i < N; ++i) iv[size_t(i)] = (i * 5) % 3 + (i % 7 == 0 ? 8 : 0);
+    for (DType id : {DType::I64, DType::I32, DType::U8}) {
+      INFO(std::string(dtype_name(d)), " idx ", std::string(dtype_name(id)));
+      const Tensor idx = to(Tensor::from_vector(iv, {N}), id);
+      Tensor oc = E({N, D}, d, Device::CPU), og = E({N, D}, d, Device::CUDA);
+      C().embedding(w, idx, oc); G().embedding(dev(w), dev(idx), og);
+      CLOSE(oc, og, 0);
+      const Tensor gy = rnd({N, D}, 2, d);
+      const DType cd = cpu_dt(d);
+      Tensor gc = to(rnd({V, D}, 3, d), cd), gg = dev(rnd({V, D}, 3, d));
+      C().embedding_backward(idx, to(gy, cd), gc); G().embedding_backward(dev(idx), dev(gy), gg);
+      CLOSE(gc, gg, tol_of(d) * 5);
+    }
+    for (int64_t K : {1, 2, 4, 9}) {
+      INFO(dtype_name(d), " K ", K);
+      const int64_t B = 2, T = 7, Cc = 3;
+      const Tensor x = rnd({B, T, Cc}, 4, d);
+      Tensor cc = E({B, T, Cc * K}, d, Device::CPU), cg = E({B, T, Cc * K}, d, Device::CUDA);
+      const DType cd = cpu_dt(d);
+      Tensor ccd = E({B, T, Cc * K}, cd, Device::CPU);
+      C().unfold_causal(to(x, cd), K, ccd); G().unfold_causal(dev(x), K, cg);
+      CLOSE(ccd, cg, 0);
+      const Tensor g = rnd({B, T, Cc * K}, 5, d);
+      Tensor gxc = E({B, T, Cc}, cd, Device::CPU), gxg = E({B, T, Cc}, d, Device::CUDA);
+      C().fold_causal(to(g, cd), K, gxc); G().fold_causal(dev(g), K, gxg);
+      CLOSE(gxc, gxg, tol_of(d) * 5);
+    }
+  }
+}
+
+TEST_CASE("optim: sum_squares and adamw") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16})
+    for (int64_t n : {1, 1000, 70000}) {
+      INFO(dtype_name(d), " n ", n);
+      const DType cd = cpu_dt(d);
+      const Tensor x = rnd({n}, 1, d);
+      const double sc = C().sum_squares(to(x, cd)), sg = G().sum_squares(dev(x));
+      CHECK(std::abs(sc - sg) <= 1e-9 * (1 + sc));
+      AdamWStep s{1e-2, 0.9, 0.999, 1e-8, 0.1, 1 - 0.9 * 0.9, std::sqrt(1 - 0.999 * 0.999), 0.5};
+      const Tensor v0 = to(abs(to(rnd({n}, 4, d, 0.1), cd)), d);
+      Tensor pc = to(rnd({n}, 2, d), cd), mc = to(rnd({n}, 3, d, 0.1), cd), vc = to(v0, cd);
+      Tensor pg = dev(rnd({n}, 2, d)), mg = dev(rnd({n}, 3, d, 0.1)), vg = dev(v0);
+      const Tensor g = rnd({n}, 5, d);
+      C().adamw(pc, to(g, cd), mc, vc, s); G().adamw(pg, dev(g), mg, vg, s);
+      CLOSE(pc, pg, tol_of(d) * 5); CLOSE(mc, mg, tol_of(d) * 5); CLOSE(vc, vg, tol_of(d) * 5);
+    }
+}
+
+TEST_CASE("copies: every dtype pair, strided, many dims") {
+  const Tensor x = Tensor::randn({2, 3, 2, 3, 2, 3, 2, 3}, 1, 0, DType::F64);
+  for (DType s : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
+    for (DType t : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8}) {
+      INFO(dtype_name(s), " -> ", dtype_name(t));
+      const Tensor h = to(mul_scalar(abs(x), 10.0), s);
+      const Tensor v = permute(h, {7, 6, 5, 4, 3, 2, 1, 0});
+      const Tensor want = to(v, t);
+      std::string err;
+      Tensor got;
+      try { got = to(permute(dev(h), {7, 6, 5, 4, 3, 2, 1, 0}), t); } catch (const std::exception& e) { err = e.what(); }
+      INFO(err);
+      CHECK(err.empty());
+      if (err.empty()) CLOSE(want, got, 0);
+    }
+}
+
+TEST_CASE("elementwise: bf16 unary and binary through the table") {
+  const Tensor a = rnd({5, 7}, 1, DType::BF16), b = rnd({1, 7}, 2, DType::BF16);
+  Tensor oc = E({5, 7}, DType::F32, Device::CPU), og = E({5, 7}, DType::BF16, Device::CUDA);
+  C().binary(BinaryOp::mul, to(a, DType::F32), to(expand(b, {5, 7}), DType::F32), oc);
+  G().binary(BinaryOp::mul, dev(a), expand(dev(b), {5, 7}), og);
+  CLOSE(oc, og, 1e-2);
+  C().unary(UnaryOp::gelu, to(a, DType::F32), 0, oc); G().unary(UnaryOp::gelu, dev(a), 0, og);
+  CLOSE(oc, og, 1e-2);
+}
+#endif
