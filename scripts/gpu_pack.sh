@@ -15,6 +15,9 @@ for p in doctest nlohmann_json; do
   src=$(dirname "$(find /usr/lib /usr/share -name "${p}Config.cmake" -o -name "${p}-config.cmake" | head -1)")
   cp -r "$src" "$D/usr/lib/cmake/$p"
 done
+# some packages' CMake files name /usr outright: make them relative to where they now lie
+grep -rl 'set(_IMPORT_PREFIX "/usr")' "$D/usr/lib/cmake" | xargs -r sed -i \
+  's|set(_IMPORT_PREFIX "/usr")|get_filename_component(_IMPORT_PREFIX "${CMAKE_CURRENT_LIST_DIR}/../../.." ABSOLUTE)|'
 cp /usr/lib/x86_64-linux-gnu/libz.a "$D/usr/lib/x86_64-linux-gnu/"
 cp "${TORCH_REF:-../shared/reference/torch_megabyte.py}" "$D/torch_megabyte.py"
 du -sh "$D"
