@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build >build/build.log 2>&1 || { cat build/build.log; exit 1; }
+cmake --build build --target megabyte >build/build.log 2>&1 || { cat build/build.log; exit 1; }
 echo "build: done (build/megabyte)"
 
 rm -rf runs/demo  # the demo's own run folder: start afresh
