@@ -63,7 +63,6 @@ Operand operand(const Tensor& t) {
 }  // namespace
 
 void set_tf32(bool on) { g_tf32 = on; }
-bool tf32() { return g_tf32; }
 
 // out (n, M, N) row-major = a (n, M, K) @ b (n, K, N), or += when accumulate
 void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {

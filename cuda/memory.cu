@@ -88,10 +88,6 @@ MemoryStats memory_stats() {
   std::lock_guard<std::mutex> lock(pool().mu);
   return pool().stats;
 }
-void reset_peak() {
-  std::lock_guard<std::mutex> lock(pool().mu);
-  pool().stats.peak = pool().stats.in_use;
-}
 void empty_cache() {
   synchronize();
   std::lock_guard<std::mutex> lock(pool().mu);
@@ -154,7 +150,9 @@ void copy_host_device(const Tensor& src, const Tensor& dst) {
   const bool to_host = dst.device() == Device::CPU;
   MB_CUDA_CHECK(cudaMemcpyAsync(dst.raw_data(), src.raw_data(), n,
                                 to_host ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice, stream()));
-  MB_CUDA_CHECK(cudaStreamSynchronize(stream()));  // pageable host memory: finish before it is reused
+  // From pageable host memory the call returns once the source is staged, so the host buffer
+  // may go at once; only the host side of a copy back must wait for the bytes.
+  if (to_host) MB_CUDA_CHECK(cudaStreamSynchronize(stream()));
 }
 
 }  // namespace mb::cuda

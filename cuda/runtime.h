@@ -16,18 +16,16 @@ std::string device_name();  // of device 0, e.g. "NVIDIA H100 80GB HBM3"
 void synchronize();
 
 // The caching allocator's bytes: handed out to live tensors, held from the driver (in use plus
-// cached free blocks), and the most ever in use (since the last reset_peak).
+// cached free blocks), and the most ever in use.
 struct MemoryStats {
   size_t in_use = 0, reserved = 0, peak = 0;
 };
 MemoryStats memory_stats();
-void reset_peak();
 void empty_cache();  // returns the cached free blocks to the driver
 
 // f32 matmuls in TF32 on tensor cores (faster, ~1e-3 relative error); off by default.
 // MB_TF32=1 in the environment turns it on at start.
 void set_tf32(bool on);
-bool tf32();
 
 // Elapsed GPU time between two points of the stream, in milliseconds (CUDA events).
 class Timer {

@@ -55,10 +55,10 @@ int bench(int argc, char** argv) {
   }
   const int64_t B = r.count("batch") ? r["batch"].as<int64_t>() : find_preset(r["preset"].as<std::string>()).batch;
   MB_CHECK(B >= 1, "--batch must be >= 1");
-  const std::string dev = r["device"].as<std::string>(), precision = r["precision"].as<std::string>();
-  MB_CHECK(dev == "cpu" || dev == "cuda", "--device must be cpu or cuda, got '", dev, "'");
-  MB_CHECK(precision == "fp32" || (precision == "bf16" && dev == "cuda"), "--precision must be fp32, or bf16 with --device cuda");
-  const Device device = dev == "cuda" ? Device::CUDA : Device::CPU;
+  const Device device = device_from_flag(r["device"].as<std::string>());
+  const std::string precision = r["precision"].as<std::string>();
+  MB_CHECK(precision == "fp32" || (precision == "bf16" && device == Device::CUDA),
+           "--precision must be fp32, or bf16 with --device cuda");
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();
   model->init_parameters(seed);
@@ -68,8 +68,12 @@ int bench(int argc, char** argv) {
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});
   const Tensor x = to(to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8), device);
   const auto sync = kernels(device).synchronize;
+  std::string where = cat(num_threads(), " threads");
+#ifdef MB_HAVE_CUDA
+  if (device == Device::CUDA) where = cat("cuda ", precision, " on ", cuda::device_name());  // the machine, for the record
+#endif
   std::printf("%s | %lld params | batch %lld | %s\n", c.summary().c_str(), static_cast<long long>(model->num_parameters()),
-              static_cast<long long>(B), device == Device::CUDA ? ("cuda " + precision).c_str() : cat(num_threads(), " threads").c_str());
+              static_cast<long long>(B), where.c_str());
   std::vector<double> total, fwd, bwd, opt;
   double loss = 0;
   for (int64_t i = 0; i < warmup + steps; ++i) {

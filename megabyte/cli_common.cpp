@@ -89,6 +89,11 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
   return Config::from_metadata(meta);
 }
 
+Device device_from_flag(const std::string& value) {
+  MB_CHECK(value == "cpu" || value == "cuda", "--device must be cpu or cuda, got '", value, "'");
+  return value == "cuda" ? Device::CUDA : Device::CPU;
+}
+
 std::string resolve_checkpoint(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) return path;

@@ -23,8 +23,7 @@ int verify(int argc, char** argv) {
   const std::string file = r["file"].as<std::string>(), dt = r["dtype"].as<std::string>();
   MB_CHECK(dt == "f64" || dt == "f32", "--dtype must be f64 or f32, got '", dt, "'");
   const std::string dev = r["device"].as<std::string>();
-  MB_CHECK(dev == "cpu" || dev == "cuda", "--device must be cpu or cuda, got '", dev, "'");
-  const VerifyReport rep = verify_fixture(file, dtype_from_name(dt), dev == "cuda" ? Device::CUDA : Device::CPU);
+  const VerifyReport rep = verify_fixture(file, dtype_from_name(dt), device_from_flag(dev));
   std::printf("%s\n%s | %s on %s\n", file.c_str(), rep.summary.c_str(), dt.c_str(), dev.c_str());
   // gradients: every one, or with --brief only the worst and any failure
   const VerifyCheck* worst_grad = nullptr;

@@ -23,7 +23,6 @@ namespace {
 DType g_matmul_dtype = DType::F32;
 }
 void set_matmul_dtype(DType d) { g_matmul_dtype = d; }
-DType matmul_dtype() { return g_matmul_dtype; }
 
 // In bf16 mode an f32 layer runs its GEMM on bf16 copies of x, W and b (f32 accumulation in
 // cuBLAS) and returns f32; the gradients flow back through the casts into the f32 weights.

@@ -19,7 +19,6 @@ const char* activation_name(Activation a);
 // Everything else (norms, attention, softmax, loss) stays f32. Needs a backend with bf16
 // GEMMs (CUDA). Default F32: no casts.
 void set_matmul_dtype(DType d);
-DType matmul_dtype();
 
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined

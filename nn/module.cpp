@@ -81,11 +81,6 @@ void Module::to(Device device) {
   }
 }
 
-Device Module::device() {
-  const auto ps = parameters();
-  return ps.empty() ? Device::CPU : ps.front()->device();
-}
-
 void Module::zero_grad() {
   for (Tensor* p : parameters()) p->set_grad(Tensor());
 }

@@ -35,7 +35,6 @@ class Module {
 
   void to(DType dtype);    // converts every parameter, keeping requires_grad
   void to(Device device);  // moves every parameter, keeping requires_grad
-  Device device();         // of the first parameter (CPU for a module without any)
   void zero_grad();      // drops every parameter's .grad
   void train(bool on = true);
   bool training() const { return training_; }
