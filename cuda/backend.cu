@@ -65,7 +65,7 @@ double Timer::stop_ms() {
 
 namespace {
 const Kernels& table() {
-  static const Kernels k = MB_KERNEL_TABLE;
+  static const Kernels k = kernel_table();
   return k;
 }
 

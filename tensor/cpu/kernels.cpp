@@ -6,8 +6,7 @@ namespace mb {
 void cpu::synchronize() {}  // CPU kernels return when they are done
 
 const Kernels& cpu_kernels() {
-  using namespace cpu;
-  static const Kernels k = MB_KERNEL_TABLE;
+  static const Kernels k = cpu::kernel_table();
   return k;
 }
 

@@ -1,4 +1,4 @@
-// The CPU backend's kernels, one per entry of the dispatch table (tensor/backend.h has the
+// The CPU backend's kernels, one per entry of the dispatch table (tensor/kernels.def has the
 // contract of each). Grouped by file: memory.cpp, elementwise.cpp, reduce.cpp, matmul.cpp,
 // rows.cpp (softmax, layer norm, cross-entropy), optim.cpp, embedding.cpp, attention.cpp.
 #pragma once
@@ -6,7 +6,7 @@
 
 namespace mb::cpu {
 
-#include "tensor/kernels.inc"
+#include "tensor/backend_kernels.inc"
 
 void empty_cache();      // returns the cached free blocks to the OS
 size_t cached_bytes();   // bytes held in free blocks for reuse
