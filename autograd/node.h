@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "tensor/op_list.h"
+#include "autograd/op_kind.h"
 #include "tensor/tensor.h"
 
 namespace mb {

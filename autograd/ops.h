@@ -10,16 +10,18 @@
 namespace mb {
 
 // ---- views (no copy) and copies ----
-Tensor reshape(const Tensor& x, Shape shape);  // one -1 is inferred; copies only if it must
+// One -1 is inferred. A view whenever x's strides allow one (always for a contiguous x); a
+// copy only when they do not (e.g. merging two dims that a transpose swapped).
+Tensor reshape(const Tensor& x, Shape shape);
 Tensor permute(const Tensor& x, const std::vector<int64_t>& dims);
 Tensor transpose(const Tensor& x, int64_t a, int64_t b);
 // elements start, start+step, ... < end along axis (negative start/end count from the end)
 Tensor slice(const Tensor& x, int64_t axis, int64_t start, int64_t end, int64_t step = 1);
 Tensor narrow(const Tensor& x, int64_t axis, int64_t start, int64_t length);
-Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis
+Tensor select(const Tensor& x, int64_t axis, int64_t index);  // drops the axis; a view
 Tensor expand(const Tensor& x, const Shape& shape);  // NumPy broadcast to `shape` (-1 keeps)
-Tensor unsqueeze(const Tensor& x, int64_t axis);
-Tensor squeeze(const Tensor& x, int64_t axis);
+Tensor unsqueeze(const Tensor& x, int64_t axis);  // a view
+Tensor squeeze(const Tensor& x, int64_t axis);    // a view
 Tensor contiguous(const Tensor& x);  // x itself when already row-major
 Tensor to(const Tensor& x, DType dtype);  // x itself when already of that dtype
 Tensor to(const Tensor& x, Device device);
@@ -111,6 +113,19 @@ inline Tensor operator*(const Tensor& a, double s) { return mul_scalar(a, s); }
 inline Tensor operator*(double s, const Tensor& a) { return mul_scalar(a, s); }
 inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / s); }
 inline Tensor operator/(double s, const Tensor& a) { return rdiv_scalar(a, s); }
+
+// ---- the ops with a gradient, for tests/test_gradcheck.cpp: each entry has a gradcheck case
+// there, named after it (`to` checks both conversions; checkpoint is in autograd/checkpoint.h).
+// The ops without one (an integer result) are the second list. A new op goes into one of them.
+#define MB_DIFFERENTIABLE_OPS(X)                                                                  \
+  MB_ALL_UNARY_OPS(X) MB_BINARY_OPS(X)                                                            \
+  X(reshape) X(permute) X(transpose) X(slice) X(narrow) X(select) X(expand) X(unsqueeze)          \
+  X(squeeze) X(contiguous) X(clone) X(to) X(split) X(concat)                                      \
+  X(where) X(masked_fill) X(dropout)                                                              \
+  X(sum) X(mean) X(max) X(var) X(sum_to)                                                          \
+  X(matmul) X(linear) X(unfold_causal) X(conv1d_causal) X(softmax) X(log_softmax) X(layer_norm)   \
+  X(embedding) X(attention) X(attention_qkv) X(rope) X(cross_entropy) X(checkpoint)
+#define MB_NONDIFFERENTIABLE_OPS(X) MB_COMPARE_OPS(X) X(argmax)
 
 // ---- in place, outside autograd (optimizers, initialisation): dst must not require grad
 // unless grad mode is off ----

@@ -45,7 +45,7 @@ TEST_CASE("views share storage and do not copy") {
   check_values(x, {0, 1, 2, 9, 9, 9});
 }
 
-TEST_CASE("contiguous copies only when needed and reshape of a non-contiguous view copies") {
+TEST_CASE("contiguous copies only when needed, and so does reshape") {
   const Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3});
   CHECK(contiguous(x).same(x));
   const Tensor t = transpose(x, 0, 1);
@@ -53,8 +53,14 @@ TEST_CASE("contiguous copies only when needed and reshape of a non-contiguous vi
   CHECK(c.is_contiguous());
   CHECK(c.storage() != x.storage());
   check_values(c, {0, 3, 1, 4, 2, 5});
+  // merging the two swapped dims of a transpose cannot be a view: a copy
   const Tensor r = reshape(t, {6});
+  CHECK(r.storage() != x.storage());
   check_values(r, {0, 3, 1, 4, 2, 5});
+  // splitting a dim of a transposed tensor, or adding and removing size-1 dims, can
+  const Tensor split_dim = reshape(transpose(f64({0, 1, 2, 3, 4, 5, 6, 7}, {2, 4}), 0, 1), {2, 2, 2});
+  CHECK(split_dim.strides() == Shape{2, 1, 4});
+  check_values(split_dim, {0, 4, 1, 5, 2, 6, 3, 7});
   CHECK(reshape(x, {-1}).shape() == Shape{6});
   CHECK(reshape(x, {3, -1}).shape() == Shape{3, 2});
 }
@@ -72,6 +78,19 @@ TEST_CASE("permute, unsqueeze, squeeze, select, slice with step, narrow") {
   check_values(slice(select(select(x, 0, 0), 0, 0), 0, 0, 4, 2), {0, 2});
   check_values(narrow(select(select(x, 0, 1), 0, 1), 0, 1, 2), {17, 18});
   check_values(slice(Tensor::arange(0, 10), 0, -3, 10), {7, 8, 9});
+}
+
+TEST_CASE("select, squeeze and unsqueeze are views, also of non-contiguous tensors") {
+  const Tensor x = reshape(to(Tensor::arange(0, 24), DType::F64), {2, 3, 4});
+  const Tensor p = permute(x, {2, 0, 1});  // (4, 2, 3), not contiguous
+  for (const Tensor& v : {select(p, 1, 1), unsqueeze(p, 1), squeeze(unsqueeze(p, 3), 3), select(p, 0, 2)})
+    CHECK(v.storage() == x.storage());
+  check_values(select(p, 1, 1), {12, 16, 20, 13, 17, 21, 14, 18, 22, 15, 19, 23});
+  CHECK(max_abs_diff(reshape(unsqueeze(p, 1), {4, 2, 3}), p) == 0);
+  // a write through a selected view reaches the base
+  fill_(select(p, 0, 3), -1.0);
+  CHECK(x.at({1, 2, 3}) == -1);
+  CHECK(x.at({1, 2, 2}) == 22);
 }
 
 TEST_CASE("dtype conversion: to(), bf16 rounding") {
@@ -122,6 +141,11 @@ TEST_CASE("printing shows values, shape and dtype") {
   std::ostringstream big;
   big << Tensor::arange(0, 100);
   CHECK(big.str() == "tensor([0, 1, 2, ..., 97, 98, 99], shape=[100], dtype=i64)");
+  set_printoptions(2, 1);  // two significant digits, one element at each edge
+  std::ostringstream set;
+  set << f64({3.14159, 2, 2.71828}, {3}) << " " << Tensor::arange(0, 100);
+  set_printoptions();
+  CHECK(set.str() == "tensor([3.1, 2, 2.7], shape=[3], dtype=f64) tensor([0, ..., 99], shape=[100], dtype=i64)");
 }
 
 TEST_CASE("element access is bounds-checked") {

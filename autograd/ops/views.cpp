@@ -2,11 +2,44 @@
 // backward rule. Gradients of views are views or scatters of the output gradient.
 #include <algorithm>
 #include <numeric>
+#include <optional>
 
 #include "autograd/ops/common.h"
 
 namespace mb {
 using namespace detail;
+
+namespace {
+// The strides that show x's elements, in row-major order, as `shape` without moving them;
+// none when no strides can (e.g. merging a transposed pair of dims). Each run of x's dims that
+// is contiguous in memory (a "chunk") must be split or merged into whole dims of `shape`.
+// The same rule as PyTorch's view.
+std::optional<Shape> view_strides(const Tensor& x, const Shape& shape) {
+  if (x.is_contiguous() || x.numel() == 0) return contiguous_strides(shape);
+  const Shape& old = x.shape();
+  const Shape& old_strides = x.strides();
+  Shape strides(shape.size());
+  int64_t view_d = int64_t(shape.size()) - 1;
+  int64_t chunk_stride = old_strides.back(), chunk_numel = 1, view_numel = 1;
+  for (int64_t d = x.dim() - 1; d >= 0; --d) {
+    chunk_numel *= old[size_t(d)];
+    const bool chunk_ends = d == 0 || (old[size_t(d - 1)] != 1 && old_strides[size_t(d - 1)] != chunk_numel * chunk_stride);
+    if (!chunk_ends) continue;
+    while (view_d >= 0 && (view_numel < chunk_numel || shape[size_t(view_d)] == 1)) {
+      strides[size_t(view_d)] = view_numel * chunk_stride;
+      view_numel *= shape[size_t(view_d)];
+      --view_d;
+    }
+    if (view_numel != chunk_numel) return std::nullopt;
+    if (d > 0) {
+      chunk_stride = old_strides[size_t(d - 1)];
+      chunk_numel = view_numel = 1;
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return strides;
+}
+}  // namespace
 
 Tensor reshape(const Tensor& x, Shape shape) {
   check_defined("reshape", x, "input");
@@ -28,8 +61,10 @@ Tensor reshape(const Tensor& x, Shape shape) {
   MB_CHECK(numel_of(shape) == x.numel(), "reshape: cannot reshape ", describe(x), " (",
            x.numel(), " elements) into ", to_string(shape), " (", numel_of(shape), " elements)");
   if (shape == x.shape()) return x;
-  const Tensor src = contiguous_raw(x);  // a copy only when x's strides cannot be reshaped
-  Tensor y = make_view(src, shape, contiguous_strides(shape), src.offset());
+  // a view when x's strides allow one (always for a contiguous x), else a contiguous copy
+  const std::optional<Shape> strides = view_strides(x, shape);
+  const Tensor src = strides ? x : contiguous_raw(x);
+  Tensor y = make_view(src, shape, strides ? *strides : contiguous_strides(shape), src.offset());
   const Shape in = x.shape();
   record(OpKind::reshape, {x}, y, [in](const Tensor& gy) {
     return std::vector<Tensor>{reshape(gy, in)};
@@ -182,7 +217,7 @@ Tensor contiguous(const Tensor& x) {
 
 Tensor clone(const Tensor& x) {
   check_defined("clone", x, "input");
-  return copy_op(x, x.dtype(), x.device(), OpKind::contiguous);
+  return copy_op(x, x.dtype(), x.device(), OpKind::clone);
 }
 
 Tensor to(const Tensor& x, DType dtype) {
@@ -197,7 +232,7 @@ Tensor to(const Tensor& x, DType dtype) {
 Tensor to(const Tensor& x, Device device) {
   check_defined("to", x, "input");
   if (x.device() == device) return x;
-  return copy_op(x, x.dtype(), device, OpKind::to_dtype);
+  return copy_op(x, x.dtype(), device, OpKind::to_device);
 }
 
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t axis) {
