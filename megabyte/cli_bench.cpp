@@ -51,7 +51,7 @@ int bench(int argc, char** argv) {
   Config c = config_from_flags(r);
   if (r.count("baseline")) {
     c.model = "baseline";
-    c.tied_head = false;
+    c.head = Head::untied;
   }
   const int64_t B = r.count("batch") ? r["batch"].as<int64_t>() : find_preset(r["preset"].as<std::string>()).batch;
   MB_CHECK(B >= 1, "--batch must be >= 1");

@@ -10,18 +10,6 @@
 
 namespace mb::cli {
 
-namespace {
-// config field flags: the flag is the metadata key with '_' spelled '-'
-const char* const kFields[] = {"model", "seq", "patch", "gdim", "glayers", "gheads", "ldim", "llayers",
-                               "lheads", "act", "head", "local_pos", "conv", "cross_patch", "mid", "dropout", "init_std"};
-std::string flag_of(const std::string& key) {
-  std::string f = key;
-  for (char& ch : f)
-    if (ch == '_') ch = '-';
-  return f;
-}
-}  // namespace
-
 bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& out) {
   opts.add_options()("h,help", "show this help");
   try {
@@ -38,31 +26,18 @@ bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& 
 }
 
 void add_config_flags(cxxopts::Options& opts, const std::string& default_preset) {
-  opts.add_options("model")("preset", "named configuration (megabyte info --list shows them)",
-                            cxxopts::value<std::string>()->default_value(default_preset))(
-      "config", "JSON file of config fields, applied over the preset", cxxopts::value<std::string>())(
-      "model", "megabyte or baseline", cxxopts::value<std::string>())(
-      "seq", "T: bytes per sequence", cxxopts::value<std::string>())(
-      "patch", "P: bytes per patch", cxxopts::value<std::string>())(
-      "gdim", "global width G = P*D_G (baseline: width)", cxxopts::value<std::string>())(
-      "glayers", "global layers", cxxopts::value<std::string>())("gheads", "global heads", cxxopts::value<std::string>())(
-      "ldim", "local width D_L", cxxopts::value<std::string>())("llayers", "local layers", cxxopts::value<std::string>())(
-      "lheads", "local heads", cxxopts::value<std::string>())("act", "relu or gelu", cxxopts::value<std::string>())(
-      "head", "tied or untied", cxxopts::value<std::string>())(
-      "local-pos", "local position embeddings: 1 or 0", cxxopts::value<std::string>())(
-      "conv", "the convolutional patch encoder (kernels 3, 5, 7): 1 or 0", cxxopts::value<std::string>())(
-      "cross-patch", "r: local attention also attends to the previous patch's last r bytes (rotary positions)",
-      cxxopts::value<std::string>())(
-      "mid", "levels between global and local, outermost first: PATCH:WIDTH:LAYERS:HEADS[,...] (e.g. 8:256:2:4)",
-      cxxopts::value<std::string>())(
-      "dropout", "dropout probability", cxxopts::value<std::string>())(
-      "init-std", "std of the initial weights", cxxopts::value<std::string>());
+  auto group = opts.add_options("model");
+  group("preset", "named configuration (megabyte info --list shows them)",
+        cxxopts::value<std::string>()->default_value(default_preset));
+  group("config", "JSON file of config fields, applied over the preset", cxxopts::value<std::string>());
+  // one flag per config field; values go through the field's own parser (Config::from_metadata)
+  for (const FieldInfo& f : Config::fields()) group(flag_of(f.key), f.help, cxxopts::value<std::string>());
 }
 
 bool config_flags_given(const cxxopts::ParseResult& r) {
   if (r.count("config")) return true;
-  for (const char* k : kFields)
-    if (r.count(flag_of(k))) return true;
+  for (const FieldInfo& f : Config::fields())
+    if (r.count(flag_of(f.key))) return true;
   return false;
 }
 
@@ -83,9 +58,8 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
       meta[it.key()] = v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "1" : "0") : v.dump();
     }
   }
-  for (const char* k : kFields)
-    if (r.count(flag_of(k))) meta[k] = r[flag_of(k)].as<std::string>();
-  if (meta["model"] == "baseline") meta["head"] = "untied";
+  for (const FieldInfo& f : Config::fields())
+    if (r.count(flag_of(f.key))) meta[f.key] = r[flag_of(f.key)].as<std::string>();
   return Config::from_metadata(meta);
 }
 

@@ -1,10 +1,12 @@
-// The model configuration: MEGABYTE (two levels) or the byte-transformer baseline.
+// The model configuration: MEGABYTE (two levels, or more with mid stages) or the byte-level
+// transformer baseline. Its fields are one table, MB_CONFIG_FIELDS: a new field is one line
+// there (and its use); the struct, validation, metadata and the CLI flags follow from it.
 #pragma once
 #include <map>
 #include <string>
 #include <vector>
 
-#include "nn/layers.h"
+#include "megabyte/fields.h"
 
 namespace mb {
 
@@ -15,26 +17,47 @@ struct MidStage {
   int64_t patch = 0, dim = 0, layers = 0, heads = 1;
   bool operator==(const MidStage&) const = default;
 };
+// As text: "PATCH:WIDTH:LAYERS:HEADS,..." e.g. "8:256:2:4"
+std::string field_text(const std::vector<MidStage>& mids);
+void parse_field(const std::string& what, const std::string& text, std::vector<MidStage>& mids);
+
+// The head: logits = h · local.byte_embed[0:256]ᵀ (tied, the paper) or a Linear with bias.
+enum class Head { tied, untied };
+std::string field_text(Head h);
+void parse_field(const std::string& what, const std::string& text, Head& h);
+
+// Upper bounds that keep every size computed from a config far from int64 overflow.
+constexpr double kMaxSeq = double(int64_t(1) << 26);    // 64 Mi bytes per sequence
+constexpr double kMaxWidth = double(int64_t(1) << 16);  // widths, heads, patch sizes
+constexpr double kMaxLayers = 1024;
+
+// X(type, member, "key", default, rule, "help"): the fields of Config, in metadata order.
+#define MB_CONFIG_FIELDS(X)                                                                              \
+  X(std::string, model, "model", "megabyte", one_of({"megabyte", "baseline"}), "megabyte or baseline")   \
+  X(int64_t, seq, "seq", 256, in(1, kMaxSeq), "T: bytes per sequence")                                   \
+  X(int64_t, patch, "patch", 4, in(1, kMaxWidth), "P: bytes per patch (K = T/P patches)")                \
+  X(int64_t, gdim, "gdim", 128, in(1, kMaxWidth), "global width G = P*D_G (baseline: width)")            \
+  X(int64_t, glayers, "glayers", 2, in(0, kMaxLayers), "global layers")                                  \
+  X(int64_t, gheads, "gheads", 4, in(1, kMaxWidth), "global heads")                                      \
+  X(int64_t, ldim, "ldim", 64, in(1, kMaxWidth), "local width D_L")                                      \
+  X(int64_t, llayers, "llayers", 2, in(0, kMaxLayers), "local layers")                                   \
+  X(int64_t, lheads, "lheads", 4, in(1, kMaxWidth), "local heads")                                       \
+  X(nn::Activation, act, "act", nn::Activation::relu, any(), "relu (the paper's) or gelu")               \
+  X(Head, head, "head", Head::tied, any(), "tied (to the local byte embedding, the paper's) or untied")   \
+  X(bool, local_pos, "local_pos", true, any(), "local position embeddings: 1 or 0")                      \
+  X(bool, conv, "conv", false, any(), "the convolutional patch encoder (kernels 3, 5, 7): 1 or 0")       \
+  X(int64_t, cross_patch, "cross_patch", 0, in(0, kMaxWidth),                                            \
+    "r: local attention also attends to the previous patch's last r bytes (rotary positions)")           \
+  X(std::vector<MidStage>, mids, "mid", {}, any(),                                                       \
+    "levels between global and local, outermost first: PATCH:WIDTH:LAYERS:HEADS[,...] (e.g. 8:256:2:4)") \
+  X(double, dropout, "dropout", 0.0, in_below(0, 1), "dropout probability")                              \
+  X(double, init_std, "init_std", 0.02, positive(), "std of the initial weights")                       \
+  X(double, ln_eps, "ln_eps", 1e-5, positive(), "LayerNorm epsilon")
 
 struct Config {
-  std::string model = "megabyte";  // "megabyte" or "baseline"
-  int64_t seq = 256;               // T: bytes per sequence
-  int64_t patch = 4;               // P: bytes per patch (K = T/P patches); unused by the baseline
-  int64_t gdim = 128;              // global width G = P·D_G (the baseline's width)
-  int64_t glayers = 2, gheads = 4;
-  int64_t ldim = 64;               // local width D_L (unused by the baseline)
-  int64_t llayers = 2, lheads = 4;
-  nn::Activation act = nn::Activation::relu;
-  bool tied_head = true;           // logits = h · local.byte_embed[0:256]ᵀ (the paper)
-  bool local_pos = true;           // learned local position embeddings
-  bool conv = false;               // the paper's convolutional patch encoder (kernels 3, 5, 7)
-  int64_t cross_patch = 0;         // r: local attention also sees the previous patch's last r bytes
-  // Levels between the global and the local model, outermost first (empty: the paper's two
-  // levels). As metadata "mid" = "P:dim:layers:heads,..." e.g. "8:256:2:4".
-  std::vector<MidStage> mids;
-  double dropout = 0.0;
-  double init_std = 0.02;
-  double ln_eps = 1e-5;
+#define MB_MEMBER(type, member, key, def, ...) type member = def;
+  MB_CONFIG_FIELDS(MB_MEMBER)
+#undef MB_MEMBER
 
   static constexpr int64_t vocab = 256;
   bool is_baseline() const { return model == "baseline"; }
@@ -45,15 +68,13 @@ struct Config {
 
   // Throws an mb::Error naming the first field that is wrong and why.
   void validate() const;
-  // The fixture/checkpoint metadata keys: model, seq, patch, gdim, glayers, gheads, ldim,
-  // llayers, lheads, act, head, local_pos, conv, cross_patch, mid, dropout, init_std, ln_eps.
+  // Every field as key -> text (the fixture/checkpoint metadata, JSON config keys).
   std::map<std::string, std::string> to_metadata() const;
+  // Fields absent from `meta` keep their defaults; other keys are ignored. Validated.
   static Config from_metadata(const std::map<std::string, std::string>& meta);
+  static const std::vector<FieldInfo>& fields();  // the table, for flags and help
   std::string summary() const;  // one line
 };
-
-std::string mids_to_string(const std::vector<MidStage>& mids);
-std::vector<MidStage> mids_from_string(const std::string& s);  // throws on a malformed list
 
 // Parameter counts by part, from the config alone (no model is built): valid for any config
 // that validates, and for the paper's configs whose global width is not a multiple of P

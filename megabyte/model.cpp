@@ -3,6 +3,7 @@
 namespace mb {
 
 namespace {
+nn::BlockOptions block_options(const Config& c) { return {c.act, c.dropout, c.ln_eps}; }
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -49,7 +50,7 @@ MidLevel::MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Confi
     : from_above(d_above, m.dim / m.patch, false),
       byte_embed(Tensor::zeros({Config::vocab + 1, m.dim / m.patch})),
       pos_embed(Tensor::zeros({span, m.dim / m.patch})),
-      body(m.dim, m.layers, m.heads, c.act, c.dropout) {
+      body(m.dim, m.layers, m.heads, block_options(c)) {
   register_module("from_above", from_above);
   register_parameter("byte_embed", byte_embed);
   register_parameter("pos_embed", pos_embed);
@@ -61,11 +62,10 @@ Megabyte::Megabyte(const Config& c)
       global_byte_embed(Tensor::zeros({Config::vocab, c.dg()})),
       global_pos_embed(Tensor::zeros({c.seq, c.dg()})),
       global_pad(Tensor::zeros({c.gdim})),
-      global(c.gdim, c.glayers, c.gheads, c.act, c.dropout),
+      global(c.gdim, c.glayers, c.gheads, block_options(c)),
       global_to_local(c.mids.empty() ? c.dg() : c.mids.back().dim / c.mids.back().patch, c.ldim, false),
       local_byte_embed(Tensor::zeros({Config::vocab + 1, c.ldim})),
-      local(c.ldim, c.llayers, c.lheads, c.act, c.dropout) {
-  c.validate();
+      local(c.ldim, c.llayers, c.lheads, block_options(c)) {
   register_parameter("global.byte_embed", global_byte_embed);
   register_parameter("global.pos_embed", global_pos_embed);
   register_parameter("global.pad", global_pad);
@@ -91,7 +91,7 @@ Megabyte::Megabyte(const Config& c)
   }
   register_module("local", local);
   local.set_prefix(c.cross_patch);
-  if (!c.tied_head) {
+  if (c.head == Head::untied) {
     head = std::make_unique<nn::Linear>(c.ldim, Config::vocab);
     register_module("head", *head);
   }
@@ -149,9 +149,8 @@ ByteTransformer::ByteTransformer(const Config& c)
     : ByteModel(c),
       byte_embed(Tensor::zeros({Config::vocab + 1, c.gdim})),
       pos_embed(Tensor::zeros({c.seq, c.gdim})),
-      body(c.gdim, c.glayers, c.gheads, c.act, c.dropout),
+      body(c.gdim, c.glayers, c.gheads, block_options(c)),
       head(c.gdim, Config::vocab) {
-  c.validate();
   register_parameter("byte_embed", byte_embed);
   register_parameter("pos_embed", pos_embed);
   register_module("", body);
@@ -170,7 +169,6 @@ Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) con
 }
 
 std::unique_ptr<ByteModel> make_model(const Config& c) {
-  c.validate();
   if (c.is_baseline()) return std::make_unique<ByteTransformer>(c);
   return std::make_unique<Megabyte>(c);
 }

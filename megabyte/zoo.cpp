@@ -21,7 +21,7 @@ Config megabyte(int64_t seq, int64_t patch, int64_t gdim, int64_t glayers, int64
 Config baseline(int64_t seq, int64_t width, int64_t layers, int64_t heads) {
   Config c = megabyte(seq, 1, width, layers, heads, 1, 0, 1);
   c.model = "baseline";
-  c.tied_head = false;
+  c.head = Head::untied;
   return c;
 }
 

@@ -129,8 +129,8 @@ Tensor MLP::forward(const Tensor& x) const {
   return fc2.forward(act == Activation::relu ? relu(h) : gelu(h));
 }
 
-Block::Block(int64_t d, int64_t heads, Activation act, double p)
-    : ln1(d), attn(d, heads), ln2(d), mlp(d, act), dropout(p) {
+Block::Block(int64_t d, int64_t heads, const BlockOptions& o)
+    : ln1(d, o.ln_eps), attn(d, heads), ln2(d, o.ln_eps), mlp(d, o.act), dropout(o.dropout) {
   register_module("ln1", ln1);
   register_module("attn", attn);
   register_module("ln2", ln2);
@@ -150,10 +150,9 @@ Tensor Block::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) 
   return add(h, mlp.forward(ln2.forward(h)));
 }
 
-Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout)
-    : ln_f(d) {
+Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, const BlockOptions& o) : ln_f(d, o.ln_eps) {
   for (int64_t i = 0; i < layers; ++i) {
-    blocks.push_back(std::make_unique<Block>(d, heads, act, dropout));
+    blocks.push_back(std::make_unique<Block>(d, heads, o));
     register_module("blocks." + std::to_string(i), *blocks.back());
   }
   register_module("ln_f", ln_f);

@@ -78,6 +78,13 @@ struct MLP : Module {
   Tensor forward(const Tensor& x) const;
 };
 
+// What every block of a stack shares besides its sizes.
+struct BlockOptions {
+  Activation act = Activation::relu;
+  double dropout = 0;   // probability, after attention and after the MLP
+  double ln_eps = 1e-5;  // of every LayerNorm of the stack, ln_f included
+};
+
 // x = x + drop(attn(ln1(x))); x = x + drop(mlp(ln2(x)))
 struct Block : Module {
   LayerNorm ln1;
@@ -85,7 +92,7 @@ struct Block : Module {
   LayerNorm ln2;
   MLP mlp;
   double dropout;
-  Block(int64_t d, int64_t heads, Activation act, double dropout);
+  Block(int64_t d, int64_t heads, const BlockOptions& o);
   Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
   Tensor forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const;  // no dropout
 };
@@ -97,7 +104,7 @@ struct Transformer : Module {
   std::vector<std::unique_ptr<Block>> blocks;
   LayerNorm ln_f;
   bool recompute = false;
-  Transformer(int64_t d, int64_t layers, int64_t heads, Activation act, double dropout);
+  Transformer(int64_t d, int64_t layers, int64_t heads, const BlockOptions& o);
   // (B, T, d) -> (B, T, d); `group`: see CausalSelfAttention (cross-patch attention)
   Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
   // The next positions of a sequence whose earlier ones are in `caches` (one per block,

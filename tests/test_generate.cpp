@@ -12,7 +12,7 @@ namespace {
 
 Config config(int64_t seq, int64_t patch, bool tied, bool local_pos) {
   Config c = megabyte_config(seq, patch, 8 * patch, 16, 2);
-  c.tied_head = tied;
+  c.head = tied ? Head::tied : Head::untied;
   c.local_pos = local_pos;
   c.init_std = 0.2;  // larger weights than the default make any difference visible
   return c;

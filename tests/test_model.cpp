@@ -20,7 +20,7 @@ Config tiny_megabyte() { return megabyte_config(32, 4, 32, 16, 2); }
 Config tiny_baseline() {
   Config c = tiny_megabyte();
   c.model = "baseline";
-  c.tied_head = false;
+  c.head = Head::untied;
   return c;
 }
 
@@ -40,10 +40,14 @@ TEST_CASE("config validation names the field and the problem") {
   CHECK(err([](Config& c) { c.gdim = 30; }).find("gdim 30 is not a multiple of patch 4") != std::string::npos);
   CHECK(err([](Config& c) { c.gheads = 3; }).find("gdim 32 is not divisible by gheads 3") != std::string::npos);
   CHECK(err([](Config& c) { c.lheads = 5; }).find("ldim 16 is not divisible by lheads 5") != std::string::npos);
-  CHECK(err([](Config& c) { c.model = "gpt"; }).find("'gpt'") != std::string::npos);
+  CHECK(err([](Config& c) { c.model = "gpt"; }).find("model must be one of megabyte, baseline, got gpt") != std::string::npos);
   CHECK(err([](Config& c) { c.dropout = 1.0; }).find("dropout") != std::string::npos);
-  CHECK(err([](Config& c) { c.patch = 0; }).find("patch (P) must be >= 1") != std::string::npos);
-  CHECK(error_of([] { (void)Config::from_metadata({{"seq", "abc"}}); }).find("'seq' = 'abc' is not a number") != std::string::npos);
+  CHECK(err([](Config& c) { c.patch = 0; }).find("config: patch must be in [1, 65536], got 0") != std::string::npos);
+  CHECK(err([](Config& c) { c.seq = int64_t(1) << 60; }).find("config: seq must be in [1, 67108864]") != std::string::npos);
+  CHECK(err([](Config& c) { c.ln_eps = 0; }).find("config: ln_eps must be > 0, got 0") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"seq", "abc"}}); }).find("'seq' = 'abc' is not an integer") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"seq", "1e300"}}); }).find("'seq' = '1e300' is not an integer") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"conv", "yes"}}); }).find("'conv' = 'yes' is not 1 or 0") != std::string::npos);
   CHECK(error_of([] { (void)Config::from_metadata({{"act", "swish"}}); }).find("swish") != std::string::npos);
   CHECK(err([](Config& c) { c.patch = 3; c.seq = 33; }).find("gdim 32") != std::string::npos);
 }
@@ -51,7 +55,7 @@ TEST_CASE("config validation names the field and the problem") {
 TEST_CASE("metadata round-trips the config") {
   Config c = tiny_megabyte();
   c.act = nn::Activation::gelu;
-  c.tied_head = false;
+  c.head = Head::untied;
   c.local_pos = false;
   c.dropout = 0.125;
   const Config d = Config::from_metadata(c.to_metadata());
@@ -74,7 +78,7 @@ TEST_CASE("MEGABYTE parameters: the reference names, shapes and count") {
   auto block = [](int64_t d) { return 4 * d + (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d); };
   const int64_t expect = 256 * 8 + 32 * 8 + 32 + 2 * block(32) + 64 + 16 * 8 + 257 * 16 + 4 * 16 + 2 * block(16) + 32;
   CHECK(m.num_parameters() == expect);
-  c.tied_head = false;
+  c.head = Head::untied;
   c.local_pos = false;
   Megabyte u(c);
   CHECK(u.state_dict().count("head.bias") == 1);
@@ -93,6 +97,54 @@ TEST_CASE("FLOPs follow the paper's 2T(m_g/P + m_l) accounting") {
   const double global = 2 * 2 * (B * K) * (12 * 32.0 * 32 + 2 * K * 32);
   const double local = 2 * 2 * (B * T) * (12 * 16.0 * 16 + 2 * 4 * 16);
   CHECK(m.forward_flops(3) == doctest::Approx(global + local + 2 * B * T * (8 + 256) * 16));
+}
+
+TEST_CASE("FLOPs count the conv encoder: 2 per weight per byte, as model_size counts its weights") {
+  Config c = tiny_megabyte();
+  const Config plain = c;
+  c.conv = true;
+  const double DG = double(c.dg()), conv_weights = model_size(c).global_embed - model_size(plain).global_embed - 3 * DG;
+  CHECK(conv_weights == DG * DG * (3 + 5 + 7));
+  CHECK(forward_flops_per_byte(c) - forward_flops_per_byte(plain) == doctest::Approx(2 * conv_weights));
+}
+
+TEST_CASE("ln_eps reaches every LayerNorm of the model") {
+  Config c = tiny_megabyte();
+  c.ln_eps = 0.25;
+  Megabyte m(c);
+  int norms = 0;
+  for (const nn::Transformer* t : {&m.global, &m.local}) {
+    for (const auto& b : t->blocks) norms += (b->ln1.eps == 0.25) + (b->ln2.eps == 0.25);
+    norms += t->ln_f.eps == 0.25;
+  }
+  CHECK(norms == 2 * (2 * c.glayers + 1));
+  // and it changes the output: the same weights with the default eps predict otherwise
+  Megabyte d(tiny_megabyte());
+  d.load_state_dict(m.state_dict());
+  const Tensor x = Tensor::from_vector<int64_t>(std::vector<int64_t>(32, 7), {1, 32});
+  CHECK(max_abs_diff(m.forward(x), d.forward(x)) > 1e-4);
+}
+
+TEST_CASE("the config table: every field has a flag, help and metadata key, and round-trips as text") {
+  const Config d;
+  const auto meta = d.to_metadata();
+  CHECK(Config::fields().size() == meta.size());
+  for (const FieldInfo& f : Config::fields()) {
+    INFO(f.key);
+    CHECK(meta.count(f.key) == 1);
+    CHECK(meta.at(f.key) == f.default_text);
+    CHECK(std::string(f.help).size() > 5);
+  }
+  Config c = tiny_megabyte();
+  c.mids = {{2, 16, 1, 2}};
+  c.cross_patch = 1;
+  c.ln_eps = 1e-6;
+  c.init_std = 0.1 + 0.2;  // not exact in binary: must survive the trip bit for bit
+  const Config back = Config::from_metadata(c.to_metadata());
+  CHECK(back.mids == c.mids);
+  CHECK(back.ln_eps == c.ln_eps);
+  CHECK(back.init_std == c.init_std);
+  CHECK(back.to_metadata() == c.to_metadata());
 }
 
 // Changing byte j must leave every logit that predicts bytes 0..j unchanged (they see only
@@ -115,7 +167,7 @@ static void check_causality(const ByteModel& model) {
 TEST_CASE("causality: MEGABYTE (tied and untied, with and without local positions)") {
   Config c = tiny_megabyte();
   check_causality(Megabyte(c));
-  c.tied_head = false;
+  c.head = Head::untied;
   c.local_pos = false;
   c.act = nn::Activation::gelu;
   check_causality(Megabyte(c));
@@ -202,7 +254,7 @@ TEST_CASE("three levels: names, parameter count, causality") {
   Config bad = c;
   bad.mids = {{5, 40, 1, 2}};
   CHECK(error_of([&] { bad.validate(); }).find("its patch 5 must divide the patch 16") != std::string::npos);
-  CHECK(error_of([] { (void)mids_from_string("4:32:2"); }).find("PATCH:WIDTH:LAYERS:HEADS") != std::string::npos);
+  CHECK(error_of([] { (void)Config::from_metadata({{"mid", "4:32:2"}}); }).find("PATCH:WIDTH:LAYERS:HEADS") != std::string::npos);
 }
 
 TEST_CASE("causality: MEGABYTE with the convolutional patch encoder") {
@@ -313,7 +365,7 @@ TEST_CASE("info's analytic parameter counts equal the built models' for the trai
     CHECK(model_size(c).total() == double(make_model(c)->num_parameters()));
   }
   Config c = tiny_megabyte();
-  c.tied_head = false;
+  c.head = Head::untied;
   c.local_pos = false;
   CHECK(model_size(c).total() == double(Megabyte(c).num_parameters()));
   CHECK(error_of([] { (void)find_preset("huge"); }).find("unknown preset 'huge' (known: tiny, small") != std::string::npos);
@@ -325,7 +377,7 @@ TEST_CASE("activation recomputation gives the same loss and gradients, dropout i
     c.dropout = 0.1;
     if (std::string(kind) == "baseline") {
       c.model = "baseline";
-      c.tied_head = false;
+      c.head = Head::untied;
     }
     auto plain = make_model(c), recomputed = make_model(c);
     plain->to(DType::F64);

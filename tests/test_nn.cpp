@@ -48,7 +48,7 @@ TEST_CASE("bf16 mixed precision: Linear casts for its GEMM, and the CPU refuses 
 }
 
 TEST_CASE("Module: dotted names in registration order, state_dict, load_state_dict errors") {
-  nn::Transformer t(8, 2, 2, nn::Activation::relu, 0.0);
+  nn::Transformer t(8, 2, 2, {});
   const auto named = t.named_parameters();
   REQUIRE(named.size() == 2 * 12 + 2);
   CHECK(named[0].first == "blocks.0.ln1.weight");
