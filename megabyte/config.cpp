@@ -38,8 +38,7 @@ void parse_field(const std::string& what, const std::string& text, Head& h) {
 
 void Config::validate() const {
   // each field alone: its rule in the table
-#define MB_CHECK_FIELD(type, member, key, def, rule, help) \
-  MB_CHECK((rule).holds(member), "config: " key " must be ", (rule).text(), ", got ", field_text(member));
+#define MB_CHECK_FIELD(type, member, key, def, rule, help) check_field("config: " key, member, rule);
   MB_CONFIG_FIELDS(MB_CHECK_FIELD)
 #undef MB_CHECK_FIELD
   // the fields together
@@ -90,7 +89,7 @@ const std::vector<FieldInfo>& Config::fields() {
   static const std::vector<FieldInfo> f = [] {
     const Config d;
     std::vector<FieldInfo> v;
-#define MB_INFO(type, member, key, def, rule, help) v.push_back({key, help, field_text(d.member), std::is_same_v<type, bool>});
+#define MB_INFO(type, member, key, def, rule, help) v.push_back({key, "model", help, field_text(d.member), std::is_same_v<type, bool>});
     MB_CONFIG_FIELDS(MB_INFO)
 #undef MB_INFO
     return v;

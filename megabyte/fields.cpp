@@ -8,7 +8,7 @@
 namespace mb {
 
 bool Rule::holds_number(double v) const {
-  if (std::isnan(v)) return false;
+  if (!std::isfinite(v)) return false;
   return (lo_open ? v > lo : v >= lo) && (hi_open ? v < hi : v <= hi);
 }
 
@@ -21,8 +21,8 @@ bool Rule::holds_word(const std::string& v) const {
 
 std::string Rule::text() const {
   if (!words.empty()) {
-    std::string s = "one of ";
-    for (size_t i = 0; i < words.size(); ++i) s += (i ? ", " : "") + words[i];
+    std::string s = words.size() > 2 ? "one of " : "";
+    for (size_t i = 0; i < words.size(); ++i) s += (i == 0 ? "" : i + 1 == words.size() ? " or " : ", ") + words[i];
     return s;
   }
   if (std::isinf(hi)) return cat(lo_open ? "> " : ">= ", field_text(lo));
@@ -32,7 +32,10 @@ std::string Rule::text() const {
 std::string field_text(const std::string& v) { return v; }
 std::string field_text(double v) {
   char b[32];
-  std::snprintf(b, sizeof b, "%.17g", v);
+  for (int digits = 15; digits <= 17; ++digits) {  // the shortest that reads back as v
+    std::snprintf(b, sizeof b, "%.*g", digits, v);
+    if (std::strtod(b, nullptr) == v) break;
+  }
   return b;
 }
 std::string field_text(int64_t v) { return std::to_string(v); }

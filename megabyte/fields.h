@@ -53,7 +53,7 @@ inline Rule one_of(std::vector<std::string> words) {
 // The text form of a value, as metadata, JSON configs and flags spell it; and back. A parse
 // failure throws an mb::Error "<what> = '<text>' is not <an integer, a number, ...>".
 std::string field_text(const std::string& v);
-std::string field_text(double v);  // round-trips exactly (%.17g)
+std::string field_text(double v);  // the shortest text that reads back exactly
 std::string field_text(int64_t v);
 std::string field_text(uint64_t v);
 std::string field_text(int v);
@@ -70,10 +70,17 @@ void parse_field(const std::string& what, const std::string& text, nn::Activatio
 // One field of a table, for the code that walks a table without knowing its struct (flags).
 struct FieldInfo {
   const char* key;
+  const char* group;  // the --help section of its flag
   const char* help;
   std::string default_text;
   bool is_bool;
 };
+
+// Throws "<name> must be <rule>, got <value>" unless the rule holds (text values quoted).
+template <class T> void check_field(const std::string& name, const T& v, const Rule& rule) {
+  if constexpr (std::is_same_v<T, std::string>) MB_CHECK(rule.holds(v), name, " must be ", rule.text(), ", got '", v, "'");
+  else MB_CHECK(rule.holds(v), name, " must be ", rule.text(), ", got ", field_text(v));
+}
 
 // A field's flag: its key with '_' spelled '-' ("cross_patch" -> "cross-patch").
 std::string flag_of(const std::string& key);

@@ -11,31 +11,62 @@
 
 namespace mb {
 
+// X(type, member, "key", default, rule, "group", "help"): the training options, once. Every
+// option is a flag of `megabyte train` (the key with '_' spelled '-', under its group in
+// --help). The "data" and "training" groups are kept in every checkpoint and a resumed run
+// takes them from there; the "run" group is how this invocation runs (threads, device, where
+// and how often it writes) and always comes from its own command line.
+#define MB_TRAIN_FIELDS(X)                                                                                   \
+  X(std::string, data, "data", "", any(), "data",                                                            \
+    "file or folder of files, used as bytes (default: the corpus the repo ships, data/tinyshakespeare.txt)") \
+  X(std::string, format, "format", "auto", any(), "data", "data format: auto, raw, idx (MNIST), ppm")        \
+  X(std::string, scan, "scan", "raster", any(), "data",                                                      \
+    "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)")         \
+  X(double, val_fraction, "val_fraction", 0.1, in_below(0, 1), "data", "held-out tail for validation")       \
+  X(int64_t, steps, "steps", 2000, at_least(1), "training", "optimizer steps")                               \
+  X(int64_t, batch, "batch", 8, at_least(1), "training", "sequences per micro-batch")                        \
+  X(int64_t, grad_accum, "grad_accum", 1, at_least(1), "training", "micro-batches per step")                 \
+  X(double, lr, "lr", 2e-3, positive(), "training", "peak learning rate")                                    \
+  X(double, min_lr, "min_lr", 2e-4, at_least(0), "training", "final learning rate (at most --lr)")           \
+  X(int64_t, warmup, "warmup", 100, at_least(0), "training", "linear warmup steps")                          \
+  X(std::string, schedule, "schedule", "cosine", any(), "training",                                          \
+    "cosine, polynomial (the paper's, to --min-lr) or constant")                                             \
+  X(double, clip, "clip", 1.0, at_least(0), "training", "gradient-norm clip (0: off)")                       \
+  X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training", "AdamW decay of matrices and tables") \
+  X(double, beta1, "beta1", 0.9, in_below(0, 1), "training", "AdamW beta1")                                  \
+  X(double, beta2, "beta2", 0.95, in_below(0, 1), "training", "AdamW beta2")                                 \
+  X(uint64_t, seed, "seed", 0, any(), "training", "seed of init, batches and dropout")                       \
+  X(int64_t, eval_every, "eval_every", 200, at_least(0), "training",                                         \
+    "validate every N steps (0: only at the end)")                                                           \
+  X(int64_t, eval_windows, "eval_windows", 32, at_least(1), "training", "validation windows")                \
+  X(int, threads, "threads", 0, at_least(0), "run", "CPU threads (0: OMP_NUM_THREADS or all cores)")         \
+  X(bool, recompute, "recompute", false, any(), "run",                                                       \
+    "activation recomputation: keep only each block's input, run it again in backward")                      \
+  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                    \
+  X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                            \
+    "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)")                                      \
+  X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                         \
+  X(bool, resume, "resume", false, any(), "run", "continue from the newest checkpoint in --out (its config and options)") \
+  X(int64_t, log_every, "log_every", 10, at_least(1), "run", "progress line every N steps")                  \
+  X(int64_t, ckpt_every, "ckpt_every", 500, at_least(0), "run", "checkpoint every N steps (and at the end)")  \
+  X(int64_t, keep, "keep", 3, at_least(1), "run", "checkpoints kept")                                        \
+  X(int64_t, stop_at, "stop_at", 0, at_least(0), "run", "stop after this many steps as if interrupted (0: never)") \
+  X(bool, quiet, "quiet", false, any(), "run", "no progress output")
+
 struct TrainOptions {
-  std::string data;                  // file or folder; empty: the corpus the repo ships
-  std::string format = "auto";       // data format: auto, raw, idx, ppm
-  std::string scan = "raster";       // image byte order: raster or patch (the paper's patch scan)
-  double val_fraction = 0.1;         // held-out tail of the data, never trained on
-  int64_t steps = 2000, batch = 8, grad_accum = 1;
-  double lr = 2e-3, min_lr = 2e-4;   // peak and final learning rate
-  int64_t warmup = 100;
-  std::string schedule = "cosine";   // cosine, polynomial (the paper's, to min_lr) or constant
-  double clip = 1.0, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95;
-  uint64_t seed = 0;
-  int threads = 0;                   // 0: OMP_NUM_THREADS or all cores
-  bool recompute = false;            // activation recomputation (less memory, ~1/3 more compute)
-  std::string device = "cpu";        // cpu or cuda
-  std::string precision = "fp32";    // fp32, or bf16 (GEMMs in bf16, f32 master weights; cuda only)
-  int64_t eval_every = 200, eval_windows = 32, log_every = 10;
-  int64_t ckpt_every = 500, keep = 3;
-  std::string out = "runs/run";
-  bool resume = false;
-  int64_t stop_at = 0;               // stop (as if interrupted) after this many steps; 0: never
-  bool quiet = false;
+#define MB_MEMBER(type, member, key, def, ...) type member = def;
+  MB_TRAIN_FIELDS(MB_MEMBER)
+#undef MB_MEMBER
 
   void validate() const;
-  std::map<std::string, std::string> to_metadata() const;      // what a checkpoint keeps
+  // The "data" and "training" options as key -> text: what a checkpoint keeps.
+  std::map<std::string, std::string> to_metadata() const;
+  // Sets the kept options found in m (a checkpoint's); the others stay as they are.
   void from_metadata(const std::map<std::string, std::string>& m);
+  // Sets one option from its text (a flag's value; "1" for a given switch); throws naming the
+  // flag when the text is not a value of the option's type.
+  void set(const std::string& key, const std::string& text);
+  static const std::vector<FieldInfo>& fields();  // the table, for flags and help
 };
 
 struct TrainResult {

@@ -19,15 +19,14 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({
   }
 }
 
-namespace {
-DType g_matmul_dtype = DType::F32;
+void set_matmul_dtype(Module& m, DType d) {
+  m.apply([d](Module& child) {
+    if (auto* lin = dynamic_cast<Linear*>(&child)) lin->matmul_dtype = d;
+  });
 }
-void set_matmul_dtype(DType d) { g_matmul_dtype = d; }
 
-// In bf16 mode an f32 layer runs its GEMM on bf16 copies of x, W and b (f32 accumulation in
-// cuBLAS) and returns f32; the gradients flow back through the casts into the f32 weights.
 Tensor Linear::forward(const Tensor& x) const {
-  if (g_matmul_dtype != DType::BF16 || x.dtype() != DType::F32) return linear(x, weight, bias);
+  if (matmul_dtype != DType::BF16 || x.dtype() != DType::F32) return linear(x, weight, bias);
   const Tensor b = bias.defined() ? mb::to(bias, DType::BF16) : Tensor();
   return mb::to(linear(mb::to(x, DType::BF16), mb::to(weight, DType::BF16), b), DType::F32);
 }

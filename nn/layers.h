@@ -14,17 +14,18 @@ enum class Activation { relu, gelu };  // gelu: the exact erf form
 Activation activation_from_name(const std::string& s);
 const char* activation_name(Activation a);
 
-// Mixed precision: with set_matmul_dtype(DType::BF16) every f32 Linear computes its GEMM in
-// bf16 (f32 accumulation) and returns f32; the weights stay f32 (the master copy AdamW updates).
-// Everything else (norms, attention, softmax, loss) stays f32. Needs a backend with bf16
-// GEMMs (CUDA). Default F32: no casts.
-void set_matmul_dtype(DType d);
-
+// Mixed precision: a Linear whose matmul_dtype is BF16 computes its GEMM on bf16 copies of x,
+// W and b (f32 accumulation) and returns f32; the weights stay f32 (the master copy AdamW
+// updates) and the gradients flow back through the casts. Everything else (norms, attention,
+// softmax, loss) stays f32. Needs a backend with bf16 GEMMs (CUDA). Default F32: no casts.
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
+  DType matmul_dtype = DType::F32;
   Linear(int64_t in, int64_t out, bool with_bias = true);
   Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out)
 };
+// Sets matmul_dtype of every Linear inside m.
+void set_matmul_dtype(Module& m, DType d);
 
 struct LayerNorm : Module {
   Tensor weight, bias;  // (d), ones and zeros

@@ -25,6 +25,12 @@ std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
   return out;
 }
 
+void Module::apply(const std::function<void(Module&)>& f) {
+  f(*this);
+  for (const Entry& e : entries_)
+    if (e.child) e.child->apply(f);
+}
+
 std::vector<Tensor*> Module::parameters() {
   std::vector<Tensor*> out;
   for (auto& np : named_parameters()) out.push_back(np.second);

@@ -5,6 +5,7 @@
 // A module registers its parameters (members of type Tensor) and its children in its
 // constructor; it is neither copied nor moved afterwards (registration holds pointers).
 #pragma once
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -36,6 +37,8 @@ class Module {
   void to(DType dtype);    // converts every parameter, keeping requires_grad
   void to(Device device);  // moves every parameter, keeping requires_grad
   void zero_grad();      // drops every parameter's .grad
+  // f on this module and then on every descendant, in registration order
+  void apply(const std::function<void(Module&)>& f);
   void train(bool on = true);
   bool training() const { return training_; }
 

@@ -193,7 +193,7 @@ TEST_CASE("training steps on the device follow the CPU's, and bf16 stays close")
     model->init_parameters(1);
     model->to(d);
     nn::AdamW opt(model->named_parameters());
-    nn::set_matmul_dtype(matmul);
+    nn::set_matmul_dtype(*model, matmul);
     std::vector<double> losses;
     for (int s = 0; s < 5; ++s) {
       model->zero_grad();
@@ -202,7 +202,6 @@ TEST_CASE("training steps on the device follow the CPU's, and bf16 stays close")
       backward(l);
       opt.step(1e-3);
     }
-    nn::set_matmul_dtype(DType::F32);
     return losses;
   };
   const auto on_cpu = run(Device::CPU, DType::F32), on_gpu = run(Device::CUDA, DType::F32),

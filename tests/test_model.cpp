@@ -40,7 +40,7 @@ TEST_CASE("config validation names the field and the problem") {
   CHECK(err([](Config& c) { c.gdim = 30; }).find("gdim 30 is not a multiple of patch 4") != std::string::npos);
   CHECK(err([](Config& c) { c.gheads = 3; }).find("gdim 32 is not divisible by gheads 3") != std::string::npos);
   CHECK(err([](Config& c) { c.lheads = 5; }).find("ldim 16 is not divisible by lheads 5") != std::string::npos);
-  CHECK(err([](Config& c) { c.model = "gpt"; }).find("model must be one of megabyte, baseline, got gpt") != std::string::npos);
+  CHECK(err([](Config& c) { c.model = "gpt"; }).find("config: model must be megabyte or baseline, got 'gpt'") != std::string::npos);
   CHECK(err([](Config& c) { c.dropout = 1.0; }).find("dropout") != std::string::npos);
   CHECK(err([](Config& c) { c.patch = 0; }).find("config: patch must be in [1, 65536], got 0") != std::string::npos);
   CHECK(err([](Config& c) { c.seq = int64_t(1) << 60; }).find("config: seq must be in [1, 67108864]") != std::string::npos);

@@ -159,6 +159,38 @@ TEST_CASE("bad training input is refused before anything is written") {
   CHECK(err([](TrainOptions& o, Config&) { o.resume = true; }).find("no checkpoint") != std::string::npos);
 }
 
+TEST_CASE("the options table: checkpoints keep the data and training options, never the run's") {
+  TrainOptions o;
+  o.set("lr", "0.003");
+  o.set("seed", "18446744073709551615");  // the largest seed survives the text form
+  o.set("recompute", "1");
+  o.set("threads", "3");
+  CHECK(o.lr == 0.003);
+  CHECK(o.seed == UINT64_MAX);
+  CHECK(o.recompute);
+  const auto meta = o.to_metadata();
+  CHECK(meta.at("lr") == "0.003");
+  CHECK(meta.at("seed") == "18446744073709551615");
+  for (const FieldInfo& f : TrainOptions::fields()) {
+    INFO(f.key);
+    CHECK(meta.count(f.key) == (std::string(f.group) == "run" ? 0u : 1u));
+  }
+  // a resumed run takes the kept options from the checkpoint and keeps its own run options
+  TrainOptions resumed;
+  resumed.threads = 1;
+  resumed.from_metadata({{"lr", "0.003"}, {"seed", "5"}, {"threads", "7"}, {"device", "cuda"}});
+  CHECK(resumed.lr == 0.003);
+  CHECK(resumed.seed == 5);
+  CHECK(resumed.threads == 1);
+  CHECK(resumed.device == "cpu");
+  // text that is not a value of the option's type, and a name that is no option
+  CHECK(error_of([&] { o.set("steps", "ten"); }).find("--steps = 'ten' is not an integer") != std::string::npos);
+  CHECK(error_of([&] { o.set("seed", "-1"); }).find("--seed = '-1'") != std::string::npos);
+  CHECK(error_of([&] { o.set("threads", "1e10"); }).find("--threads = '1e10' is not a 32-bit integer") != std::string::npos);
+  CHECK(error_of([&] { o.set("stepz", "1"); }).find("no training option 'stepz'") != std::string::npos);
+  CHECK(error_of([&] { resumed.from_metadata({{"lr", "fast"}}); }).find("training option 'lr' = 'fast'") != std::string::npos);
+}
+
 TEST_CASE("a corrupt or foreign checkpoint is refused by name") {
   TempDir dir("corrupt");
   TrainOptions o = small_options(dir / "run");
