@@ -79,8 +79,7 @@ class MegabyteDecoder : public CachedDecoder {
         if (at == 0) mid_[i].clear();
         const MidLevel& lv = *m_.mids[i];
         const Tensor prev = at == 0 ? Tensor::full({1, U}, double(Config::vocab), DType::I64) : ids(t - U, U);
-        Tensor h = add(lv.from_above.forward(narrow(ctx_[i], 1, at, U)), embedding(lv.byte_embed, prev));
-        h = reshape(add(h, narrow(lv.pos_embed, 0, at, U)), {1, 1, ms.dim});
+        const Tensor h = reshape(lv.inputs(narrow(ctx_[i], 1, at, U), prev, at), {1, 1, ms.dim});
         ctx_[i + 1] = reshape(lv.body.forward_cached(h, mid_[i], span / U), {1, U, ms.dim / U});  // bytes t .. t+U-1
       }
       span = U;
@@ -93,12 +92,9 @@ class MegabyteDecoder : public CachedDecoder {
       else local_.clear();
     }
     const Tensor prev = p == 0 ? Tensor::full({1, 1}, double(Config::vocab), DType::I64) : ids(t - 1, 1);
-    Tensor u = add(narrow(slices_, 1, p, 1), embedding(m_.local_byte_embed, prev));
-    if (c.local_pos) u = add(u, narrow(m_.local_pos_embed, 0, p, 1));
+    const Tensor u = m_.local_inputs(narrow(slices_, 1, p, 1), prev, p);
     const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + span);  // (1, 1, D_L)
-    const Tensor logits = m_.head ? m_.head->forward(v)
-                                  : matmul(v, transpose(narrow(m_.local_byte_embed, 0, 0, Config::vocab), 0, 1));
-    return reshape(logits, {Config::vocab});
+    return reshape(m_.logits(v), {Config::vocab});
   }
   void reset_caches() override {
     global_.clear();
@@ -124,8 +120,7 @@ class BaselineDecoder : public CachedDecoder {
  protected:
   Tensor step(int64_t t) override {
     const int64_t prev = t == 0 ? Config::vocab : int64_t(bytes_.back());
-    const Tensor h = add(embedding(m_.byte_embed, Tensor::full({1, 1}, double(prev), DType::I64)),
-                         narrow(m_.pos_embed, 0, t, 1));
+    const Tensor h = m_.inputs(Tensor::full({1, 1}, double(prev), DType::I64), t);
     return reshape(m_.head.forward(m_.body.forward_cached(h, caches_, m_.config().seq)), {Config::vocab});
   }
   void reset_caches() override { caches_.clear(); }

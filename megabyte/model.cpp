@@ -57,6 +57,10 @@ MidLevel::MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Confi
   register_module("", body);
 }
 
+Tensor MidLevel::inputs(const Tensor& ctx, const Tensor& prev, int64_t first) const {
+  return add(add(from_above.forward(ctx), embedding(byte_embed, prev)), narrow(pos_embed, 0, first, prev.size(-1)));
+}
+
 Megabyte::Megabyte(const Config& c)
     : ByteModel(c),
       global_byte_embed(Tensor::zeros({Config::vocab, c.dg()})),
@@ -106,6 +110,15 @@ Tensor Megabyte::byte_inputs(const Tensor& ids, int64_t first) const {
   return h;
 }
 
+Tensor Megabyte::local_inputs(const Tensor& slices, const Tensor& prev, int64_t first) const {
+  const Tensor u = add(slices, embedding(local_byte_embed, prev));
+  return cfg_.local_pos ? add(u, narrow(local_pos_embed, 0, first, prev.size(-1))) : u;
+}
+
+Tensor Megabyte::logits(const Tensor& v) const {
+  return head ? head->forward(v) : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));
+}
+
 Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   check_input(x_in);
   const Tensor x = mb::to(x_in, DType::I64);
@@ -123,8 +136,8 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   for (size_t i = 0; i < mids.size(); ++i) {
     const MidStage& m = cfg_.mids[i];
     const int64_t U = m.patch, d = m.dim / U, runs = B * T / span;
-    Tensor in = add(mids[i]->from_above.forward(ctx), embedding(mids[i]->byte_embed, shift_within(x, span, U)));
-    in = reshape(add(reshape(in, {runs, span, d}), mids[i]->pos_embed), {runs, span / U, m.dim});
+    const Tensor prev = reshape(shift_within(x, span, U), {runs, span});
+    const Tensor in = reshape(mids[i]->inputs(reshape(ctx, {runs, span, -1}), prev, 0), {runs, span / U, m.dim});
     nn::DropoutStream md = stream(2 + i);
     ctx = reshape(mids[i]->body.forward(in, drop ? &md : nullptr), {B, T, d});
     span = U;
@@ -132,15 +145,12 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   // 4. local input: the context slice -> D_L + the previous byte in the patch (pad id 256 at
   // p = 0) + the position in the patch
   const int64_t runs = B * T / span;
-  Tensor u = add(reshape(global_to_local.forward(ctx), {runs, span, cfg_.ldim}),
-                 embedding(local_byte_embed, reshape(shift_within(x, span, 1), {runs, span})));  // (B·K, P, D_L)
-  if (cfg_.local_pos) u = add(u, local_pos_embed);
+  const Tensor u = local_inputs(reshape(global_to_local.forward(ctx), {runs, span, cfg_.ldim}),
+                                reshape(shift_within(x, span, 1), {runs, span}), 0);  // (B·K, P, D_L)
   // 5. local model over the P bytes of every patch, all B·K patches as one batch
   const Tensor v = local.forward(u, drop ? &ld : nullptr, T / span);  // the patches of a row are one group
   // 6. head: tied to the local byte embedding (rows 0..255), or an untied Linear
-  const Tensor logits = head ? head->forward(v)
-                             : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));
-  return reshape(logits, {B, T, Config::vocab});
+  return reshape(logits(v), {B, T, Config::vocab});
 }
 
 // ---------------------------------------------------------------- baseline
@@ -161,11 +171,12 @@ ByteTransformer::ByteTransformer(const Config& c)
 Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   check_input(x_in);
   const Tensor x = mb::to(x_in, DType::I64);
-  const int64_t B = x.size(0), T = x.size(1);
   // input shifted right by one, BOS (id 256) in front: position t sees bytes < t
-  const Tensor inp = concat({Tensor::full({B, 1}, double(Config::vocab), DType::I64, x.device()), narrow(x, 1, 0, T - 1)}, 1);
-  const Tensor h = add(embedding(byte_embed, inp), narrow(pos_embed, 0, 0, T));
-  return head.forward(body.forward(h, drop));
+  return head.forward(body.forward(inputs(shift_within(x, x.size(1), 1), 0), drop));
+}
+
+Tensor ByteTransformer::inputs(const Tensor& prev, int64_t first) const {
+  return add(embedding(byte_embed, prev), narrow(pos_embed, 0, first, prev.size(-1)));
 }
 
 std::unique_ptr<ByteModel> make_model(const Config& c) {

@@ -3,6 +3,8 @@
 // from x[b, 0 .. t-1] only.
 //
 // docs/megabyte-forward.md walks through Megabyte::forward with the shapes at every step.
+// The pieces that training and cached decoding (megabyte/generate.cpp) both run are methods
+// here (byte_inputs, MidLevel::inputs, local_inputs, logits), so the two cannot drift apart.
 #pragma once
 #include <memory>
 
@@ -43,6 +45,10 @@ struct MidLevel : nn::Module {
   Tensor pos_embed;       // (unit above, d)
   nn::Transformer body;   // width unit · d
   MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Config& c);
+  // The per-byte inputs of n bytes at positions first … first + n − 1 of their unit above:
+  // ctx (R, n, d_above) the context from above, prev (R, n) the byte one unit earlier (256 at
+  // the first unit) -> (R, n, d). Training (n = the unit above) and decoding (n = one unit).
+  Tensor inputs(const Tensor& ctx, const Tensor& prev, int64_t first) const;
 };
 
 class Megabyte : public ByteModel {
@@ -58,6 +64,12 @@ class Megabyte : public ByteModel {
   // receptive field (12 bytes back) falls inside the window equal the full forward's.
   Tensor byte_inputs(const Tensor& ids, int64_t first) const;
   static constexpr int64_t kConvField = 2 + 4 + 6;  // bytes the conv stack looks back
+  // The local model's inputs for n bytes at positions first … first + n − 1 of their patch:
+  // slices (R, n, D_L) the projected global (or last mid) context, prev (R, n) the byte before
+  // each in the patch (256 at p = 0) -> slices + its embedding + the position's embedding.
+  Tensor local_inputs(const Tensor& slices, const Tensor& prev, int64_t first) const;
+  // The head: v (..., D_L) -> logits (..., 256), tied to the local byte embedding or untied.
+  Tensor logits(const Tensor& v) const;
 
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
   std::vector<std::unique_ptr<Tensor>> conv_weight, conv_bias;  // the conv encoder, when on
@@ -74,6 +86,10 @@ class ByteTransformer : public ByteModel {
   explicit ByteTransformer(const Config& c);
   Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const override;
   void set_recompute(bool on) override { body.recompute = on; }
+
+  // The inputs of positions first … first + n − 1: prev (B, n) the byte before each (256 = BOS
+  // at position 0) -> its embedding + the position's, (B, n, W). Training and decoding.
+  Tensor inputs(const Tensor& prev, int64_t first) const;
 
   Tensor byte_embed, pos_embed;  // (257, W) with row 256 = BOS, (T, W)
   nn::Transformer body;          // its parameters are blocks.* and ln_f.* at the top level
