@@ -2,6 +2,7 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -27,14 +28,32 @@ inline void check_values(const Tensor& t, const std::vector<double>& expect, dou
   }
 }
 
-inline double max_abs_diff(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.shape() == b.shape());
-  const std::vector<double> x = to(a, DType::F64).to_vector<double>();
-  const std::vector<double> y = to(b, DType::F64).to_vector<double>();
-  double m = 0;
-  for (size_t i = 0; i < x.size(); ++i) m = std::max(m, std::abs(x[i] - y[i]));
-  return m;
+// How far `got` is from `want`, element by element, both read as f64 on the CPU. Elements
+// equal as values count 0 (both NaN, or the same infinity, included); a NaN or an infinity on
+// one side only counts as infinitely far. rel divides by 1 + the largest finite |want|.
+struct Diff {
+  double abs = 0, rel = 0;
+  int64_t where = -1;  // the element farthest apart (-1: all equal)
+  double want = 0, got = 0;
+};
+inline Diff diff(const Tensor& want, const Tensor& got) {
+  REQUIRE(want.shape() == got.shape());
+  const std::vector<double> a = to(to(want, Device::CPU), DType::F64).to_vector<double>();
+  const std::vector<double> b = to(to(got, Device::CPU), DType::F64).to_vector<double>();
+  Diff d;
+  double scale = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::isfinite(a[i])) scale = std::max(scale, std::abs(a[i]));
+    const bool same = a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]));
+    double e = same ? 0 : std::abs(a[i] - b[i]);
+    if (std::isnan(e)) e = INFINITY;
+    if (e > d.abs) d = {e, 0, int64_t(i), a[i], b[i]};
+  }
+  d.rel = d.abs / (1 + scale);
+  return d;
 }
+inline double max_abs_diff(const Tensor& a, const Tensor& b) { return diff(a, b).abs; }
+inline double rel_error(const Tensor& want, const Tensor& got) { return diff(want, got).rel; }
 
 // The message of the mb::Error that f throws ("" when it throws none).
 template <class F> std::string error_of(F&& f) {

@@ -51,13 +51,6 @@ namespace {
 Tensor gpu(const Tensor& t) { return to(t, Device::CUDA); }
 Tensor cpu(const Tensor& t) { return to(t, Device::CPU); }
 
-// max |a - b| / (1 + max |a|): both moved to the CPU in f64
-double rel_error(const Tensor& a, const Tensor& b) {
-  const Tensor x = to(cpu(a), DType::F64), y = to(cpu(b), DType::F64);
-  REQUIRE(x.shape() == y.shape());
-  return max(abs(sub(x, y))).item() / (1 + max(abs(x)).item());
-}
-
 bool bitwise_equal(const Tensor& a, const Tensor& b) {
   const std::vector<double> x = to(cpu(a), DType::F64).to_vector<double>(), y = to(cpu(b), DType::F64).to_vector<double>();
   return x == y;
@@ -68,7 +61,7 @@ bool bitwise_equal(const Tensor& a, const Tensor& b) {
 TEST_CASE("every dtype survives the trip to the device and back, and strided copies convert") {
   const Tensor x = Tensor::randn({3, 5, 7}, 1, 0, DType::F64);
   for (DType d : {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8, DType::BF16}) {
-    INFO(dtype_name(d));
+    INFO(std::string(dtype_name(d)));
     const Tensor h = to(mul_scalar(x, 10.0), d);
     CHECK(bitwise_equal(cpu(gpu(h)), h));
   }
@@ -173,7 +166,7 @@ TEST_CASE("the reference fixtures pass on the device, f64 and f32") {
   for (const auto& e : std::filesystem::directory_iterator(MB_FIXTURES_DIR)) {
     if (e.path().extension() != ".safetensors") continue;
     for (DType d : {DType::F64, DType::F32}) {
-      INFO(e.path().filename().string(), " ", dtype_name(d));
+      INFO(e.path().filename().string(), " ", std::string(dtype_name(d)));
       const VerifyReport rep = verify_fixture(e.path().string(), d, Device::CUDA);
       for (const VerifyCheck& c : rep.checks) {
         INFO(c.name, ": error ", c.error, " tolerance ", c.tolerance);

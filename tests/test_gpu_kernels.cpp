@@ -10,8 +10,9 @@
 #include <cmath>
 #include <cstdio>
 #include "autograd/ops.h"
-#include "tensor/backend.h"
 #include "cuda/runtime.h"
+#include "helpers.h"
+#include "tensor/backend.h"
 using namespace mb;
 namespace {
 const Kernels& G() { return kernels(Device::CUDA); }
@@ -19,22 +20,9 @@ const Kernels& C() { return cpu_kernels(); }
 Tensor dev(const Tensor& t) { return to(t, Device::CUDA); }
 Tensor host(const Tensor& t) { return to(t, Device::CPU); }
 Tensor E(const Shape& s, DType d, Device v) { return Tensor::empty(s, d, v); }
-double relerr(const Tensor& want, const Tensor& got, int64_t* where = nullptr) {
-  auto a = to(host(want), DType::F64).to_vector<double>(), b = to(host(got), DType::F64).to_vector<double>();
-  REQUIRE(a.size() == b.size());
-  double m = 0, e = 0;
-  for (size_t i = 0; i < a.size(); ++i) if (std::isfinite(a[i])) m = std::max(m, std::abs(a[i]));
-  for (size_t i = 0; i < a.size(); ++i) {
-    double d = (std::isnan(a[i]) && std::isnan(b[i])) || a[i] == b[i] ? 0 : std::abs(a[i] - b[i]);
-    if (std::isnan(d)) d = INFINITY;
-    if (d > e) { e = d; if (where) *where = int64_t(i); }
-  }
-  return e / (1 + m);
-}
-#define CLOSE(want, got, tol) do { int64_t w_ = -1; double e_ = relerr(want, got, &w_); \
-  auto a_ = to(host(want), DType::F64).to_vector<double>(); auto b_ = to(host(got), DType::F64).to_vector<double>(); \
-  INFO("rel err ", e_, " worst at ", w_, ": want ", (w_ >= 0 ? a_[size_t(w_)] : 0.0), " got ", (w_ >= 0 ? b_[size_t(w_)] : 0.0)); \
-  CHECK(e_ <= (tol)); } while (0)
+#define CLOSE(WANT, GOT, tol) do { const mb::test::Diff d_ = mb::test::diff(WANT, GOT); \
+  INFO("rel err ", d_.rel, " worst at ", d_.where, ": want ", d_.want, " got ", d_.got); \
+  CHECK(d_.rel <= (tol)); } while (0)
 double tol_of(DType d) { return d == DType::F64 ? 1e-12 : d == DType::F32 ? 2e-5 : 2e-2; }
 // inputs for dtype d: values rounded to d, CPU reference computed in f32/f64
 Tensor rnd(const Shape& s, uint64_t seed, DType d, double scale = 1) {
@@ -47,7 +35,7 @@ TEST_CASE("rows: softmax, layer norm, cross-entropy over many widths") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t N : {1, 3, 9, 40})
       for (int64_t Cn : {1, 5, 31, 33, 64, 1000, 1024, 1025, 1500, 2049, 4100}) {
-        INFO(dtype_name(d), " N ", N, " C ", Cn);
+        INFO(std::string(dtype_name(d)), " N ", N, " C ", Cn);
         const DType cd = cpu_dt(d);
         const Tensor x = rnd({N, Cn}, 1, d, 3), gy = rnd({N, Cn}, 2, d);
         const Tensor xc = to(x, cd), gyc = to(gy, cd);
@@ -97,7 +85,7 @@ TEST_CASE("rows: softmax, layer norm, cross-entropy over many widths") {
 TEST_CASE("rows: special values (-inf rows, +inf, NaN)") {
   for (DType d : {DType::F32, DType::F64})
     for (int64_t Cn : {7, 2000}) {
-      INFO(dtype_name(d), " C ", Cn);
+      INFO(std::string(dtype_name(d)), " C ", Cn);
       Tensor x = to(Tensor::randn({4, Cn}, 1, 0, DType::F64), d);
       auto v = to(x, DType::F64).to_vector<double>();
       for (int64_t c = 0; c < Cn; ++c) v[size_t(c)] = -INFINITY;            // row 0 all -inf
@@ -120,7 +108,7 @@ TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
       for (auto [Tq, Tk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {16, 16}, {17, 17}, {70, 70}, {1, 300}, {3, 100}, {20, 100}, {16, 200}, {130, 130}}) {
         if (d == DType::BF16 && D > 64) continue;
         if ((D >= 200) && Tk > 100) continue;
-        INFO(dtype_name(d), " D ", D, " Tq ", Tq, " Tk ", Tk);
+        INFO(std::string(dtype_name(d)), " D ", D, " Tq ", Tq, " Tk ", Tk);
         const int64_t B = 2, H = 2;
         const DType cd = cpu_dt(d);
         const Tensor q = rnd({B, H, Tq, D}, 1, d), k = rnd({B, H, Tk, D}, 2, d), v = rnd({B, H, Tk, D}, 3, d), go = rnd({B, H, Tq, D}, 4, d);
@@ -154,7 +142,7 @@ TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
     Tensor lg = E({B, H, T}, d, Device::CUDA);
     C().attention(contiguous(q), contiguous(k), contiguous(v), 0.3, oc, lc);
     G().attention(qg, kg, vg, 0.3, og, lg);
-    INFO(dtype_name(d));
+    INFO(std::string(dtype_name(d)));
     CLOSE(oc, contiguous(host(og)), tol_of(d) * 5); CLOSE(lc, lg, tol_of(d) * 5);
     const Tensor go = rnd({B, H, T, D}, 8, d);
     Tensor gqc = E(q.shape(), d, Device::CPU), gkc = E(q.shape(), d, Device::CPU), gvc = E(q.shape(), d, Device::CPU);
@@ -170,7 +158,7 @@ TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
 TEST_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths") {
   for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
     for (auto [A, R, N] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {1, 5000, 1}, {3, 100, 7}, {1, 64, 1}, {2, 63, 3}, {1, 300, 2047}, {1, 100, 2048}, {7, 1000, 1}, {1, 0, 5}}) {
-      INFO(dtype_name(d), " A ", A, " R ", R, " N ", N);
+      INFO(std::string(dtype_name(d)), " A ", A, " R ", R, " N ", N);
       Tensor x = to(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20), d);
       if (d == DType::U8) x = to(abs(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20)), d);
       const DType cd = d == DType::BF16 ? DType::F32 : d;
@@ -207,7 +195,7 @@ TEST_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes") {
     for (auto [n, M, K, N] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{{1, 3, 4, 5}, {2, 1, 7, 1}, {3, 5, 1, 4}, {2, 4, 0, 3}, {1, 1, 1, 1}, {2, 17, 33, 9}})
       for (int layout = 0; layout < 4; ++layout)
         for (bool acc : {false, true}) {
-          INFO(dtype_name(d), " n ", n, " M ", M, " K ", K, " N ", N, " layout ", layout, " acc ", acc);
+          INFO(std::string(dtype_name(d)), " n ", n, " M ", M, " K ", K, " N ", N, " layout ", layout, " acc ", acc);
           const DType cd = cpu_dt(d);
           Tensor a = rnd({n, M, K}, 1, d), b = rnd({n, K, N}, 2, d);
           if (layout & 1) a = transpose(rnd({n, K, M}, 1, d), 1, 2);
@@ -256,7 +244,7 @@ TEST_CASE("gather: embedding, unfold/fold, dtypes") {
       CLOSE(gc, gg, tol_of(d) * 5);
     }
     for (int64_t K : {1, 2, 4, 9}) {
-      INFO(dtype_name(d), " K ", K);
+      INFO(std::string(dtype_name(d)), " K ", K);
       const int64_t B = 2, T = 7, Cc = 3;
       const Tensor x = rnd({B, T, Cc}, 4, d);
       Tensor cc = E({B, T, Cc * K}, d, Device::CPU), cg = E({B, T, Cc * K}, d, Device::CUDA);
@@ -275,7 +263,7 @@ TEST_CASE("gather: embedding, unfold/fold, dtypes") {
 TEST_CASE("optim: sum_squares and adamw") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t n : {1, 1000, 70000}) {
-      INFO(dtype_name(d), " n ", n);
+      INFO(std::string(dtype_name(d)), " n ", n);
       const DType cd = cpu_dt(d);
       const Tensor x = rnd({n}, 1, d);
       const double sc = C().sum_squares(to(x, cd)), sg = G().sum_squares(dev(x));
@@ -294,7 +282,7 @@ TEST_CASE("copies: every dtype pair, strided, many dims") {
   const Tensor x = Tensor::randn({2, 3, 2, 3, 2, 3, 2, 3}, 1, 0, DType::F64);
   for (DType s : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
     for (DType t : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8}) {
-      INFO(dtype_name(s), " -> ", dtype_name(t));
+      INFO(std::string(dtype_name(s)), " -> ", std::string(dtype_name(t)));
       const Tensor h = to(mul_scalar(abs(x), 10.0), s);
       const Tensor v = permute(h, {7, 6, 5, 4, 3, 2, 1, 0});
       const Tensor want = to(v, t);

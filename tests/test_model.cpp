@@ -50,6 +50,10 @@ TEST_CASE("config validation names the field and the problem") {
   CHECK(error_of([] { (void)Config::from_metadata({{"conv", "yes"}}); }).find("'conv' = 'yes' is not 1 or 0") != std::string::npos);
   CHECK(error_of([] { (void)Config::from_metadata({{"act", "swish"}}); }).find("swish") != std::string::npos);
   CHECK(err([](Config& c) { c.patch = 3; c.seq = 33; }).find("gdim 32") != std::string::npos);
+  // the models validate before their member initialisers divide by the patch size
+  Config zero = tiny_megabyte();
+  zero.patch = 0;
+  CHECK(error_of([&] { Megabyte m(zero); }).find("config: patch must be in [1, 65536], got 0") != std::string::npos);
 }
 
 TEST_CASE("metadata round-trips the config") {

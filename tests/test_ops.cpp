@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "helpers.h"
+#include "tensor/backend.h"
 #include "tensor/parallel.h"
 
 using namespace mb;
@@ -34,6 +35,43 @@ TEST_CASE("unary ops match their formulas") {
   check_values(1.0 / p, {4.0, 0.25});
   check_values(clamp_min(x, 0.0), {0, 0, 0.25, 2.0});
   check_values(clamp_max(x, 0.0), {-1.5, -0.5, 0, 0});
+}
+
+// The CPU computes exp, log, tanh, sigmoid and GELU with Eigen's SIMD functions, a second
+// form of those formulas: every unary op's CPU kernel, forward and backward, must agree with
+// the one list (tensor/elementwise_ops.h) that the CUDA kernels expand, over a wide range.
+TEST_CASE("every unary CPU kernel, SIMD forms included, equals the shared formula") {
+  const double s = 0.7;  // the scalar of the scalar ops
+  std::vector<double> xs;
+  for (int i = 0; i < 1000; ++i) xs.push_back(-30 + 60 * std::pow(double(i) / 999, 1.5) - 0.013 * (i % 7));
+  for (DType d : {DType::F64, DType::F32}) {
+    const double tol = d == DType::F64 ? 1e-13 : 2e-6;  // relative to 1 + |value|
+    auto check = [&](UnaryOp op, bool positive) {
+      std::vector<double> in;
+      for (double x : xs) in.push_back(positive ? std::abs(x) + 0.05 : x);
+      const Tensor x = to(f64(in, {int64_t(in.size())}), d), gy = to(mul_scalar(x, 0.0), d) + 1.0;
+      const Tensor y = x.empty_like(), gx = x.empty_like();
+      cpu_kernels().unary(op, x, s, y);
+      cpu_kernels().unary_backward(op, x, y, s, gy, gx);
+      const std::vector<double> xv = to(x, DType::F64).to_vector<double>(), yv = to(y, DType::F64).to_vector<double>(),
+                                gv = to(gx, DType::F64).to_vector<double>();
+      visit_op(op, [&](auto c) {
+        double worst = 0;
+        for (size_t i = 0; i < xv.size(); ++i) {
+          const double want = unary_fwd<c.value, double>(xv[i], s);
+          const double dwant = unary_grad<c.value, double>(xv[i], want, s);
+          worst = std::max({worst, std::abs(yv[i] - want) / (1 + std::abs(want)), std::abs(gv[i] - dwant) / (1 + std::abs(dwant))});
+        }
+        INFO(std::string(op_name(op)), " in ", std::string(dtype_name(d)), ": worst relative error ", worst);
+        CHECK(worst <= tol);
+      });
+    };
+#define MB_CHECK_OP(name, ...) \
+  check(UnaryOp::name, UnaryOp::name == UnaryOp::log || UnaryOp::name == UnaryOp::sqrt || UnaryOp::name == UnaryOp::rsqrt || \
+                           UnaryOp::name == UnaryOp::pow_scalar || UnaryOp::name == UnaryOp::rdiv_scalar);
+    MB_ALL_UNARY_OPS(MB_CHECK_OP)
+#undef MB_CHECK_OP
+  }
 }
 
 TEST_CASE("binary ops broadcast like NumPy") {
