@@ -10,7 +10,7 @@ int verify(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Rebuild the model a reference fixture describes (its __metadata__), load its "
                                  "weights and input, and compare logits, loss, every gradient and the AdamW "
                                  "trajectory with the fixture's float64 values. Exit 0 only within the "
-                                 "tolerances of ../shared/reference/README.md.");
+                                 "reference tolerances (tests/fixtures/README.md).");
   opts.add_options()("file", "fixture (.safetensors)", cxxopts::value<std::string>())(
       "dtype", "compute in f64 or f32", cxxopts::value<std::string>()->default_value("f64"))(
       "device", "run the model on cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(

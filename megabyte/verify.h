@@ -1,5 +1,6 @@
-// `megabyte verify`: checks our model against a reference fixture (../shared/reference
-// format "megabyte-fixture-v1"): logits, loss, every gradient and the AdamW trajectory.
+// `megabyte verify`: checks our model against a reference fixture (format
+// "megabyte-fixture-v1", tests/fixtures/README.md): logits, loss, every gradient and the AdamW
+// trajectory.
 #pragma once
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@ struct VerifyReport {
   bool ok() const;
 };
 
-// Tolerances of ../shared/reference/README.md for f64 and f32; f32 skips train.final. The
+// The reference tolerances (tests/fixtures/README.md) for f64 and f32; f32 skips train.final. The
 // model runs on `device` (the comparison happens on the CPU).
 VerifyReport verify_fixture(const std::string& path, DType dtype, Device device = Device::CPU);
 

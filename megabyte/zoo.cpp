@@ -32,7 +32,7 @@ Config paper(Config c) {
 }
 
 std::vector<Preset> make_presets() {
-  const std::string ref = "../shared/reference/README.md benchmark configs";
+  const std::string ref = "the PyTorch reference's benchmark configs (BENCHMARKS.md)";
   const std::string t15 = "paper Table 15 (arXiv 2305.07185); its parameter counts run 8-16% above this "
                           "architecture's (blocks of 12d^2 + 13d): it does not say what else it counts";
   const std::string p12 = "global width not a multiple of P = 12: D_G is fractional; the paper does not say how "

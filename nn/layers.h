@@ -1,5 +1,6 @@
 // The layers of a pre-norm decoder-only transformer. Parameter names and layouts follow
-// PyTorch (a Linear weight is (out, in), y = x Wᵀ + b), as ../shared/reference pins them.
+// PyTorch (a Linear weight is (out, in), y = x Wᵀ + b), as the reference fixtures pin them
+// (tests/fixtures/README.md).
 //
 // Shapes: B batch, T positions, d width, h heads.
 #pragma once
