@@ -1,3 +1,4 @@
+// The names of the node kinds, from their list.
 #include "autograd/op_kind.h"
 
 #include <string>

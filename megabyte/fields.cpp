@@ -1,3 +1,4 @@
+// Field rules and the text form of field values (see fields.h).
 #include "megabyte/fields.h"
 
 #include <cerrno>

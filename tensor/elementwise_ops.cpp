@@ -1,3 +1,4 @@
+// The names of the elementwise ops, from their lists.
 #include "tensor/elementwise_ops.h"
 
 namespace mb {
