@@ -43,7 +43,7 @@ constexpr double kMaxLayers = 1024;
   X(int64_t, llayers, "llayers", 2, in(0, kMaxLayers), "local layers")                                   \
   X(int64_t, lheads, "lheads", 4, in(1, kMaxWidth), "local heads")                                       \
   X(nn::Activation, act, "act", nn::Activation::relu, any(), "relu (the paper's) or gelu")               \
-  X(Head, head, "head", Head::tied, any(), "tied (to the local byte embedding, the paper's) or untied")   \
+  X(Head, head, "head", Head::tied, any(), "tied (to the local byte embedding, the paper's) or untied")  \
   X(bool, local_pos, "local_pos", true, any(), "local position embeddings: 1 or 0")                      \
   X(bool, conv, "conv", false, any(), "the convolutional patch encoder (kernels 3, 5, 7): 1 or 0")       \
   X(int64_t, cross_patch, "cross_patch", 0, in(0, kMaxWidth),                                            \
@@ -51,7 +51,7 @@ constexpr double kMaxLayers = 1024;
   X(std::vector<MidStage>, mids, "mid", {}, any(),                                                       \
     "levels between global and local, outermost first: PATCH:WIDTH:LAYERS:HEADS[,...] (e.g. 8:256:2:4)") \
   X(double, dropout, "dropout", 0.0, in_below(0, 1), "dropout probability")                              \
-  X(double, init_std, "init_std", 0.02, positive(), "std of the initial weights")                       \
+  X(double, init_std, "init_std", 0.02, positive(), "std of the initial weights")                        \
   X(double, ln_eps, "ln_eps", 1e-5, positive(), "LayerNorm epsilon")
 
 struct Config {

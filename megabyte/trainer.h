@@ -18,7 +18,7 @@ namespace mb {
 // and how often it writes) and always comes from its own command line.
 #define MB_TRAIN_FIELDS(X)                                                                                   \
   X(std::string, data, "data", "", any(), "data",                                                            \
-    "file or folder of files, used as bytes (default: the corpus the repo ships, data/tinyshakespeare.txt)") \
+    "file or folder of files, used as bytes (default: data/tinyshakespeare.txt, shipped)")                   \
   X(std::string, format, "format", "auto", any(), "data", "data format: auto, raw, idx (MNIST), ppm")        \
   X(std::string, scan, "scan", "raster", any(), "data",                                                      \
     "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)")         \
@@ -32,7 +32,8 @@ namespace mb {
   X(std::string, schedule, "schedule", "cosine", any(), "training",                                          \
     "cosine, polynomial (the paper's, to --min-lr) or constant")                                             \
   X(double, clip, "clip", 1.0, at_least(0), "training", "gradient-norm clip (0: off)")                       \
-  X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training", "AdamW decay of matrices and tables") \
+  X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training",                                      \
+    "AdamW decay of matrices and tables")                                                                    \
   X(double, beta1, "beta1", 0.9, in_below(0, 1), "training", "AdamW beta1")                                  \
   X(double, beta2, "beta2", 0.95, in_below(0, 1), "training", "AdamW beta2")                                 \
   X(uint64_t, seed, "seed", 0, any(), "training", "seed of init, batches and dropout")                       \
@@ -42,15 +43,17 @@ namespace mb {
   X(int, threads, "threads", 0, at_least(0), "run", "CPU threads (0: OMP_NUM_THREADS or all cores)")         \
   X(bool, recompute, "recompute", false, any(), "run",                                                       \
     "activation recomputation: keep only each block's input, run it again in backward")                      \
-  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                    \
+  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                     \
   X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                            \
     "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)")                                      \
   X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                         \
-  X(bool, resume, "resume", false, any(), "run", "continue from the newest checkpoint in --out (its config and options)") \
+  X(bool, resume, "resume", false, any(), "run",                                                             \
+    "continue from the newest checkpoint in --out (its config and options)")                                 \
   X(int64_t, log_every, "log_every", 10, at_least(1), "run", "progress line every N steps")                  \
-  X(int64_t, ckpt_every, "ckpt_every", 500, at_least(0), "run", "checkpoint every N steps (and at the end)")  \
+  X(int64_t, ckpt_every, "ckpt_every", 500, at_least(0), "run", "checkpoint every N steps (and at the end)") \
   X(int64_t, keep, "keep", 3, at_least(1), "run", "checkpoints kept")                                        \
-  X(int64_t, stop_at, "stop_at", 0, at_least(0), "run", "stop after this many steps as if interrupted (0: never)") \
+  X(int64_t, stop_at, "stop_at", 0, at_least(0), "run",                                                      \
+    "stop after this many steps as if interrupted (0: never)")                                               \
   X(bool, quiet, "quiet", false, any(), "run", "no progress output")
 
 struct TrainOptions {
