@@ -1,6 +1,8 @@
 // The backward engine: Kahn's algorithm over the graph below the root. A node runs once every
 // node that feeds it a gradient has run, so each node's incoming gradients are summed before
 // its rule sees them.
+#include <cstdlib>
+#include <string>
 #include <unordered_map>
 
 #include "autograd/node.h"
@@ -47,8 +49,18 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
+bool detect_anomaly() {
+  static const bool on = [] {
+    const char* v = std::getenv("MB_DETECT_ANOMALY");
+    return v && *v && std::string(v) != "0";
+  }();
+  return on;
+}
+
 void record(OpKind op, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn backward) {
   if (!needs_grad(inputs)) return;
+  MB_CHECK(!detect_anomaly() || all_finite(out), "anomaly: ", op_name(op), " produced a non-finite value (NaN or ",
+           "infinity) in its output of shape ", to_string(out.shape()), " (MB_DETECT_ANOMALY: the first op that did)");
   auto node = std::make_shared<Node>();
   node->op = op;
   for (const Tensor& t : inputs) {
@@ -129,6 +141,11 @@ void backward(const Tensor& root, const Tensor& grad) {
       pending.erase(it);
       MB_CHECK(gx.size() == n->next.size(), "backward of ", op_name(n->op), " returned ",
                gx.size(), " gradients for ", n->next.size(), " inputs");
+      if (detect_anomaly())
+        for (size_t i = 0; i < gx.size(); ++i)
+          MB_CHECK(!gx[i].defined() || all_finite(gx[i]), "anomaly: the backward of ", op_name(n->op),
+                   " produced a non-finite gradient (NaN or infinity) for its input ", i, " of shape ",
+                   to_string(gx[i].shape()), " (MB_DETECT_ANOMALY: the first rule that did)");
     }
     n->backward = nullptr;  // frees the saved tensors now, not at the end
     for (size_t i = 0; i < gx.size(); ++i) {

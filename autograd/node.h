@@ -61,7 +61,11 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches a Node for `op` to `out` (which must be a fresh tensor) if needs_grad(inputs).
 // Backward rules capture detached copies of what they need (see save()).
+// With MB_DETECT_ANOMALY=1 in the environment, the first op whose output (forward) or whose
+// rule's gradients (backward) hold a NaN or an infinity throws an error naming it: slow (a
+// reduction per op), for finding where a loss turns NaN.
 void record(OpKind op, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn backward);
+bool detect_anomaly();  // MB_DETECT_ANOMALY is set to something other than 0
 
 // What a backward rule keeps of a tensor: its data without its history, so that a saved
 // output does not keep its own Node alive (no reference cycles).

@@ -62,6 +62,8 @@ Tensor var(const Tensor& x, std::vector<int64_t> axes = {}, bool keepdim = false
 Tensor argmax(const Tensor& x, int64_t axis, bool keepdim = false);  // i64, no gradient
 // Sums a broadcast gradient back to `shape` (the inverse of expand).
 Tensor sum_to(const Tensor& x, const Shape& shape);
+// Whether every element is finite (no NaN, no infinity); integer tensors always are.
+bool all_finite(const Tensor& x);
 
 // ---- linear algebra and fused ops ----
 // (..., M, K) @ (..., K, N) -> (..., M, N); batch dims broadcast; a 1-D operand is a vector.

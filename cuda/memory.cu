@@ -61,8 +61,8 @@ void* alloc(size_t nbytes) {
       p.release_cached();
       if (cudaMalloc(&ptr, sz) != cudaSuccess) {
         cudaGetLastError();
-        throw Error(cat("CUDA out of memory allocating ", nbytes, " bytes (in use ", p.stats.in_use,
-                        ", reserved ", p.stats.reserved, ")"));
+        throw Error(cat("CUDA out of memory: a tensor needs ", bytes_text(double(nbytes)), " (in use ",
+                        bytes_text(double(p.stats.in_use)), ", reserved ", bytes_text(double(p.stats.reserved)), ")"));
       }
     }
     p.stats.reserved += sz;

@@ -21,33 +21,6 @@ std::string human(double v, const char* unit) {
   return b;
 }
 
-std::string bytes(double v) {
-  const char* suffix[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int i = 0;
-  while (v >= 1024 && i < 4) {
-    v /= 1024;
-    ++i;
-  }
-  char b[48];
-  std::snprintf(b, sizeof b, "%.1f %s", v, suffix[i]);
-  return b;
-}
-
-// Activations a training step keeps for backward, per token and layer of width d: the two
-// LayerNorm outputs, QKV (3d), attention output, MLP hidden before and after the activation
-// (8d), and the residual inputs: about 18d values; plus the logits and their gradient.
-double activation_bytes(const Config& c, double batch) {
-  const double T = double(c.seq);
-  double values = 0;
-  if (c.is_baseline()) {
-    values = batch * T * 18 * double(c.gdim) * double(c.glayers);
-  } else {
-    values = batch * T / double(c.patch) * 18 * double(c.gdim) * double(c.glayers) +
-             batch * T * 18 * double(c.ldim) * double(c.llayers);
-  }
-  return 4 * (values + 2 * batch * T * Config::vocab);
-}
-
 void report(const Config& c, int64_t batch) {
   std::printf("%s\n", c.summary().c_str());
   const ModelSize s = model_size(c);
@@ -69,10 +42,10 @@ void report(const Config& c, int64_t batch) {
   std::printf("FLOPs per byte: forward %s, training step about %s (3x)\n", human(f, "FLOP").c_str(), human(3 * f, "FLOP").c_str());
   std::printf("FLOPs per training step at batch %lld: %s\n", static_cast<long long>(batch),
               human(3 * f * double(batch) * double(c.seq), "FLOP").c_str());
-  const double state = 16 * s.total();
+  const TrainingMemory m = training_memory(c, batch);
   std::printf("memory estimate (f32): weights %s; + gradients + AdamW moments %s; activations of a training step at batch %lld about %s\n",
-              bytes(4 * s.total()).c_str(), bytes(state).c_str(), static_cast<long long>(batch),
-              bytes(activation_bytes(c, double(batch))).c_str());
+              bytes_text(4 * s.total()).c_str(), bytes_text(m.state).c_str(), static_cast<long long>(batch),
+              bytes_text(m.activations).c_str());
 }
 
 }  // namespace

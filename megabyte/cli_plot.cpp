@@ -1,5 +1,11 @@
 // megabyte plot RUN_DIR: loss and validation bits per byte against step, as RUN_DIR/curves.png
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "megabyte/cli.h"
@@ -19,22 +25,33 @@ int plot(int argc, char** argv) {
   const std::string run = r["run"].as<std::string>(), csv = run + "/log.csv";
   MB_CHECK(std::filesystem::exists(csv), csv, ": no training log here");
   const std::string png = r.count("out") ? r["out"].as<std::string>() : run + "/curves.png";
-  const std::string tmp = png + ".tmp";
+  const std::string tmp = png + cat(".tmp.", getpid());
+  // The script is fixed text; the paths and the title reach gnuplot as its arguments ARG1..3
+  // (strings, never parsed as gnuplot code), and gnuplot runs without a shell in between.
   const std::string script =
       "set datafile separator ','\n"
-      "set terminal png size 900,540\n"
-      "set output '" + tmp + "'\n"
-      "set title 'training run " + run + "'\n"
+      "set terminal png size 900,540 noenhanced\n"
+      "set output ARG2\n"
+      "set title 'training run '.ARG3\n"
       "set xlabel 'step'\nset ylabel 'bits per byte'\nset grid\nset key top right\n"
-      "plot '" + csv + "' every ::1 using 1:4 with lines lc rgb '#9ecae1' title 'train (per step)', "
-      "'" + csv + "' every ::1 using 1:($6 == $6 ? $6 : 1/0) with linespoints pt 7 lc rgb '#d62728' title 'validation'\n";
-  FILE* gp = popen("gnuplot 2>&1", "w");
-  MB_CHECK(gp != nullptr, "cannot start gnuplot (install it: apt-get install gnuplot-nox)");
-  std::fwrite(script.data(), 1, script.size(), gp);
-  const int status = pclose(gp);
+      "plot ARG1 every ::1 using 1:4 with lines lc rgb '#9ecae1' title 'train (per step)', "
+      "ARG1 every ::1 using 1:($6 == $6 ? $6 : 1/0) with linespoints pt 7 lc rgb '#d62728' title 'validation'\n";
+  char script_path[] = "/tmp/megabyte_plot_XXXXXX";
+  const int fd = mkstemp(script_path);
+  MB_CHECK(fd >= 0, "cannot create a temporary gnuplot script (", std::strerror(errno), ")");
+  const bool written = ::write(fd, script.data(), script.size()) == ssize_t(script.size());
+  ::close(fd);
+  int status = -1;
+  if (written) {
+    const char* args[] = {"gnuplot", "-c", script_path, csv.c_str(), tmp.c_str(), run.c_str(), nullptr};
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, const_cast<char* const*>(args), environ) == 0)
+      waitpid(pid, &status, 0);
+  }
+  std::remove(script_path);
   if (status != 0 || !std::filesystem::exists(tmp)) {
     std::remove(tmp.c_str());
-    throw Error("gnuplot failed (exit status " + std::to_string(status) + "; is gnuplot-nox installed?)");
+    throw Error("gnuplot failed (status " + std::to_string(status) + "; is gnuplot-nox installed?)");
   }
   std::filesystem::rename(tmp, png);
   std::printf("wrote %s\n", png.c_str());

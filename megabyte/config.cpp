@@ -146,6 +146,17 @@ ModelSize model_size(const Config& c) {
   return s;
 }
 
+TrainingMemory training_memory(const Config& c, int64_t batch_size) {
+  // per token and layer of width d a step keeps about 18d values: the two LayerNorm outputs,
+  // QKV (3d), the attention output, the MLP hidden before and after the activation (8d) and
+  // the residual inputs; plus the logits and their gradient
+  const double T = double(c.seq), B = double(batch_size);
+  double values = c.is_baseline() ? B * T * 18 * double(c.gdim) * double(c.glayers)
+                                  : B * T / double(c.patch) * 18 * double(c.gdim) * double(c.glayers) +
+                                        B * T * 18 * double(c.ldim) * double(c.llayers);
+  return {16 * model_size(c).total(), 4 * (values + 2 * B * T * Config::vocab)};
+}
+
 double forward_flops_per_byte(const Config& c) {
   const double T = double(c.seq);
   if (c.is_baseline()) return stack_flops(T, double(c.gdim), double(c.glayers)) + 2 * double(c.gdim) * Config::vocab;

@@ -90,4 +90,12 @@ ModelSize model_size(const Config& c);
 // Forward-pass matmul FLOPs per byte (training: about 3x).
 double forward_flops_per_byte(const Config& c);
 
+// Memory of training in f32, estimated: the weights with their gradients and AdamW moments (16
+// bytes a parameter), and the activations a step at this batch size keeps for backward.
+struct TrainingMemory {
+  double state, activations;
+  double total() const { return state + activations; }
+};
+TrainingMemory training_memory(const Config& c, int64_t batch);
+
 }  // namespace mb

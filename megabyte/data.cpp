@@ -30,13 +30,22 @@ bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
+// A .gz file inflated, up to kMaxInflated bytes: a small file of zeros must not fill memory.
+constexpr size_t kMaxInflated = size_t(512) << 20;
 std::string gunzip(const std::string& path) {
   gzFile f = gzopen(path.c_str(), "rb");
   MB_CHECK(f != nullptr, path, ": cannot open");
   std::string out;
   char buf[1 << 16];
   int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0) out.append(buf, size_t(n));
+  while ((n = gzread(f, buf, sizeof buf)) > 0) {
+    if (out.size() + size_t(n) > kMaxInflated) {
+      gzclose(f);
+      throw Error(cat(path, ": inflates to more than ", bytes_text(double(kMaxInflated)),
+                      " (the limit for compressed data; decompress it yourself to use more)"));
+    }
+    out.append(buf, size_t(n));
+  }
   int err = 0;
   const char* msg = gzerror(f, &err);
   const std::string why = msg ? msg : "";
@@ -60,18 +69,22 @@ Corpus decode_idx(const std::string& b, const std::string& path) {
   const int ndim = b[3];
   const size_t header = 4 + 4 * size_t(ndim);
   MB_CHECK(b.size() >= header, path, ": idx header is truncated");
+  const int64_t data = int64_t(b.size() - header);
   int64_t count = 1, record = 1;
   for (int d = 0; d < ndim; ++d) {
     const int64_t n = big_endian32(b, 4 + 4 * size_t(d));
-    count *= n;
+    // four sizes < 2^32 can multiply past 2^63: such a header promises more than any file has
+    MB_CHECK(!__builtin_mul_overflow(count, n, &count), path, ": idx header promises more than 2^63 bytes of data");
     if (d > 0) record *= n;
   }
-  MB_CHECK(int64_t(b.size() - header) == count, path, ": idx header promises ", count,
-           " bytes of data, the file has ", b.size() - header);
+  MB_CHECK(data == count, path, ": idx header promises ", count, " bytes of data, the file has ", data);
   Corpus c;
   c.bytes.assign(b.begin() + std::ptrdiff_t(header), b.end());
   c.record = ndim > 1 ? record : 0;
-  if (ndim == 3) c.image = {big_endian32(b, 12), big_endian32(b, 8), 1};  // (count, rows, cols)
+  if (ndim == 3) {  // (count, rows, cols)
+    c.image = {big_endian32(b, 12), big_endian32(b, 8), 1};
+    c.image.check(path + ": idx images");
+  }
   return c;
 }
 
@@ -90,6 +103,7 @@ Corpus decode_ppm(const std::string& b, const std::string& path) {
     while (at < b.size() && std::isdigit(uint8_t(b[at]))) {
       v = v * 10 + (b[at++] - '0');
       any = true;
+      MB_CHECK(v <= (int64_t(1) << 31), path, ": a number in the PPM header is over 2^31");
     }
     MB_CHECK(any && v > 0, path, ": malformed PPM header");
     return v;
@@ -97,6 +111,8 @@ Corpus decode_ppm(const std::string& b, const std::string& path) {
   MB_CHECK(b.size() > 2 && b[0] == 'P' && b[1] == '6', path, ": not a binary PPM (P6) file");
   const int64_t w = number(), h = number(), maxval = number();
   MB_CHECK(maxval == 255, path, ": PPM maxval ", maxval, " (only 8-bit, 255, is supported)");
+  const ImageShape img{w, h, 3};
+  img.check(path + ": PPM");
   ++at;  // the single whitespace byte before the pixels
   MB_CHECK(int64_t(b.size()) - int64_t(at) == w * h * 3, path, ": PPM of ", w, "x", h, " needs ", w * h * 3,
            " bytes of pixels, the file has ", int64_t(b.size()) - int64_t(at));
@@ -140,8 +156,10 @@ Corpus Corpus::load(const std::string& path, DataFormat format) {
   MB_CHECK(fs::exists(path, ec), path, ": no such file or folder");
   std::vector<std::string> files;
   if (fs::is_directory(path, ec)) {
-    for (const auto& e : fs::recursive_directory_iterator(path, ec))
-      if (e.is_regular_file()) files.push_back(e.path().string());
+    fs::recursive_directory_iterator it(path, ec), end;
+    for (; !ec && it != end; it.increment(ec))
+      if (it->is_regular_file(ec)) files.push_back(it->path().string());
+    MB_CHECK(!ec, path, ": cannot read the folder (", ec.message(), ")");
     std::sort(files.begin(), files.end());
     MB_CHECK(!files.empty(), path, ": the folder has no files");
   } else {

@@ -15,12 +15,20 @@ ImageShape image_shape_from_string(const std::string& s) {
   long long w = 0, h = 0, c = 1;
   char tail = 0;
   const int n = std::sscanf(s.c_str(), "%lldx%lldx%lld%c", &w, &h, &c, &tail);
-  MB_CHECK((n == 2 || n == 3) && w > 0 && h > 0 && (c == 1 || c == 3), "image shape '", s,
-           "' must be WIDTHxHEIGHT or WIDTHxHEIGHTx3");
+  MB_CHECK(n == 2 || n == 3, "image shape '", s, "' must be WIDTHxHEIGHT or WIDTHxHEIGHTx3");
   img.width = w;
   img.height = h;
   img.channels = c;
+  img.check(cat("image shape '", s, "'"));
   return img;
+}
+
+void ImageShape::check(const std::string& what) const {
+  constexpr int64_t kMaxSide = int64_t(1) << 16, kMaxBytes = int64_t(1) << 31;
+  MB_CHECK(width >= 1 && width <= kMaxSide && height >= 1 && height <= kMaxSide, what, ": width and height must be in [1, ",
+           kMaxSide, "], got ", width, "x", height);
+  MB_CHECK(channels == 1 || channels == 3, what, ": channels must be 1 or 3, got ", channels);
+  MB_CHECK(bytes() <= kMaxBytes, what, ": ", width, "x", height, "x", channels, " is more than 2^31 bytes");
 }
 
 namespace {

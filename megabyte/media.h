@@ -10,8 +10,11 @@ namespace mb {
 struct ImageShape {
   int64_t width = 0, height = 0, channels = 1;  // channels: 1 (gray) or 3 (RGB)
   int64_t bytes() const { return width * height * channels; }
+  // Throws, naming `what`, unless width and height are in [1, 2^16], channels 1 or 3 and the
+  // image at most 2^31 bytes: every product of its sizes is then far from overflow.
+  void check(const std::string& what) const;
 };
-ImageShape image_shape_from_string(const std::string& s);  // "28x28" or "150x103x3"
+ImageShape image_shape_from_string(const std::string& s);  // "28x28" or "150x103x3", checked
 
 // Raster order: rows top to bottom, pixels left to right, channels innermost (the file's order).
 // Patch-scan order (paper, App. D.1): the image cut into tiles of s x s pixels, s = √(P/C), so

@@ -16,7 +16,10 @@ namespace mb {
 class ByteModel : public nn::Module {
  public:
   // Validates c first: the derived models' member initialisers divide by its sizes.
-  explicit ByteModel(const Config& c) : cfg_(c) { c.validate(); }
+  explicit ByteModel(const Config& c) : cfg_(c) {
+    c.validate();
+    check_memory(4 * model_size(c).total(), "the model's weights (" + c.summary() + ")");
+  }
   const Config& config() const { return cfg_; }
   // x: (B, T') bytes (u8, i32 or i64), T' <= T (a multiple of P for MEGABYTE) -> (B, T', 256)
   virtual Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const = 0;

@@ -1,13 +1,17 @@
 #include "megabyte/trainer.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -49,6 +53,11 @@ void TrainOptions::validate() const {
 
 namespace {
 bool kept(const char* group) { return std::string(group) != "run"; }
+std::string group_of(const std::string& key) {
+  for (const FieldInfo& f : TrainOptions::fields())
+    if (key == f.key) return f.group;
+  return "";
+}
 }  // namespace
 
 std::map<std::string, std::string> TrainOptions::to_metadata() const {
@@ -68,10 +77,22 @@ void TrainOptions::from_metadata(const std::map<std::string, std::string>& m) {
 }
 
 void TrainOptions::set(const std::string& key, const std::string& text) {
-#define MB_SET(type, member, k, ...) \
-  if (key == k) return parse_field("--" + flag_of(key), text, member);
+#define MB_SET(type, member, k, ...)               \
+  if (key == k) {                                  \
+    parse_field("--" + flag_of(key), text, member); \
+    given.insert(key);                             \
+    return;                                        \
+  }
   MB_TRAIN_FIELDS(MB_SET)
 #undef MB_SET
+  throw Error("no training option '" + key + "'");
+}
+
+std::string TrainOptions::get(const std::string& key) const {
+#define MB_GET(type, member, k, ...) \
+  if (key == k) return field_text(member);
+  MB_TRAIN_FIELDS(MB_GET)
+#undef MB_GET
   throw Error("no training option '" + key + "'");
 }
 
@@ -90,16 +111,29 @@ const std::vector<FieldInfo>& TrainOptions::fields() {
 
 std::string default_corpus() { return MB_DEFAULT_CORPUS; }
 
-std::string latest_checkpoint(const std::string& dir) {
-  std::string best;
+std::vector<std::string> checkpoints(const std::string& dir) {
+  std::vector<std::pair<int64_t, std::string>> found;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return best;
+  if (!fs::is_directory(dir, ec)) return {};
   for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string n = e.path().filename().string();
-    if (n.rfind("ckpt_", 0) == 0 && n.size() > 17 && n.substr(n.size() - 12) == ".safetensors" && n > fs::path(best).filename().string())
-      best = e.path().string();
+    // ckpt_<digits>.safetensors, ordered by the number: past step 999,999 the names no longer
+    // sort as text
+    const std::string n = e.path().filename().string(), tail = ".safetensors";
+    if (n.rfind("ckpt_", 0) != 0 || n.size() <= 5 + tail.size() || n.compare(n.size() - tail.size(), tail.size(), tail))
+      continue;
+    const std::string digits = n.substr(5, n.size() - 5 - tail.size());
+    if (digits.size() > 18 || digits.find_first_not_of("0123456789") != std::string::npos) continue;
+    found.emplace_back(std::stoll(digits), e.path().string());
   }
-  return best;
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> out;
+  for (auto& [step, path] : found) out.push_back(path);
+  return out;
+}
+
+std::string latest_checkpoint(const std::string& dir) {
+  const std::vector<std::string> all = checkpoints(dir);
+  return all.empty() ? "" : all.back();
 }
 
 // ---------------------------------------------------------------- training
@@ -132,6 +166,23 @@ std::string fmt_duration(double s) {
   return b;
 }
 
+// A 64-bit hash of the data (8 bytes a step, then the tail), as hex: a checkpoint records it,
+// so that --resume notices a changed corpus.
+std::string fingerprint(const std::vector<uint8_t>& bytes) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ bytes.size();
+  size_t i = 0;
+  for (; i + 8 <= bytes.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; i < bytes.size(); ++i) h = (h ^ bytes[i]) * 0x100000001b3ull;
+  char b[17];
+  std::snprintf(b, sizeof b, "%016llx", static_cast<unsigned long long>(h));
+  return b;
+}
+
 // A seed for the dropout masks of micro-step `micro`, derived from the run's seed.
 uint64_t dropout_seed(uint64_t seed, uint64_t micro) {
   const Philox4x32 r = philox(seed ^ 0x5bd1e995u, micro);
@@ -146,8 +197,15 @@ void truncate_log(const std::string& path, int64_t step) {
   std::string line, kept;
   std::getline(in, line);
   kept = line + "\n";
-  while (std::getline(in, line))
-    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= step) kept += line + "\n";
+  while (std::getline(in, line)) {
+    int64_t row = 0;  // a row whose step does not read as a number is dropped with the rest
+    try {
+      parse_field("log.csv", line.substr(0, line.find(',')), row);
+    } catch (const Error&) {
+      continue;
+    }
+    if (row <= step) kept += line + "\n";
+  }
   in.close();
   nn::write_file_atomic(path, kept);
 }
@@ -156,6 +214,11 @@ void truncate_log(const std::string& path, int64_t step) {
 // starts (options, resumed state, data, run folder, model, optimizer, log).
 class Run {
  public:
+  ~Run() {
+    if (lock_ >= 0) ::close(lock_);  // releases the lock
+  }
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
   Run(Config config, TrainOptions opt) : config_(std::move(config)), opt_(std::move(opt)) {
     opt_.validate();
     if (opt_.threads > 0) set_num_threads(opt_.threads);
@@ -174,7 +237,8 @@ class Run {
     for (int64_t step = start_; step < opt_.steps; ++step) {
       const auto ts = std::chrono::steady_clock::now();
       const double lr = schedule_.at(step);
-      const auto [loss, norm] = train_step(step, lr);
+      const auto [loss, norm] = forward_backward(step);
+      update(step, lr, loss, norm);
       const double dt = seconds_since(ts), elapsed = seconds_since(t0_);
       const bool last = step + 1 == opt_.steps;
       const bool stopping = g_stop || (opt_.stop_at > 0 && step + 1 >= opt_.stop_at);
@@ -200,29 +264,67 @@ class Run {
   }
 
  private:
-  // --resume: the newest checkpoint's config and kept options (the "run" options stay as given)
+  // --resume: the newest checkpoint that loads (an older one when the newest is damaged), its
+  // config and kept options; the options the user gave are applied or refused by name
   Checkpoint resume() {
-    const std::string ck = latest_checkpoint(opt_.out);
-    MB_CHECK(!ck.empty(), "--resume: no checkpoint (ckpt_*.safetensors) in ", opt_.out);
-    Checkpoint c = load_checkpoint(ck);
+    const std::vector<std::string> all = checkpoints(opt_.out);
+    MB_CHECK(!all.empty(), "--resume: no checkpoint (ckpt_*.safetensors) in ", opt_.out);
+    Checkpoint c;
+    std::string ck, newest_error;
+    for (auto it = all.rbegin(); it != all.rend() && ck.empty(); ++it) {
+      try {
+        c = load_checkpoint(*it);
+        ck = *it;
+      } catch (const Error& e) {
+        if (newest_error.empty()) newest_error = e.what();
+        std::fprintf(stderr, "warning: %s; trying the checkpoint before it\n", e.what());
+      }
+    }
+    MB_CHECK(!ck.empty(), "--resume: no checkpoint in ", opt_.out, " loads (the newest: ", newest_error, ")");
     config_ = c.config;
-    opt_.from_metadata(c.train);
-    opt_.validate();
-    auto step = c.train.find("step");
-    MB_CHECK(step != c.train.end(), ck, ": the checkpoint has no training step");
-    parse_field(ck + ": step", step->second, start_);
+    apply_resumed_options(c.train);
+    parse_field(ck + ": step", c.train.count("step") ? c.train.at("step") : "", start_);
     MB_CHECK(start_ >= 0, ck, ": step ", start_, " is negative");
     res_.checkpoint = ck;
     res_.steps_done = start_;
+    resumed_ = c.train;
     if (!opt_.quiet) std::printf("resuming %s at step %lld\n", ck.c_str(), static_cast<long long>(start_));
     if (!opt_.quiet && start_ >= opt_.steps)
-      std::printf("the run is complete: its --steps (%lld, kept in the checkpoint) are done\n", static_cast<long long>(opt_.steps));
+      std::printf("the run is complete: its %lld steps are done (--steps N continues it to step N)\n",
+                  static_cast<long long>(opt_.steps));
     return c;
+  }
+
+  // The checkpoint's data and training options, then the given ones: --steps and --eval-every
+  // apply (and are printed), any other must equal the checkpoint's. Validated again.
+  void apply_resumed_options(const std::map<std::string, std::string>& kept_options) {
+    const TrainOptions typed = opt_;
+    opt_.from_metadata(kept_options);
+    for (const std::string& key : typed.given) {
+      const std::string want = typed.get(key), have = opt_.get(key);
+      if (want == have || group_of(key) == "run") continue;
+      MB_CHECK(key == "steps" || key == "eval_every", "--resume: --", flag_of(key), " ", want,
+               " differs from the checkpoint's ", have, "; on --resume only --steps, --eval-every and the run "
+               "options (threads, device, logging and checkpoint cadence, ...) may change: start a new run (another "
+               "--out) to change it");
+      opt_.set(key, want);
+      if (!opt_.quiet) std::printf("--%s %s (the checkpoint's was %s)\n", flag_of(key).c_str(), want.c_str(), have.c_str());
+    }
+    opt_.validate();
   }
 
   void load_data() {
     const std::string path = opt_.data.empty() ? default_corpus() : opt_.data;
     corpus_ = Corpus::load(path, data_format_from_name(opt_.format));
+    data_size_ = field_text(int64_t(corpus_.bytes.size()));
+    data_hash_ = fingerprint(corpus_.bytes);
+    if (opt_.resume && resumed_.count("data_hash")) {
+      const bool same = resumed_["data_size"] == data_size_ && resumed_["data_hash"] == data_hash_;
+      MB_CHECK(same || opt_.accept_new_data, "--resume: ", path, " differs from the data the checkpoint was trained on (",
+               resumed_["data_size"], " bytes, hash ", resumed_["data_hash"], "; now ", data_size_, " bytes, hash ",
+               data_hash_, "): pass --accept-new-data to train on with it");
+      if (!same && !opt_.quiet) std::printf("training on with new data: %s\n", path.c_str());
+    }
     apply_scan(corpus_, scan_from_name(opt_.scan), config_.patch);
     split_ = split_corpus(corpus_, opt_.val_fraction);
     MB_CHECK(split_.train_end >= config_.seq, path, ": the training part has ", split_.train_end,
@@ -233,13 +335,21 @@ class Run {
              " (raise --val-fraction or set it to 0)");
   }
 
-  // everything is checked: only now does the run folder appear
+  // Everything is checked, the memory the run needs included: only now does the run folder
+  // appear. It stays locked while this run lives, so a second trainer cannot write into it.
   void make_folder() {
+    device_ = opt_.device == "cuda" ? Device::CUDA : Device::CPU;
+    if (device_ == Device::CPU)
+      check_memory(training_memory(config_, opt_.batch).total(), cat("training at batch ", opt_.batch, " (", config_.summary(), ")"));
     MB_CHECK(opt_.resume || latest_checkpoint(opt_.out).empty(), opt_.out, " already holds checkpoints of another "
              "run: continue it with --resume, or choose another --out");
     std::error_code ec;
     fs::create_directories(opt_.out, ec);
     MB_CHECK(!ec, opt_.out, ": cannot create the run folder (", ec.message(), ")");
+    lock_ = ::open((opt_.out + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    MB_CHECK(lock_ >= 0, opt_.out, "/.lock: cannot open (", std::strerror(errno), ")");
+    MB_CHECK(::flock(lock_, LOCK_EX | LOCK_NB) == 0, opt_.out, " is in use by another training process (its .lock is ",
+             "held): wait for it to finish, or choose another --out");
   }
 
   void build_model(const Checkpoint& resumed) {
@@ -247,12 +357,15 @@ class Run {
     model_->init_parameters(opt_.seed);
     model_->set_recompute(opt_.recompute);
     if (opt_.resume) model_->load_state_dict(resumed.model);
-    device_ = opt_.device == "cuda" ? Device::CUDA : Device::CPU;
     model_->to(device_);  // the optimizer's state is made where the parameters live
     nn::set_matmul_dtype(*model_, opt_.precision == "bf16" ? DType::BF16 : DType::F32);
     adamw_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                          nn::AdamWOptions{opt_.beta1, opt_.beta2, 1e-8, opt_.weight_decay});
-    if (opt_.resume) adamw_->load_state(resumed.optim, start_);
+    if (opt_.resume) {  // AdamW's own count: a skipped step (non-finite loss) does not count
+      int64_t adam_steps = start_;
+      if (resumed.train.count("adam_steps")) parse_field("checkpoint: adam_steps", resumed.train.at("adam_steps"), adam_steps);
+      adamw_->load_state(resumed.optim, adam_steps);
+    }
     schedule_.kind = nn::schedule_from_name(opt_.schedule);
     schedule_.lr = opt_.lr;
     schedule_.min_lr = opt_.min_lr;
@@ -274,9 +387,9 @@ class Run {
     MB_CHECK(log_.good(), path, ": cannot open for writing");
   }
 
-  // Forward and backward over grad_accum micro-batches, then clipping and AdamW: the step's
-  // mean loss (nats) and the gradient norm before clipping.
-  std::pair<double, double> train_step(int64_t step, double lr) {
+  // Forward and backward over grad_accum micro-batches: the step's mean loss (nats) and the
+  // gradient norm.
+  std::pair<double, double> forward_backward(int64_t step) {
     model_->zero_grad();
     double loss = 0;
     for (int64_t a = 0; a < opt_.grad_accum; ++a) {
@@ -288,9 +401,24 @@ class Run {
       loss += l.item() / double(opt_.grad_accum);
       backward(opt_.grad_accum > 1 ? mul_scalar(l, 1.0 / double(opt_.grad_accum)) : l);
     }
-    const double norm = nn::grad_norm(model_->parameters());
-    adamw_->step(lr, opt_.clip > 0 ? nn::clip_coefficient(norm, opt_.clip) : 1.0);
-    return {loss, norm};
+    return {loss, nn::grad_norm(model_->parameters())};
+  }
+
+  // Clipping and AdamW; a step whose loss or gradient is not finite is skipped (weights and
+  // moments untouched), and kMaxBadSteps of them in a row stop the run, its last checkpoint
+  // the last good state.
+  void update(int64_t step, double lr, double loss, double norm) {
+    if (std::isfinite(loss) && std::isfinite(norm)) {
+      adamw_->step(lr, opt_.clip > 0 ? nn::clip_coefficient(norm, opt_.clip) : 1.0);
+      bad_steps_ = 0;
+      return;
+    }
+    ++bad_steps_;
+    std::fprintf(stderr, "%sstep %lld: loss %g, gradient norm %g: not finite, the step is skipped (weights and "
+                 "moments unchanged)\n", isatty(fileno(stdout)) ? "\n" : "", static_cast<long long>(step + 1), loss, norm);
+    MB_CHECK(bad_steps_ < kMaxBadSteps, kMaxBadSteps, " steps in a row had a non-finite loss or gradient, up to step ",
+             step + 1, "; the last checkpoint is ", res_.checkpoint.empty() ? "none yet" : res_.checkpoint,
+             ". Lower --lr, or find the op with MB_DETECT_ANOMALY=1");
   }
 
   // Bits per byte on fixed, evenly spaced windows of the validation tail.
@@ -343,13 +471,12 @@ class Run {
     std::snprintf(name, sizeof name, "/ckpt_%06lld.safetensors", static_cast<long long>(step));
     auto meta = opt_.to_metadata();
     meta["step"] = std::to_string(step);
+    meta["adam_steps"] = std::to_string(adamw_->steps());
+    meta["data_size"] = data_size_;
+    meta["data_hash"] = data_hash_;
     save_checkpoint(opt_.out + name, *model_, adamw_.get(), meta);
     res_.checkpoint = opt_.out + name;
-    std::vector<std::string> all;
-    for (const auto& e : fs::directory_iterator(opt_.out))
-      if (e.path().filename().string().rfind("ckpt_", 0) == 0 && e.path().extension() == ".safetensors")
-        all.push_back(e.path().string());
-    std::sort(all.begin(), all.end());
+    const std::vector<std::string> all = checkpoints(opt_.out);  // by step
     for (size_t i = 0; i + size_t(opt_.keep) < all.size(); ++i) fs::remove(all[i]);
   }
 
@@ -358,9 +485,15 @@ class Run {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
 
+  static constexpr int kMaxBadSteps = 5;
+
   Config config_;
   TrainOptions opt_;
   int64_t start_ = 0;  // the first step to run (the resumed checkpoint's)
+  std::map<std::string, std::string> resumed_;  // the resumed checkpoint's training metadata
+  std::string data_size_, data_hash_;           // of the corpus as loaded, for the checkpoints
+  int lock_ = -1;                               // the run folder's .lock, held while the run lives
+  int bad_steps_ = 0;                           // non-finite steps in a row
   Corpus corpus_;
   Split split_{};
   bool has_val_ = false;

@@ -5,55 +5,63 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 
 #include "megabyte/config.h"
 
 namespace mb {
 
+// Upper bounds that keep every product of the options (bytes per step, FLOPs, step numbers)
+// far from overflow.
+constexpr double kMaxBatch = double(int64_t(1) << 20);  // batch, micro-batches, windows, checkpoints kept
+constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step intervals
+
 // X(type, member, "key", default, rule, "group", "help"): the training options, once. Every
 // option is a flag of `megabyte train` (the key with '_' spelled '-', under its group in
 // --help). The "data" and "training" groups are kept in every checkpoint and a resumed run
 // takes them from there; the "run" group is how this invocation runs (threads, device, where
 // and how often it writes) and always comes from its own command line.
-#define MB_TRAIN_FIELDS(X)                                                                                   \
-  X(std::string, data, "data", "", any(), "data",                                                            \
-    "file or folder of files, used as bytes (default: data/tinyshakespeare.txt, shipped)")                   \
-  X(std::string, format, "format", "auto", any(), "data", "data format: auto, raw, idx (MNIST), ppm")        \
-  X(std::string, scan, "scan", "raster", any(), "data",                                                      \
-    "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)")         \
-  X(double, val_fraction, "val_fraction", 0.1, in_below(0, 1), "data", "held-out tail for validation")       \
-  X(int64_t, steps, "steps", 2000, at_least(1), "training", "optimizer steps")                               \
-  X(int64_t, batch, "batch", 8, at_least(1), "training", "sequences per micro-batch")                        \
-  X(int64_t, grad_accum, "grad_accum", 1, at_least(1), "training", "micro-batches per step")                 \
-  X(double, lr, "lr", 2e-3, positive(), "training", "peak learning rate")                                    \
-  X(double, min_lr, "min_lr", 2e-4, at_least(0), "training", "final learning rate (at most --lr)")           \
-  X(int64_t, warmup, "warmup", 100, at_least(0), "training", "linear warmup steps")                          \
-  X(std::string, schedule, "schedule", "cosine", any(), "training",                                          \
-    "cosine, polynomial (the paper's, to --min-lr) or constant")                                             \
-  X(double, clip, "clip", 1.0, at_least(0), "training", "gradient-norm clip (0: off)")                       \
-  X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training",                                      \
-    "AdamW decay of matrices and tables")                                                                    \
-  X(double, beta1, "beta1", 0.9, in_below(0, 1), "training", "AdamW beta1")                                  \
-  X(double, beta2, "beta2", 0.95, in_below(0, 1), "training", "AdamW beta2")                                 \
-  X(uint64_t, seed, "seed", 0, any(), "training", "seed of init, batches and dropout")                       \
-  X(int64_t, eval_every, "eval_every", 200, at_least(0), "training",                                         \
-    "validate every N steps (0: only at the end)")                                                           \
-  X(int64_t, eval_windows, "eval_windows", 32, at_least(1), "training", "validation windows")                \
-  X(int, threads, "threads", 0, at_least(0), "run", "CPU threads (0: OMP_NUM_THREADS or all cores)")         \
-  X(bool, recompute, "recompute", false, any(), "run",                                                       \
-    "activation recomputation: keep only each block's input, run it again in backward")                      \
-  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                     \
-  X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                            \
-    "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)")                                      \
-  X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                         \
-  X(bool, resume, "resume", false, any(), "run",                                                             \
-    "continue from the newest checkpoint in --out (its config and options)")                                 \
-  X(int64_t, log_every, "log_every", 10, at_least(1), "run", "progress line every N steps")                  \
-  X(int64_t, ckpt_every, "ckpt_every", 500, at_least(0), "run", "checkpoint every N steps (and at the end)") \
-  X(int64_t, keep, "keep", 3, at_least(1), "run", "checkpoints kept")                                        \
-  X(int64_t, stop_at, "stop_at", 0, at_least(0), "run",                                                      \
-    "stop after this many steps as if interrupted (0: never)")                                               \
+#define MB_TRAIN_FIELDS(X)                                                                                        \
+  X(std::string, data, "data", "", any(), "data",                                                                 \
+    "file or folder of files, used as bytes (default: data/tinyshakespeare.txt, shipped)")                        \
+  X(std::string, format, "format", "auto", any(), "data", "data format: auto, raw, idx (MNIST), ppm")             \
+  X(std::string, scan, "scan", "raster", any(), "data",                                                           \
+    "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)")              \
+  X(double, val_fraction, "val_fraction", 0.1, in_below(0, 1), "data", "held-out tail for validation")            \
+  X(int64_t, steps, "steps", 2000, in(1, kMaxCount), "training", "optimizer steps")                               \
+  X(int64_t, batch, "batch", 8, in(1, kMaxBatch), "training", "sequences per micro-batch")                        \
+  X(int64_t, grad_accum, "grad_accum", 1, in(1, kMaxBatch), "training", "micro-batches per step")                 \
+  X(double, lr, "lr", 2e-3, in(0, 1e3, true), "training", "peak learning rate")                                   \
+  X(double, min_lr, "min_lr", 2e-4, at_least(0), "training", "final learning rate (at most --lr)")                \
+  X(int64_t, warmup, "warmup", 100, in(0, kMaxCount), "training", "linear warmup steps")                          \
+  X(std::string, schedule, "schedule", "cosine", any(), "training",                                               \
+    "cosine, polynomial (the paper's, to --min-lr) or constant")                                                  \
+  X(double, clip, "clip", 1.0, at_least(0), "training", "gradient-norm clip (0: off)")                            \
+  X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training",                                           \
+    "AdamW decay of matrices and tables")                                                                         \
+  X(double, beta1, "beta1", 0.9, in_below(0, 1), "training", "AdamW beta1")                                       \
+  X(double, beta2, "beta2", 0.95, in_below(0, 1), "training", "AdamW beta2")                                      \
+  X(uint64_t, seed, "seed", 0, any(), "training", "seed of init, batches and dropout")                            \
+  X(int64_t, eval_every, "eval_every", 200, in(0, kMaxCount), "training",                                         \
+    "validate every N steps (0: only at the end)")                                                                \
+  X(int64_t, eval_windows, "eval_windows", 32, in(1, kMaxBatch), "training", "validation windows")                \
+  X(int, threads, "threads", 0, in(0, 4096), "run", "CPU threads (0: OMP_NUM_THREADS or all cores)")              \
+  X(bool, recompute, "recompute", false, any(), "run",                                                            \
+    "activation recomputation: keep only each block's input, run it again in backward")                           \
+  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                          \
+  X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                                 \
+    "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)")                                           \
+  X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                              \
+  X(bool, resume, "resume", false, any(), "run",                                                                  \
+    "continue from the newest checkpoint in --out (its config and options)")                                      \
+  X(int64_t, log_every, "log_every", 10, in(1, kMaxCount), "run", "progress line every N steps")                  \
+  X(int64_t, ckpt_every, "ckpt_every", 500, in(0, kMaxCount), "run", "checkpoint every N steps (and at the end)") \
+  X(int64_t, keep, "keep", 3, in(1, kMaxBatch), "run", "checkpoints kept")                                        \
+  X(int64_t, stop_at, "stop_at", 0, in(0, kMaxCount), "run",                                                      \
+    "stop after this many steps as if interrupted (0: never)")                                                    \
+  X(bool, accept_new_data, "accept_new_data", false, any(), "run",                                                \
+    "with --resume: train on although the data differ from the checkpoint's (size or hash)")                      \
   X(bool, quiet, "quiet", false, any(), "run", "no progress output")
 
 struct TrainOptions {
@@ -66,10 +74,16 @@ struct TrainOptions {
   std::map<std::string, std::string> to_metadata() const;
   // Sets the kept options found in m (a checkpoint's); the others stay as they are.
   void from_metadata(const std::map<std::string, std::string>& m);
-  // Sets one option from its text (a flag's value; "1" for a given switch); throws naming the
-  // flag when the text is not a value of the option's type.
+  // Sets one option from its text (a flag's value; "1" for a given switch) and notes its key in
+  // `given`; throws naming the flag when the text is not a value of the option's type.
   void set(const std::string& key, const std::string& text);
+  std::string get(const std::string& key) const;  // an option's text
   static const std::vector<FieldInfo>& fields();  // the table, for flags and help
+
+  // The options the user gave (by key). On --resume, a given "run" option applies, and so does
+  // --steps (train longer or shorter) and --eval-every; any other given option must equal the
+  // checkpoint's, or the run is refused naming it.
+  std::set<std::string> given;
 };
 
 struct TrainResult {
@@ -82,7 +96,8 @@ struct TrainResult {
 // Trains `config` (ignored when resuming: the checkpoint's config is used).
 TrainResult train(Config config, TrainOptions opt);
 
-// The newest ckpt_*.safetensors in a run folder ("" when there is none).
+// The ckpt_<step>.safetensors of a run folder, oldest step first; the newest ("" when none).
+std::vector<std::string> checkpoints(const std::string& dir);
 std::string latest_checkpoint(const std::string& dir);
 
 // The corpus the repository ships (data/tinyshakespeare.txt under the source tree).

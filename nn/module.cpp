@@ -57,6 +57,9 @@ void Module::load_state_dict(const StateDict& sd, bool strict) {
     MB_CHECK(it->second.shape() == p->shape(), "load_state_dict: parameter '", name,
              "' has shape ", to_string(it->second.shape()), " in the file but ",
              to_string(p->shape()), " in the model");
+    MB_CHECK(is_floating(it->second.dtype()) == is_floating(p->dtype()), "load_state_dict: parameter '", name, "' is ",
+             dtype_name(it->second.dtype()), " in the file but ", dtype_name(p->dtype()), " in the model");
+    MB_CHECK(all_finite(it->second), "load_state_dict: parameter '", name, "' holds non-finite values (NaN or infinity)");
   }
   if (strict) {
     for (auto& [name, t] : sd) {

@@ -47,6 +47,8 @@ void AdamW::load_state(const StateDict& sd, int64_t steps) {
       MB_CHECK(it != sd.end(), "optimizer state: '", key, "' is missing");
       MB_CHECK(it->second.shape() == dst->shape(), "optimizer state: '", key, "' has shape ",
                to_string(it->second.shape()), ", expected ", to_string(dst->shape()));
+      MB_CHECK(is_floating(it->second.dtype()) && all_finite(it->second), "optimizer state: '", key,
+               "' is not a tensor of finite floating-point values");
       copy_(*dst, it->second);
     }
   }

@@ -1,13 +1,17 @@
 #include "nn/safetensors.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 namespace mb::nn {
 
@@ -84,13 +88,10 @@ std::vector<Entry> parse_header(const nlohmann::json& h, uint64_t data_len, cons
       throw fail("tensor '" + name + "' has unsupported dtype " + e["dtype"].dump() +
                  " (supported: F64, F32, BF16, I64, I32, U8)");
     if (!e["shape"].is_array()) throw fail("tensor '" + name + "' has a shape that is not an array");
-    uint64_t count = 1;
     for (const auto& d : e["shape"]) {
-      if (!d.is_number_unsigned()) throw fail("tensor '" + name + "' has a bad dimension " + d.dump());
-      const uint64_t v = d.get<uint64_t>();
-      if (v != 0 && count > (uint64_t(1) << 62) / v) throw fail("tensor '" + name + "' is too large");
-      count *= v;
-      t.shape.push_back(int64_t(v));
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > uint64_t(INT64_MAX))
+        throw fail("tensor '" + name + "' has a bad dimension " + d.dump());
+      t.shape.push_back(int64_t(d.get<uint64_t>()));
     }
     const auto& off = e["data_offsets"];
     if (!off.is_array() || off.size() != 2 || !off[0].is_number_unsigned() || !off[1].is_number_unsigned())
@@ -100,9 +101,16 @@ std::vector<Entry> parse_header(const nlohmann::json& h, uint64_t data_len, cons
     if (t.begin > t.end || t.end > data_len)
       throw fail(cat("tensor '", name, "' has data_offsets [", t.begin, ", ", t.end,
                      "] outside the ", data_len, " bytes of data (truncated file?)"));
-    if (t.end - t.begin != count * dtype_size(t.dtype))
-      throw fail(cat("tensor '", name, "': ", st_name(t.dtype), " ", to_string(t.shape), " needs ",
-                     count * dtype_size(t.dtype), " bytes but data_offsets give ", t.end - t.begin));
+    // the element count times the element size must equal the bytes the offsets give, without
+    // wrapping: a shape of 2^62 elements of 4 bytes must not pass as 0 bytes
+    const uint64_t size = dtype_size(t.dtype), bytes = t.end - t.begin;
+    uint64_t need = std::count(t.shape.begin(), t.shape.end(), 0) ? 0 : size;
+    bool wraps = false;
+    for (int64_t v : t.shape) wraps = wraps || __builtin_mul_overflow(need, uint64_t(v), &need);
+    if (wraps) throw fail(cat("tensor '", name, "': ", st_name(t.dtype), " ", e["shape"].dump(), " is more than 2^64 bytes"));
+    if (bytes != need)
+      throw fail(cat("tensor '", name, "': ", st_name(t.dtype), " ", to_string(t.shape), " needs ", need,
+                     " bytes but data_offsets give ", bytes));
     out.push_back(t);
   }
   // non-overlapping: in order of begin, each non-empty tensor starts at or after every earlier end
@@ -121,42 +129,82 @@ std::vector<Entry> parse_header(const nlohmann::json& h, uint64_t data_len, cons
 
 }  // namespace
 
-std::string read_file(const std::string& path) {
+std::string read_file(const std::string& path, uint64_t limit) {
   std::ifstream f(path, std::ios::binary);
   MB_CHECK(f.good(), path, ": cannot open (", std::strerror(errno), ")");
-  std::ostringstream ss;
-  ss << f.rdbuf();
+  std::error_code ec;
+  const bool regular = std::filesystem::is_regular_file(path, ec);
+  std::string out;
+  if (regular) {
+    const uint64_t size = std::filesystem::file_size(path, ec);
+    MB_CHECK(!ec, path, ": cannot read its size (", ec.message(), ")");
+    check_memory(double(size), path);
+    out.resize(size_t(size));
+    f.read(out.data(), std::streamsize(size));
+    MB_CHECK(uint64_t(f.gcount()) == size, path, ": read error (the file shrank while being read?)");
+    return out;
+  }
+  char buf[1 << 16];
+  while (f.read(buf, sizeof buf) || f.gcount() > 0) {
+    MB_CHECK(out.size() + uint64_t(f.gcount()) <= limit, path, ": not a regular file, and longer than ",
+             bytes_text(double(limit)));
+    out.append(buf, size_t(f.gcount()));
+  }
   MB_CHECK(!f.bad(), path, ": read error");
-  return ss.str();
+  return out;
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    MB_CHECK(f.good(), tmp, ": cannot open for writing (", std::strerror(errno), ")");
-    f.write(bytes.data(), std::streamsize(bytes.size()));
-    f.flush();
-    if (!f.good()) {
-      std::remove(tmp.c_str());
-      throw Error(tmp + ": write failed (disk full?)");
-    }
+  // a name of this process's own (two writers never share a temporary file), the bytes on disk
+  // (fsync) before the rename, and the rename on disk (fsync of the folder) before returning:
+  // after a crash or a power loss the path holds the old file or the new one, whole
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = cat(path, ".tmp.", getpid(), ".", counter++);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  MB_CHECK(fd >= 0, tmp, ": cannot open for writing (", std::strerror(errno), ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += size_t(n);
+  }
+  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
+  const std::string why = std::strerror(errno);
+  ::close(fd);
+  if (!ok) {
+    std::remove(tmp.c_str());
+    throw Error(tmp + ": write failed (" + why + "; disk full?)");
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
+    const std::string err = std::strerror(errno);
     std::remove(tmp.c_str());
-    throw Error(path + ": cannot rename the temporary file into place (" + why + ")");
+    throw Error(path + ": cannot rename the temporary file into place (" + err + ")");
+  }
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
   }
 }
 
-SafeTensors parse_safetensors(const std::string& bytes, const std::string& file, bool require_checksum) {
-  MB_CHECK(bytes.size() >= 8, file, ": ", bytes.size(),
-           " bytes is too short for a safetensors file (an 8-byte header length comes first)");
+namespace {
+// The header length of a file of `size` bytes that starts with `first` (its first 8 bytes, or
+// all of them when fewer), checked.
+uint64_t header_length(const char* first, uint64_t size, const std::string& file) {
+  MB_CHECK(size >= 8, file, ": ", size, " bytes is too short for a safetensors file (an 8-byte header length comes first)");
   uint64_t n = 0;
-  for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(bytes[size_t(i)]);
-  MB_CHECK(n <= kMaxHeader, file, ": header length ", n, " is over the 100 MiB limit (corrupt file?)");
-  MB_CHECK(n <= bytes.size() - 8, file, ": header length ", n, " runs past the end of the ",
-           bytes.size(), "-byte file (truncated or corrupt)");
+  for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(first[i]);
+  MB_CHECK(n <= kMaxHeader, file, ": header length ", n, " is over the 100 MiB limit (not a safetensors file?)");
+  MB_CHECK(n <= size - 8, file, ": header length ", n, " runs past the end of the ", size,
+           "-byte file (truncated or corrupt)");
+  return n;
+}
+}  // namespace
+
+SafeTensors parse_safetensors(const std::string& bytes, const std::string& file, bool require_checksum) {
+  const uint64_t n = header_length(bytes.data(), bytes.size(), file);
   // duplicate names: the JSON library would keep the last; reject them while parsing
   std::set<std::string> keys;
   std::string duplicate;
@@ -195,6 +243,17 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& file,
 }
 
 SafeTensors load_safetensors(const std::string& path, bool require_checksum) {
+  // the 8-byte header length is checked before the file is read: /dev/zero or a huge file
+  // that is not safetensors is refused at once
+  std::error_code ec;
+  MB_CHECK(std::filesystem::exists(path, ec), path, ": no such file");
+  MB_CHECK(std::filesystem::is_regular_file(path, ec), path, ": not a regular file");
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  std::ifstream f(path, std::ios::binary);
+  MB_CHECK(f.good() && !ec, path, ": cannot open (", std::strerror(errno), ")");
+  char head[8] = {0};
+  f.read(head, 8);
+  (void)header_length(head, size, path);
   return parse_safetensors(read_file(path), path, require_checksum);
 }
 

@@ -5,8 +5,8 @@
 // Reading validates everything before touching a byte of data: a bad file throws an mb::Error
 // that names the file and what is wrong. Files we write carry a checksum of header and data in
 // __metadata__["mb.checksum"] (other readers ignore it), so any flipped byte is caught; files
-// from other writers are checked structurally. Writing goes to "<path>.tmp" and is renamed over
-// <path>, so a crash never leaves a half-written file under the real name.
+// from other writers are checked structurally. Writing goes through write_file_atomic, so a
+// crash never leaves a half-written file under the real name.
 #pragma once
 #include <map>
 #include <string>
@@ -29,8 +29,12 @@ SafeTensors parse_safetensors(const std::string& bytes, const std::string& name,
 void save_safetensors(const std::string& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
-// Writes `bytes` to path.tmp, then renames it to path (atomic on POSIX file systems).
+// Writes `bytes` to a temporary file of this process beside path, syncs it to disk and renames
+// it to path, then syncs the folder: path holds the old bytes or the new ones, whole, even
+// after a crash or a power loss.
 void write_file_atomic(const std::string& path, const std::string& bytes);
-std::string read_file(const std::string& path);  // throws naming the path
+// The whole file, as bytes. A regular file must fit in memory; anything else (a pipe, a
+// device) is read up to `limit` bytes. Throws naming the path.
+std::string read_file(const std::string& path, uint64_t limit = uint64_t(1) << 30);
 
 }  // namespace mb::nn

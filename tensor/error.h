@@ -23,6 +23,12 @@ template <class... A> std::string cat(const A&... a) {
   return os.str();
 }
 
+// A byte count for people: "512 B", "3.2 MiB", "16.0 TiB".
+std::string bytes_text(double n);
+// Throws "<what> needs 1.2 TiB; this machine has 23.4 GiB of memory" when `bytes` is more than
+// the machine's physical memory: a clear refusal before an allocation fails or the kernel kills.
+void check_memory(double bytes, const std::string& what);
+
 }  // namespace mb
 
 // MB_CHECK(cond, "op: message ", value, ...) throws mb::Error with the concatenated message.

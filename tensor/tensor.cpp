@@ -1,6 +1,9 @@
 #include "tensor/tensor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <iomanip>
 
@@ -52,8 +55,30 @@ Shape contiguous_strides(const Shape& shape) {
 
 int64_t numel_of(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t s : shape) n *= s;
+  for (int64_t s : shape) {
+    // a product past 2^62 elements would wrap later, in a byte count or an index
+    MB_CHECK(s <= 0 || n <= (int64_t(1) << 62) / s, "shape ", to_string(shape), " has more than 2^62 elements");
+    n *= s;
+  }
   return n;
+}
+
+void check_memory(double bytes, const std::string& what) {
+  const double have = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+  MB_CHECK(have <= 0 || bytes <= have, what, " needs ", bytes_text(bytes), "; this machine has ", bytes_text(have),
+           " of memory");
+}
+
+std::string bytes_text(double n) {
+  const char* unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int i = 0;
+  while (n >= 1024 && i < 6) {
+    n /= 1024;
+    ++i;
+  }
+  char b[32];
+  std::snprintf(b, sizeof b, i ? "%.1f %s" : "%.0f %s", n, unit[i]);
+  return b;
 }
 
 int64_t wrap_axis(int64_t axis, int64_t dim, const char* op) {
@@ -86,8 +111,10 @@ Tensor make_view(const Tensor& t, const Shape& shape, const Shape& strides, int6
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   for (int64_t s : shape)
     MB_CHECK(s >= 0, "empty: negative dimension in shape ", to_string(shape));
+  const int64_t n = numel_of(shape), size = int64_t(dtype_size(dtype));
+  MB_CHECK(n <= INT64_MAX / size, "empty: ", to_string(shape), " ", dtype_name(dtype), " is more bytes than 2^63");
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(size_t(numel_of(shape)) * dtype_size(dtype), device);
+  impl->storage = std::make_shared<Storage>(size_t(n * size), device);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

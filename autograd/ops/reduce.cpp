@@ -1,5 +1,7 @@
 // Reductions over any set of axes: the kernel reduces the middle dim of an (A, R, N) view, so
 // adjacent reduced axes of a contiguous tensor cost no copy; others are permuted last first.
+#include <cmath>
+
 #include "autograd/ops/common.h"
 
 namespace mb {
@@ -81,6 +83,14 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
                to_string(shape));
   }
   return axes.empty() ? reshape(x, shape) : reshape(sum(x, axes, true), shape);
+}
+
+bool all_finite(const Tensor& x) {
+  if (!is_floating(x.dtype()) || x.numel() == 0) return true;
+  NoGradGuard no_grad;
+  // x·0 is 0 for every finite x and NaN for NaN and ±infinity: one reduction tells
+  const Tensor xs = x.dtype() == DType::BF16 ? to(x, DType::F32) : x;
+  return std::isfinite(sum(mul_scalar(xs, 0.0)).item());
 }
 
 Tensor sum(const Tensor& x, std::vector<int64_t> axes, bool keepdim) {

@@ -55,7 +55,7 @@ void* alloc(size_t nbytes) {
     }
   }
   void* p = std::aligned_alloc(64, rounded);
-  MB_CHECK(p != nullptr, "out of memory allocating ", nbytes, " bytes on the CPU");
+  MB_CHECK(p != nullptr, "out of memory: a tensor needs ", bytes_text(double(nbytes)), " on the CPU");
   if (rounded >= kCacheMin) {
     std::lock_guard<std::mutex> lock(cache().mu);
     cache().size_of[p] = rounded;
