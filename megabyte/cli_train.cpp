@@ -26,8 +26,8 @@ int train(int argc, char** argv) {
     const std::string flag = flag_of(f.key);
     if (r.count(flag)) o.set(f.key, f.is_bool ? "1" : r[flag].as<std::string>());
   }
-  MB_CHECK(!o.resume || !config_flags_given(r), "--resume takes the model config from the checkpoint; "
-                                                "drop --config and the model field flags");
+  MB_CHECK(!o.resume || (!config_flags_given(r) && !r.count("preset")), "--resume takes the model config from the ",
+           "checkpoint; drop --preset, --config and the model field flags");
   const TrainResult res = train(o.resume ? Config() : config_from_flags(r), o);
   return res.interrupted ? 130 : 0;
 }

@@ -4,6 +4,7 @@
 // configs) and its command-line flags (the key with '_' spelled '-'). This file is what the
 // tables share: a value's text form and back, and the rule a value must obey.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -79,6 +80,8 @@ struct FieldInfo {
 // Throws "<name> must be <rule>, got <value>" unless the rule holds (text values quoted).
 template <class T> void check_field(const std::string& name, const T& v, const Rule& rule) {
   if constexpr (std::is_same_v<T, std::string>) MB_CHECK(rule.holds(v), name, " must be ", rule.text(), ", got '", v, "'");
+  else if constexpr (std::is_floating_point_v<T>)
+    MB_CHECK(rule.holds(v), name, " must be ", std::isfinite(v) ? "" : "a finite number ", rule.text(), ", got ", field_text(v));
   else MB_CHECK(rule.holds(v), name, " must be ", rule.text(), ", got ", field_text(v));
 }
 

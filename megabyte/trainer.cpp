@@ -250,7 +250,9 @@ class Run {
       if (!opt_.quiet && ((step + 1) % opt_.log_every == 0 || last || val >= 0 || stopping))
         print_progress(step, elapsed, /*ends_line=*/val >= 0 || last || stopping);
       res_.steps_done = step + 1;
-      if ((opt_.ckpt_every > 0 && (step + 1) % opt_.ckpt_every == 0) || last || stopping) write_checkpoint(step + 1);
+      // after a skipped step the newest checkpoint stays the last good state
+      const bool due = (opt_.ckpt_every > 0 && (step + 1) % opt_.ckpt_every == 0) || last || stopping;
+      if (due && bad_steps_ == 0) write_checkpoint(step + 1);
       if (stopping && !last) {
         res_.interrupted = true;
         if (!opt_.quiet)
@@ -346,10 +348,10 @@ class Run {
     std::error_code ec;
     fs::create_directories(opt_.out, ec);
     MB_CHECK(!ec, opt_.out, ": cannot create the run folder (", ec.message(), ")");
-    lock_ = ::open((opt_.out + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    MB_CHECK(lock_ >= 0, opt_.out, "/.lock: cannot open (", std::strerror(errno), ")");
-    MB_CHECK(::flock(lock_, LOCK_EX | LOCK_NB) == 0, opt_.out, " is in use by another training process (its .lock is ",
-             "held): wait for it to finish, or choose another --out");
+    lock_ = ::open(opt_.out.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);  // the folder itself is the lock
+    MB_CHECK(lock_ >= 0, opt_.out, ": cannot open the run folder (", std::strerror(errno), ")");
+    MB_CHECK(::flock(lock_, LOCK_EX | LOCK_NB) == 0, opt_.out, " is in use by another training process: wait for it ",
+             "to finish, or choose another --out");
   }
 
   void build_model(const Checkpoint& resumed) {
@@ -492,7 +494,7 @@ class Run {
   int64_t start_ = 0;  // the first step to run (the resumed checkpoint's)
   std::map<std::string, std::string> resumed_;  // the resumed checkpoint's training metadata
   std::string data_size_, data_hash_;           // of the corpus as loaded, for the checkpoints
-  int lock_ = -1;                               // the run folder's .lock, held while the run lives
+  int lock_ = -1;                               // the run folder, flock()ed while the run lives
   int bad_steps_ = 0;                           // non-finite steps in a row
   Corpus corpus_;
   Split split_{};

@@ -50,6 +50,16 @@ expect_error "no checksum in the metadata (not written by megabyte" "$MB" info -
 expect_error "--ckpt and --data are required" "$MB" eval --data short.txt
 expect_error "unexpected argument 'extra'" "$MB" info --list extra
 
+# crafted and absurd input (the hardening issue's reproductions): one line, no signal, no hang,
+# no folder
+expect_error "config: seq must be in [1, 67108864], got 1152921504606846976" "$MB" bench --seq 1152921504606846976 --patch 4 --gdim 16 --gheads 4 --glayers 0
+expect_error "--batch must be in [1, 1048576], got 1099511627776" "$MB" train --batch 1099511627776 --out out
+expect_error "config: gdim must be in [1, 65536], got 2147483648" "$MB" train --gdim 2147483648 --out out
+expect_error "config: init_std must be a finite number > 0, got inf" "$MB" train --init-std inf --out out
+expect_error "; this machine has" "$MB" train --preset small --batch 1048576 --val-fraction 0 --out out
+expect_error "/dev/zero: not a regular file" "$MB" eval --ckpt /dev/zero --data short.txt
+expect_error "--seed = '-1' is not an integer in [0, 2^64)" "$MB" train --seed -1 --out out
+
 # a short run, then its checkpoint through every reading subcommand
 checks=$((checks + 1))
 if ! "$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 \
@@ -81,6 +91,42 @@ fi
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
 expect_error "checksum mismatch" "$MB" generate --ckpt flipped.safetensors
+
+expect_error "image shape '4611686018427387905x4': width and height must be in [1, 65536]" "$MB" generate --ckpt run --image 4611686018427387905x4 --samples 1
+# resume: changed options are refused by name (--steps may change); --preset is the checkpoint's
+expect_error "--resume: --lr 0.5 differs from the checkpoint's 0.002" "$MB" train --resume --out run --lr 0.5
+expect_error "--resume takes the model config from the checkpoint; drop --preset" "$MB" train --resume --out run --preset small
+checks=$((checks + 1))
+if ! "$MB" train --resume --out run --steps 8 2>&1 | grep -q -- "--steps 8 (the checkpoint's was 6)" || [ ! -f run/ckpt_000008.safetensors ]; then
+  echo "FAIL: --resume --steps 8 did not continue the run to step 8"
+  fails=$((fails + 1))
+fi
+# a non-finite loss: steps skipped, five in a row stop the run; MB_DETECT_ANOMALY names the op
+checks=$((checks + 1))
+if "$MB" train --init-std 1e38 --steps 20 --batch 2 --out nanrun --quiet 2>nan.err || ! grep -q "5 steps in a row had a non-finite loss" nan.err ||
+  ls nanrun/ckpt_* >/dev/null 2>&1; then
+  echo "FAIL: non-finite losses were not skipped and stopped: $(tail -1 nan.err)"
+  fails=$((fails + 1))
+fi
+MB_DETECT_ANOMALY=1 expect_error "produced a non-finite value (NaN or infinity) in its output" "$MB" train --init-std 1e38 --steps 2 --batch 2 --out anomaly --quiet
+# a folder name is never gnuplot code
+mkdir -p "x'; system \"touch PWNED\"; #" && cp run/log.csv "x'; system \"touch PWNED\"; #/"
+checks=$((checks + 1))
+if ! "$MB" plot "x'; system \"touch PWNED\"; #" >/dev/null 2>&1 || [ -e PWNED ]; then
+  echo "FAIL: plot ran a command from a folder name (or failed)"
+  fails=$((fails + 1))
+fi
+# two trainers in one run folder: the second is refused while the first runs
+"$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --batch 2 \
+  --steps 100000 --eval-every 0 --ckpt-every 2 --out busy --quiet >/dev/null 2>&1 &
+busy=$!
+for _ in $(seq 100); do
+  [ -f busy/ckpt_000002.safetensors ] && break
+  sleep 0.1
+done
+expect_error "busy is in use by another training process" "$MB" train --resume --out busy
+kill -INT $busy
+wait $busy
 
 # SIGINT: the run saves a checkpoint and exits 130; --resume then matches an uninterrupted run
 model=(--seq 64 --patch 8 --gdim 64 --glayers 2 --gheads 2 --ldim 32 --llayers 1 --lheads 2 --batch 4 --threads 1

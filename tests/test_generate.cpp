@@ -108,7 +108,7 @@ TEST_CASE("decoding past T slides the context and keeps going") {
   CHECK(max_abs_diff(dec->next_logits(), fresh->next_logits()) < 1e-6);
 }
 
-TEST_CASE("sampling: greedy, top-k 1, tiny top-p all pick the argmax; seeds reproduce") {
+TEST_CASE("sampling: greedy, top-k 1, tiny top-p all pick the argmax, and seeds reproduce") {
   const Tensor logits = Tensor::randn({256}, 4);
   const int best = int(argmax(logits, 0).item());
   SampleOptions greedy;

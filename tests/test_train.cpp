@@ -1,5 +1,7 @@
 // Training: seeded determinism, exact resume, gradient accumulation, data formats and splits,
 // windows that never touch the validation tail, whole-file evaluation.
+#include <fcntl.h>
+#include <sys/file.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -19,17 +21,6 @@ using namespace mb::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& name)
-      : path(fs::temp_directory_path() / ("mb_test_" + std::to_string(::getpid()) + "_" + name)) {
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& f) const { return (path / f).string(); }
-};
 
 Config small_config() {
   Config c = megabyte_config(32, 4, 32, 16, 2, 1);
@@ -121,7 +112,7 @@ TEST_CASE("gradient accumulation: 2 x 4 windows is one batch of 8") {
   CHECK(std::abs(one.last_loss - two.last_loss) < 1e-5);
 }
 
-TEST_CASE("checkpoints: the newest K are kept; every file is complete") {
+TEST_CASE("checkpoints: the newest K are kept, and every file is complete") {
   TempDir run("keep");
   TrainOptions o = small_options(run.path.string());
   o.ckpt_every = 2;
@@ -285,4 +276,134 @@ TEST_CASE("evaluation predicts every byte once, the short last window included")
   nats += sum(narrow(cross_entropy(model->forward(tx), tx, Reduction::none), 1, 0, 6)).item();
   CHECK(bpb == doctest::Approx(nats / 70 / std::log(2.0)).epsilon(1e-6));
   CHECK(error_of([&] { (void)evaluate_bpb(*model, data, 0, 70, {30, 0, false, 8}); }).find("--window 30 must be a multiple of 4") != std::string::npos);
+}
+
+// ---------------------------------------------------------------- resuming, and what it refuses
+
+namespace {
+TrainOptions resumed(const TempDir& run, const std::map<std::string, std::string>& typed = {}) {
+  TrainOptions r = small_options(run.path.string());
+  r.resume = true;
+  for (const auto& [key, value] : typed) r.set(key, value);
+  return r;
+}
+// A copy of `from`'s checkpoint at `step` into `to`, with its training metadata edited.
+void edited_checkpoint(const TempDir& from, const TempDir& to, int64_t step,
+                       const std::map<std::string, std::string>& edits) {
+  const std::string name = cat("ckpt_", std::string(6 - std::to_string(step).size(), '0'), step, ".safetensors");
+  const Checkpoint c = load_checkpoint(from / name);
+  auto model = make_model(c.config);
+  model->load_state_dict(c.model);
+  nn::AdamW adam(model->named_parameters());
+  adam.load_state(c.optim, step);
+  auto meta = c.train;
+  for (const auto& [k, v] : edits) meta[k] = v;
+  save_checkpoint(to / name, *model, &adam, meta);
+}
+}  // namespace
+
+TEST_CASE("resume: --steps and the run options apply, other changed options are refused by name") {
+  TempDir run("resume_given");
+  TrainOptions o = small_options(run.path.string());
+  o.steps = 4;
+  train(small_config(), o);
+  CHECK(error_of([&] { train(Config(), resumed(run, {{"lr", "0.5"}})); })
+            .find("--resume: --lr 0.5 differs from the checkpoint's 0.002") != std::string::npos);
+  CHECK(error_of([&] { train(Config(), resumed(run, {{"data", MB_SOURCE_DIR "/README.md"}})); })
+            .find("--resume: --data") != std::string::npos);
+  // typing the checkpoint's own value is no change
+  CHECK(train(Config(), resumed(run, {{"batch", "4"}, {"threads", "1"}})).steps_done == 4);
+  // --steps continues the run
+  const TrainResult more = train(Config(), resumed(run, {{"steps", "6"}}));
+  CHECK(more.steps_done == 6);
+  CHECK(fs::exists(run / "ckpt_000006.safetensors"));
+  CHECK(log_rows(run.path.string()).size() == 6);
+}
+
+TEST_CASE("resume: options read back from a checkpoint are validated again") {
+  TempDir run("resume_valid"), bad("resume_valid_bad");
+  TrainOptions o = small_options(run.path.string());
+  o.steps = 2;
+  train(small_config(), o);
+  edited_checkpoint(run, bad, 2, {{"lr", "-5"}});
+  CHECK(error_of([&] { train(Config(), resumed(bad)); }).find("--lr must be in (0, 1000], got -5") != std::string::npos);
+}
+
+TEST_CASE("resume: changed data are refused unless accepted, by size and hash") {
+  TempDir run("resume_data");
+  const std::string text = nn::read_file(MB_SOURCE_DIR "/data/tinyshakespeare.txt").substr(0, 20000);
+  nn::write_file_atomic(run / "data.txt", text);
+  TrainOptions o = small_options(run / "run");
+  o.data = run / "data.txt";
+  o.steps = 4;
+  o.stop_at = 2;
+  train(small_config(), o);
+  std::string changed = text;
+  changed[100] = changed[100] == 'x' ? 'y' : 'x';  // same size, one byte different
+  nn::write_file_atomic(run / "data.txt", changed);
+  TrainOptions r = o;
+  r.resume = true;
+  r.stop_at = 0;
+  CHECK(error_of([&] { train(Config(), r); }).find("differs from the data the checkpoint was trained on") != std::string::npos);
+  r.accept_new_data = true;
+  CHECK(train(Config(), r).steps_done == 4);
+}
+
+TEST_CASE("resume falls back to the checkpoint before a damaged newest one") {
+  TempDir run("resume_fallback");
+  TrainOptions o = small_options(run.path.string());
+  o.steps = 4;
+  o.ckpt_every = 2;
+  train(small_config(), o);
+  std::string bytes = nn::read_file(run / "ckpt_000004.safetensors");
+  bytes[bytes.size() / 2] = char(bytes[bytes.size() / 2] ^ 1);
+  nn::write_file_atomic(run / "ckpt_000004.safetensors", bytes);
+  TrainOptions r = resumed(run);
+  const TrainResult res = train(Config(), r);  // from step 2 (a warning names the damaged file)
+  CHECK(res.steps_done == 4);
+  CHECK(load_checkpoint(run / "ckpt_000004.safetensors").train.at("step") == "4");
+}
+
+TEST_CASE("a run folder in use by another trainer is refused") {
+  TempDir run("locked");
+  const int fd = ::open(run.path.c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::flock(fd, LOCK_EX | LOCK_NB) == 0);  // as a running trainer holds it
+  CHECK(error_of([&] { train(small_config(), small_options(run.path.string())); })
+            .find("is in use by another training process") != std::string::npos);
+  ::close(fd);
+  CHECK(train(small_config(), small_options(run.path.string())).steps_done == 12);
+}
+
+TEST_CASE("checkpoints are ordered by step, also past step 999,999") {
+  TempDir run("order");
+  for (const char* n : {"ckpt_999999.safetensors", "ckpt_1000000.safetensors", "ckpt_000005.safetensors",
+                        "ckpt_x.safetensors", "ckpt_12.tmp"})
+    nn::write_file_atomic(run / n, "");
+  CHECK(checkpoints(run.path.string()) ==
+        std::vector<std::string>{run / "ckpt_000005.safetensors", run / "ckpt_999999.safetensors",
+                                 run / "ckpt_1000000.safetensors"});
+  CHECK(latest_checkpoint(run.path.string()) == run / "ckpt_1000000.safetensors");
+}
+
+TEST_CASE("non-finite steps are skipped, and five in a row stop the run with no checkpoint of them") {
+  TempDir run("nonfinite");
+  Config c = small_config();
+  c.init_std = 1e38;  // weights overflow f32: every loss is NaN
+  TrainOptions o = small_options(run.path.string());
+  o.ckpt_every = 1;
+  CHECK(error_of([&] { train(c, o); }).find("5 steps in a row had a non-finite loss or gradient") != std::string::npos);
+  CHECK(checkpoints(run.path.string()).empty());
+}
+
+TEST_CASE("a run that cannot fit in memory is refused before its folder appears") {
+  TempDir dir("memory");
+  TrainOptions o = small_options(dir / "run");
+  o.batch = 1 << 20;
+  o.val_fraction = 0;
+  Config c = small_config();
+  c.seq = 1 << 20;
+  c.gdim = c.ldim = 256;
+  CHECK(error_of([&] { train(c, o); }).find("needs") != std::string::npos);
+  CHECK(!fs::exists(dir / "run"));
 }
