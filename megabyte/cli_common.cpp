@@ -1,6 +1,5 @@
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "megabyte/cli.h"
 #include "megabyte/trainer.h"
@@ -45,18 +44,7 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
   std::map<std::string, std::string> meta = find_preset(r["preset"].as<std::string>()).config.to_metadata();
   if (r.count("config")) {
     const std::string path = r["config"].as<std::string>();
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(nn::read_file(path));
-    } catch (const nlohmann::json::exception& e) {
-      throw Error(path + ": not valid JSON (" + e.what() + ")");
-    }
-    MB_CHECK(j.is_object(), path, ": expected a JSON object of config fields");
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      MB_CHECK(meta.count(it.key()), path, ": unknown config field '", it.key(), "'");
-      const auto& v = it.value();
-      meta[it.key()] = v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "1" : "0") : v.dump();
-    }
+    apply_config_json(meta, nn::read_file(path), path);
   }
   for (const FieldInfo& f : Config::fields())
     if (r.count(flag_of(f.key))) meta[f.key] = r[flag_of(f.key)].as<std::string>();

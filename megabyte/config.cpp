@@ -1,6 +1,7 @@
 #include "megabyte/config.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace mb {
 
@@ -64,6 +65,21 @@ void Config::validate() const {
            cross_patch);
   MB_CHECK(cross_patch == 0 || (ldim / lheads) % 2 == 0, "config: cross-patch attention's rotary embeddings need an ",
            "even local head width, got ", ldim / lheads);
+}
+
+void apply_config_json(std::map<std::string, std::string>& meta, const std::string& json, const std::string& name) {
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(json);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(name + ": not valid JSON (" + e.what() + ")");
+  }
+  MB_CHECK(j.is_object(), name, ": expected a JSON object of config fields");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    MB_CHECK(meta.count(it.key()), name, ": unknown config field '", it.key(), "'");
+    const auto& v = it.value();
+    meta[it.key()] = v.is_string() ? v.get<std::string>() : v.is_boolean() ? (v.get<bool>() ? "1" : "0") : v.dump();
+  }
 }
 
 std::map<std::string, std::string> Config::to_metadata() const {

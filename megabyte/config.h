@@ -76,6 +76,11 @@ struct Config {
   std::string summary() const;  // one line
 };
 
+// Sets the fields of a JSON object of config fields ({"seq": 512, "act": "gelu", "conv": true})
+// in `meta` (a Config's metadata); throws naming `name` for bad JSON or an unknown field.
+// Config::from_metadata then reads and validates the values.
+void apply_config_json(std::map<std::string, std::string>& meta, const std::string& json, const std::string& name);
+
 // Parameter counts by part, from the config alone (no model is built): valid for any config
 // that validates, and for the paper's configs whose global width is not a multiple of P
 // (D_G = G/P is then fractional).

@@ -123,8 +123,9 @@ Corpus decode_ppm(const std::string& b, const std::string& path) {
   return c;
 }
 
-Corpus load_file(const std::string& path, DataFormat format) {
-  std::string b = ends_with(path, ".gz") ? gunzip(path) : nn::read_file(path);
+}  // namespace
+
+Corpus Corpus::decode(const std::string& b, DataFormat format, const std::string& path) {
   if (format == DataFormat::automatic)
     format = is_idx(b) ? DataFormat::idx : (b.size() > 2 && b[0] == 'P' && b[1] == '6' ? DataFormat::ppm : DataFormat::raw);
   if (format == DataFormat::idx) return decode_idx(b, path);
@@ -133,6 +134,8 @@ Corpus load_file(const std::string& path, DataFormat format) {
   c.bytes.assign(b.begin(), b.end());
   return c;
 }
+
+namespace {
 
 const char* format_name(DataFormat f) {
   switch (f) {
@@ -167,7 +170,7 @@ Corpus Corpus::load(const std::string& path, DataFormat format) {
   }
   Corpus all;
   for (const std::string& f : files) {
-    Corpus c = load_file(f, format);
+    Corpus c = Corpus::decode(ends_with(f, ".gz") ? gunzip(f) : nn::read_file(f), format, f);
     MB_CHECK(all.bytes.empty() || c.record == all.record, f, ": records of ", c.record,
              " bytes do not match the ", all.record, "-byte records of the files before it");
     all.record = c.record;

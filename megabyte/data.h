@@ -26,6 +26,8 @@ struct Corpus {
 
   // A file, or every regular file under a folder (sorted by path) concatenated.
   static Corpus load(const std::string& path, DataFormat format = DataFormat::automatic);
+  // The bytes of one file (already inflated when it was .gz), decoded; `path` names it in errors.
+  static Corpus decode(const std::string& bytes, DataFormat format, const std::string& path);
 };
 
 // The order a model reads images in: raster (as stored) or the paper's patch scan

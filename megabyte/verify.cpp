@@ -33,9 +33,14 @@ const Tensor& need(const nn::SafeTensors& st, const std::string& name, const std
   return it->second;
 }
 
-double meta_number(const nn::SafeTensors& st, const std::string& key, double fallback) {
+// An optimizer setting of the fixture's metadata: a finite number, `fallback` when absent.
+double meta_number(const nn::SafeTensors& st, const std::string& key, double fallback, const std::string& path) {
   auto it = st.metadata.find(key);
-  return it == st.metadata.end() ? fallback : std::strtod(it->second.c_str(), nullptr);
+  if (it == st.metadata.end()) return fallback;
+  double v = 0;
+  parse_field(path + ": '" + key + "'", it->second, v);
+  MB_CHECK(std::isfinite(v), path, ": '", key, "' = ", it->second, " is not finite");
+  return v;
 }
 
 }  // namespace
@@ -80,14 +85,17 @@ VerifyReport verify_fixture(const std::string& path, DType dtype, Device device)
   model->load_state_dict(init);
   model->zero_grad();
   nn::AdamWOptions opt;
-  opt.eps = meta_number(st, "eps", 1e-8);
-  opt.weight_decay = meta_number(st, "weight_decay", 0.1);
+  opt.eps = meta_number(st, "eps", 1e-8, path);
+  opt.weight_decay = meta_number(st, "weight_decay", 0.1, path);
   const std::string betas = st.metadata.count("betas") ? st.metadata.at("betas") : "0.9,0.95";
-  opt.beta1 = std::strtod(betas.c_str(), nullptr);
-  opt.beta2 = std::strtod(betas.c_str() + betas.find(',') + 1, nullptr);
-  const double lr = meta_number(st, "lr", 1e-3), clip = meta_number(st, "clip", 1.0);
+  const size_t comma = betas.find(',');
+  MB_CHECK(comma != std::string::npos, path, ": 'betas' = '", betas, "' is not two numbers 'beta1,beta2'");
+  parse_field(path + ": 'betas'", betas.substr(0, comma), opt.beta1);
+  parse_field(path + ": 'betas'", betas.substr(comma + 1), opt.beta2);
+  const double lr = meta_number(st, "lr", 1e-3, path), clip = meta_number(st, "clip", 1.0, path);
   nn::AdamW adamw(model->named_parameters(), opt);
   const int64_t steps = traj->second.numel();
+  MB_CHECK(steps <= 1000, path, ": train.loss holds ", steps, " steps; a fixture's trajectory is a few (at most 1000)");
   std::vector<double> losses;
   for (int64_t t = 0; t < steps; ++t) {
     model->zero_grad();
