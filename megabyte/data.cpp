@@ -73,9 +73,10 @@ Corpus decode_idx(const std::string& b, const std::string& path) {
   int64_t count = 1, record = 1;
   for (int d = 0; d < ndim; ++d) {
     const int64_t n = big_endian32(b, 4 + 4 * size_t(d));
-    // four sizes < 2^32 can multiply past 2^63: such a header promises more than any file has
-    MB_CHECK(!__builtin_mul_overflow(count, n, &count), path, ": idx header promises more than 2^63 bytes of data");
-    if (d > 0) record *= n;
+    // four sizes < 2^32 can multiply past 2^63 (the record too, when the count of records is 0):
+    // such a header promises more than any file has
+    const bool wraps = __builtin_mul_overflow(count, n, &count) || (d > 0 && __builtin_mul_overflow(record, n, &record));
+    MB_CHECK(!wraps, path, ": idx header promises more than 2^63 bytes of data");
   }
   MB_CHECK(data == count, path, ": idx header promises ", count, " bytes of data, the file has ", data);
   Corpus c;

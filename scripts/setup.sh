@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev                                          # gzip-compressed MNIST idx files
   gnuplot-nox                                         # training curves (megabyte plot)
   python3                                             # test helpers, the CUDA emulation's source transform
+  clang libclang-rt-14-dev                            # the sanitizer + fuzzer build (scripts/fuzz.sh)
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

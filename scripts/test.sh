@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up, build and the whole test suite (what CI runs):
 #   bash scripts/test.sh             Release build in build/, every test (gpu ones skip without a GPU)
-#   bash scripts/test.sh --sanitize  ASan + UBSan build in build-asan/, the unit tests
+#   bash scripts/test.sh --sanitize  ASan + UBSan build in build-asan/ (clang, with the fuzz
+#                                    targets: scripts/fuzz.sh), the unit tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,7 +11,8 @@ flags=(-DCMAKE_BUILD_TYPE=Release)
 labels=()
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan
-  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMB_SANITIZE=ON -DMB_CUDA=OFF -DMB_BUILD_BENCH=OFF)
+  flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DMB_SANITIZE=ON -DMB_FUZZ=ON -DMB_CUDA=OFF -DMB_BUILD_BENCH=OFF)
+  export CC=clang CXX=clang++
   labels=(-L unit)
 elif [ -n "${1:-}" ]; then
   echo "usage: bash scripts/test.sh [--sanitize]" >&2

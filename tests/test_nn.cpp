@@ -185,7 +185,9 @@ TEST_CASE("safetensors: every dtype round-trips with metadata, written atomicall
   CHECK(st.metadata.size() == 1);
   CHECK(st.metadata.at("format") == "test");
   REQUIRE(st.tensors.size() == t.size());
-  for (const auto& [name, v] : t) {
+  for (const auto& entry : t) {
+    const std::string& name = entry.first;  // (a structured binding cannot be captured by INFO)
+    const Tensor& v = entry.second;
     INFO(name);
     CHECK(st.tensors.at(name).dtype() == v.dtype());
     CHECK(st.tensors.at(name).shape() == v.shape());
