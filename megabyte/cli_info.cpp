@@ -71,6 +71,11 @@ int info(int argc, char** argv) {
     std::printf("preset %s%s: %s\nsource: %s\n", p.name.c_str(), config_flags_given(r) ? " with changes" : "",
                 p.description.c_str(), p.source.c_str());
     if (!p.note.empty()) std::printf("note: %s\n", p.note.c_str());
+    if (!p.recipe.empty()) {
+      std::string recipe;
+      for (const auto& [key, value] : p.recipe) recipe += cat(recipe.empty() ? "" : " ", "--", flag_of(key), " ", value);
+      std::printf("training recipe (megabyte train --preset %s uses it): %s\n", p.name.c_str(), recipe.c_str());
+    }
     // the paper's P = 12 configs do not validate: report them as listed, analytically
     const Config c = config_flags_given(r) ? config_from_flags(r) : p.config;
     report(c, r.count("batch") ? r["batch"].as<int64_t>() : p.batch);

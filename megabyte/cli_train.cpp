@@ -3,6 +3,7 @@
 
 #include "megabyte/cli.h"
 #include "megabyte/trainer.h"
+#include "megabyte/zoo.h"
 
 namespace mb::cli {
 
@@ -22,6 +23,9 @@ int train(int argc, char** argv) {
   if (!parse(opts, argc, argv, r)) return 0;
 
   TrainOptions o;
+  // a paper preset trains with the paper's recipe (its optimizer, schedule and batch), under any
+  // flag given
+  if (!r.count("resume")) o.from_metadata(find_preset(r["preset"].as<std::string>()).recipe);
   for (const FieldInfo& f : TrainOptions::fields()) {
     const std::string flag = flag_of(f.key);
     if (r.count(flag)) o.set(f.key, f.is_bool ? "1" : r[flag].as<std::string>());

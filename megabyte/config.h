@@ -52,6 +52,8 @@ constexpr double kMaxLayers = 1024;
     "levels between global and local, outermost first: PATCH:WIDTH:LAYERS:HEADS[,...] (e.g. 8:256:2:4)") \
   X(double, dropout, "dropout", 0.0, in_below(0, 1), "dropout probability")                              \
   X(double, init_std, "init_std", 0.02, positive(), "std of the initial weights")                        \
+  X(double, init_trunc, "init_trunc", 0.0, in(0, 10),                                                    \
+    "truncate the initial weights at this many std (0: no truncation; the paper: 2)")                    \
   X(double, ln_eps, "ln_eps", 1e-5, positive(), "LayerNorm epsilon")
 
 struct Config {

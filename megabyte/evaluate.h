@@ -6,10 +6,11 @@
 // The first window scores all its bytes; a last, shorter window is padded with zeros to whole
 // patches (causality makes the padding invisible to the bytes that count).
 //
-// Strided inference (the paper, §2.3.3): MEGABYTE predicts the first bytes of a patch worse
-// than the last ones. A second pass runs on the same bytes shifted right by P/2, with P/2 zero
-// bytes in front (the paper does not say what it pads with; NUL never occurs in text), and each
-// byte is taken from the pass in which it sits in the first half of its patch. Twice the cost.
+// Strided inference (the paper, §2.3.3): in the paper's models the loss rises towards the end
+// of each patch, so the last bytes of a patch are predicted worse than the first ones. A second
+// pass runs on the same bytes shifted right by P/2, with P/2 zero bytes in front (the paper does
+// not say what it pads with; NUL never occurs in text), and each byte is taken from the pass in
+// which it sits in the first half of its patch. Twice the cost.
 #pragma once
 #include <functional>
 #include <vector>

@@ -25,7 +25,7 @@ class Decoder {
 
 // Cached incremental decoding for a Megabyte or ByteTransformer model (batch 1).
 std::unique_ptr<Decoder> cached_decoder(const ByteModel& model);
-// Full recomputation over the context (capped at the last T bytes) for every byte.
+// Full recomputation over the context (capped at the last T − 1 bytes) for every byte.
 std::unique_ptr<Decoder> recompute_decoder(const ByteModel& model);
 
 struct SampleOptions {

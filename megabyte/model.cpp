@@ -21,6 +21,7 @@ void ByteModel::init_parameters(uint64_t seed) {
                              ends_with(name, "ln_f.weight");
     if (norm_weight) fill_(*p, 1.0);
     else if (ends_with(name, ".bias")) fill_(*p, 0.0);
+    else if (cfg_.init_trunc > 0) nn::trunc_normal_(*p, cfg_.init_std, cfg_.init_trunc, seed, offset);
     else nn::normal_(*p, cfg_.init_std, seed, offset);
   }
 }

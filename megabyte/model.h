@@ -25,7 +25,8 @@ class ByteModel : public nn::Module {
   virtual Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const = 0;
   // mean cross-entropy of predicting every byte of x, in nats (bits/byte = loss / ln 2)
   Tensor loss(const Tensor& x, nn::DropoutStream* drop = nullptr) const;
-  // N(0, init_std) for weights and tables, zero biases, LayerNorm weights 1, from `seed`
+  // N(0, init_std) (truncated at init_trunc std when that is set) for weights and tables, zero
+  // biases, LayerNorm weights 1, from `seed`
   void init_parameters(uint64_t seed);
   // Activation recomputation in every transformer stack (nn::Transformer::recompute).
   virtual void set_recompute(bool on) = 0;

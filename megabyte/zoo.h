@@ -2,6 +2,7 @@
 // their published sizes so that `megabyte info` can report them, even where they are far too
 // big to build on this machine.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct Preset {
   int64_t batch;       // batch size of the paper's run or our benchmark
   std::string source;  // where the numbers come from
   std::string note;    // caveats; empty when the config builds as given
+  // Training options of the paper's runs (App. A.1 and Table 15), by option key: `megabyte
+  // train --preset` starts from them, under any flag given. Empty: our defaults.
+  std::map<std::string, std::string> recipe;
 };
 
 const std::vector<Preset>& presets();

@@ -1,5 +1,8 @@
 #include "nn/module.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "tensor/philox.h"
 
 namespace mb::nn {
@@ -109,6 +112,46 @@ Tensor DropoutStream::apply(const Tensor& x, double p) {
 DropoutStream DropoutStream::fork(uint64_t i) const {
   const Philox4x32 r = philox(seed ^ 0x9e3779b97f4a7c15ull, i);
   return {uint64_t(r.c[0]) << 32 | r.c[1], 0};
+}
+
+double normal_quantile(double p) {
+  // Acklam's rational approximation (relative error 1.15e-9), then one Halley step on
+  // Φ(x) − p with Φ(x) = erfc(−x/√2)/2, which brings it to double precision
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01,  -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
+  MB_CHECK(p > 0 && p < 1, "normal_quantile: p must be in (0, 1), got ", p);
+  const double lo = 0.02425;
+  double x;
+  if (p < lo || p > 1 - lo) {
+    const double q = std::sqrt(-2 * std::log(p < lo ? p : 1 - p));
+    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    if (p > 1 - lo) x = -x;
+  } else {
+    const double q = p - 0.5, r = q * q;
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  }
+  const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
+  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
+  return x - u / (1 + x * u / 2);
+}
+
+void trunc_normal_(Tensor& t, double std, double k, uint64_t seed, uint64_t& offset) {
+  NoGradGuard no_grad;
+  MB_CHECK(k > 0, "trunc_normal_: the truncation must be positive, got ", k);
+  // x = Φ⁻¹(Φ(−k) + u·(Φ(k) − Φ(−k))) for u uniform in [0, 1)
+  const double lo = 0.5 * std::erfc(k / std::sqrt(2.0)), hi = 1 - lo;
+  std::vector<double> v = Tensor::rand(t.shape(), seed, offset, DType::F64).to_vector<double>();
+  for (double& x : v) x = std * std::clamp(normal_quantile(lo + x * (hi - lo)), -k, k);
+  copy_(t, Tensor::from_vector(v, t.shape()));
+  offset += uint64_t(t.numel());
 }
 
 void normal_(Tensor& t, double std, uint64_t seed, uint64_t& offset) {

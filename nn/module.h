@@ -69,5 +69,11 @@ struct DropoutStream {
 
 // Fills t with N(0, std) from the stream (seed, offset), advancing offset by t.numel().
 void normal_(Tensor& t, double std, uint64_t seed, uint64_t& offset);
+// N(0, std) truncated to [−k·std, k·std] (Megatron-LM's init, the paper's with k = 2): the
+// inverse normal CDF of uniform numbers from the stream, so every value is in range and the
+// stream advances by t.numel() as normal_'s does.
+void trunc_normal_(Tensor& t, double std, double k, uint64_t seed, uint64_t& offset);
+// The standard normal's inverse CDF Φ⁻¹(p) for p in (0, 1), to about 1e-15.
+double normal_quantile(double p);
 
 }  // namespace mb::nn
