@@ -58,6 +58,8 @@ expect_error "config: gdim must be in [1, 65536], got 2147483648" "$MB" train --
 expect_error "config: init_std must be a finite number > 0, got inf" "$MB" train --init-std inf --out out
 expect_error "; this machine has" "$MB" train --preset small --batch 1048576 --val-fraction 0 --out out
 expect_error "/dev/zero: not a regular file" "$MB" eval --ckpt /dev/zero --data short.txt
+# a paper preset trains with the paper's recipe: its batch of 256 (far too big here) is refused
+expect_error "training at batch 256 (" "$MB" train --preset paper-audio --val-fraction 0 --out out
 expect_error "--seed = '-1' is not an integer in [0, 2^64)" "$MB" train --seed -1 --out out
 
 # a short run, then its checkpoint through every reading subcommand

@@ -6,6 +6,7 @@
 #include "helpers.h"
 #include "megabyte/checkpoint.h"
 #include "megabyte/model.h"
+#include "megabyte/trainer.h"
 #include "megabyte/zoo.h"
 #include "nn/optim.h"
 #include "nn/safetensors.h"
@@ -400,4 +401,32 @@ TEST_CASE("activation recomputation gives the same loss and gradients, dropout i
       CHECK(max_abs_diff(p1[i].second->grad(), p2[i].second->grad()) < 1e-13);
     }
   }
+}
+
+TEST_CASE("the paper presets carry the paper's init and training recipe") {
+  for (const Preset& p : presets()) {
+    if (p.name.rfind("paper", 0) != 0) continue;
+    INFO(p.name);
+    CHECK(p.config.init_std == 0.006);
+    CHECK(p.config.init_trunc == 2);
+    CHECK(p.config.dropout == 0.1);
+    TrainOptions o;
+    o.from_metadata(p.recipe);
+    CHECK(o.beta1 == 0.9);
+    CHECK(o.beta2 == 0.98);
+    CHECK(o.schedule == "polynomial");
+    CHECK(o.min_lr == 0);
+    CHECK(o.warmup == 500);
+    CHECK(o.clip == 1);
+    CHECK(o.weight_decay == 0.1);
+    CHECK(o.batch == p.batch);
+    CHECK((o.lr == 2e-4 || o.lr == 1.5e-4 || o.lr == 3e-4));
+  }
+  // a model made with init_trunc 2 has every weight within 2 std
+  Config c = tiny_megabyte();
+  c.init_std = 0.006;
+  c.init_trunc = 2;
+  Megabyte m(c);
+  CHECK(max(abs(m.global_byte_embed)).item() <= 0.012);
+  CHECK(max(abs(m.local.blocks[0]->mlp.fc1.weight)).item() <= 0.012);
 }

@@ -60,6 +60,26 @@ TEST_CASE("bf16 mixed precision: Linear casts for its GEMM, and the CPU refuses 
   CHECK(t.blocks[0]->attn.qkv.matmul_dtype == DType::BF16);
 }
 
+TEST_CASE("normal_quantile inverts the normal CDF, and trunc_normal_ stays in range with the right spread") {
+  for (double p : {1e-300, 1e-12, 0.001, 0.02425, 0.1, 0.5, 0.7, 0.97575, 0.999, 1 - 1e-12}) {
+    const double x = nn::normal_quantile(p), back = 0.5 * std::erfc(-x / std::sqrt(2.0));
+    INFO("p ", p, " x ", x);
+    CHECK(std::abs(back - p) <= 1e-14 * std::max(p, 1e-10) + 1e-300);
+  }
+  CHECK(nn::normal_quantile(0.5) == 0);
+  CHECK(std::abs(nn::normal_quantile(0.975) - 1.959963984540054) < 1e-14);
+  // N(0, 0.006) truncated at 2 std: every value in [-0.012, 0.012]; the std of a standard
+  // normal truncated at ±2 is 0.8796
+  Tensor w = Tensor::zeros({200, 500});
+  uint64_t offset = 0;
+  nn::trunc_normal_(w, 0.006, 2, 3, offset);
+  CHECK(offset == 100000);
+  CHECK(max(abs(w)).item() <= 0.012);
+  CHECK(max(abs(w)).item() > 0.0119);
+  CHECK(std::abs(mean(w).item()) < 1e-4);
+  CHECK(std::abs(std::sqrt(var(w).item()) / 0.006 - 0.87963) < 0.01);
+}
+
 TEST_CASE("Module: dotted names in registration order, state_dict, load_state_dict errors") {
   nn::Transformer t(8, 2, 2, {});
   const auto named = t.named_parameters();
