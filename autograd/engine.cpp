@@ -14,6 +14,12 @@ namespace mb {
 
 namespace {
 thread_local bool g_grad_enabled = true;
+BackwardObserver g_observer;
+}  // namespace
+
+BackwardObserver set_backward_observer(BackwardObserver f) {
+  std::swap(f, g_observer);
+  return f;
 }
 
 Node::~Node() {
@@ -136,6 +142,7 @@ void backward(const Tensor& root, const Tensor& grad) {
     auto it = pending.find(n);
     std::vector<Tensor> gx(n->next.size());
     if (it != pending.end()) {
+      if (g_observer) g_observer(*n, it->second);
       ProfileScope prof(op_backward_name(n->op));
       gx = n->backward(it->second);
       pending.erase(it);

@@ -71,6 +71,12 @@ bool detect_anomaly();  // MB_DETECT_ANOMALY is set to something other than 0
 // output does not keep its own Node alive (no reference cycles).
 inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }
 
+// Called with each node and the gradient of its output just before the node's rule runs, in
+// the engine's order: a window into backward for tracing and teaching (examples/learn.cpp).
+// None by default; returns the observer it replaces.
+using BackwardObserver = std::function<void(const Node& node, const Tensor& gy)>;
+BackwardObserver set_backward_observer(BackwardObserver f);
+
 // Runs backpropagation from `root`. Without `grad`, root must have one element and the seed
 // gradient is 1. Leaves that require gradients accumulate into .grad(); the graph is freed.
 void backward(const Tensor& root, const Tensor& grad = Tensor());
