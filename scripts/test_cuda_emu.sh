@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The gpu tests on a machine without a GPU: the CUDA backend's sources made plain C++ and run
-# under the CPU emulator of cuda/emu (one fiber per CUDA thread), against the CPU oracle.
+# under the CPU emulator of cuda/emu (one fiber per CUDA thread), against the CPU oracle; and
+# the kernel lab's versions against theirs.
 # Slow (an emulated thread per CUDA thread) and about correctness only.
 #   bash scripts/test_cuda_emu.sh [CTEST ARGS...]      e.g.  -R "gradcheck attention"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake -B build-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON -DMB_BUILD_BENCH=OFF >/dev/null
-cmake --build build-emu --target test_gpu_emu
+cmake --build build-emu --target test_gpu_emu kernel_lab_emu
 export OMP_WAIT_POLICY=PASSIVE
 ctest --test-dir build-emu -L emu --output-on-failure "$@"
