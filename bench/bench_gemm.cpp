@@ -14,9 +14,13 @@ int main(int argc, char** argv) {
   struct Shape3 {
     int64_t m, k, n;
   };
-  const std::vector<Shape3> shapes = {{256, 256, 256},   {512, 512, 512},  {1024, 1024, 1024},
-                                      {2048, 2048, 2048}, {8192, 128, 512}, {8192, 512, 128},
-                                      {2048, 256, 768}};
+  // squares, then the products of a training step: tiny (local rows 2048 x width 64, global
+  // 512 x 128) and small (local 8192 x 128, global 1024 x 256), forward (x·Wᵀ) and the weight
+  // gradients (gyᵀ·x: M and N the widths, K the rows)
+  const std::vector<Shape3> shapes = {{256, 256, 256},   {512, 512, 512},   {1024, 1024, 1024}, {2048, 2048, 2048},
+                                      {8192, 128, 512},  {8192, 512, 128},  {2048, 256, 768},   {2048, 64, 192},
+                                      {2048, 256, 64},   {192, 2048, 64},   {512, 128, 384},    {384, 512, 128},
+                                      {8192, 128, 384},  {384, 8192, 128},  {1024, 256, 768},   {768, 1024, 256}};
   NoGradGuard no_grad;
   for (int threads : {1, 2}) {
     set_num_threads(threads);

@@ -1,8 +1,10 @@
 // Forward values of the ops against hand-computed results and naive reference loops.
+#include <array>
 #include <cmath>
 
 #include "helpers.h"
 #include "tensor/backend.h"
+#include "tensor/cpu/sgemm.h"
 #include "tensor/parallel.h"
 
 using namespace mb;
@@ -161,7 +163,7 @@ TEST_CASE("matmul: 2-D, batched, transposed operands, vectors, broadcast batch")
   const Tensor z = matmul(x, y);
   CHECK(z.shape() == Shape{2, 3, 4, 6});
   CHECK(max_abs_diff(select(select(z, 0, 1), 0, 2), matmul(select(select(x, 0, 1), 0, 0), select(y, 0, 2))) < 1e-12);
-  // f32 through Eigen's GEMM, threaded and single-threaded agree with the f64 result
+  // f32 through the packed GEMM (tensor/cpu/sgemm.h), threaded, agrees with the f64 result
   const Tensor big_a = Tensor::randn({300, 200}, 6), big_b = Tensor::randn({200, 100}, 7);
   const Tensor ref = matmul(to(big_a, DType::F64), to(big_b, DType::F64));
   CHECK(max_abs_diff(matmul(big_a, big_b), ref) < 1e-3);
@@ -302,6 +304,50 @@ TEST_CASE("dropout: seeded, keeps expectation, identity when not training") {
   CHECK(max_abs_diff(y, dropout(x, 0.25, 12, 0)) > 0);
   CHECK(dropout(x, 0.25, 11, 0, false).same(x));
   CHECK(max(dropout(x, 1.0, 1, 0)).item() == 0);
+}
+
+// The packed f32 GEMM against a double loop: every kernel this CPU can run, sizes around its
+// tiles (MR, NR, KC = 256, NC = 512) and not, operands row- and column-major, = and +=.
+TEST_CASE("the packed GEMM equals a double loop for every kernel, size, layout and accumulate") {
+  const int threads = num_threads();
+  for (cpu::GemmIsa isa : {cpu::GemmIsa::avx2, cpu::GemmIsa::avx512}) {
+    if (!cpu::gemm_isa_supported(isa)) continue;
+    for (const auto& size : std::vector<std::array<int64_t, 3>>{
+             {1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {12, 32, 256}, {13, 33, 257}, {25, 520, 300}, {100, 31, 600}, {7, 1030, 9}}) {
+      const int64_t M = size[0], N = size[1], K = size[2];  // (INFO cannot capture a structured binding)
+      for (int layout = 0; layout < 4; ++layout) {
+        const bool ta = layout & 1, tb = layout & 2;
+        const Tensor A = Tensor::randn({M, K}, 1), B = Tensor::randn({K, N}, 2), C0 = Tensor::randn({M, N}, 3);
+        // the operands as stored: transposed ones column-major
+        const Tensor As = ta ? contiguous(transpose(A, 0, 1)) : A, Bs = tb ? contiguous(transpose(B, 0, 1)) : B;
+        const float *pa = As.data<float>(), *pb = Bs.data<float>();
+        const int64_t rsa = ta ? 1 : K, csa = ta ? M : 1, rsb = tb ? 1 : N, csb = tb ? K : 1;
+        for (bool acc : {false, true}) {
+          for (int t : {1, 2}) {
+            set_num_threads(t);
+            Tensor C = clone(C0);
+            cpu::sgemm(M, N, K, pa, rsa, csa, pb, rsb, csb, C.data<float>(), N, acc, isa);
+            const Tensor want = add(matmul(to(A, DType::F64), to(B, DType::F64)), acc ? to(C0, DType::F64) : mul_scalar(to(C0, DType::F64), 0.0));
+            INFO(cpu::gemm_isa_name(isa), " M ", M, " N ", N, " K ", K, " layout ", layout, " acc ", acc, " threads ", t);
+            CHECK(rel_error(want, C) < 1e-5);
+          }
+        }
+      }
+    }
+  }
+  set_num_threads(threads);
+}
+
+TEST_CASE("the packed GEMM gives bitwise the same result on 1 and 2 threads") {
+  const int threads = num_threads();
+  const Tensor a = Tensor::randn({300, 700}, 1), b = Tensor::randn({700, 530}, 2);
+  set_num_threads(1);
+  const Tensor one = matmul(a, b), one_t = matmul(transpose(b, 0, 1), transpose(a, 0, 1));
+  set_num_threads(2);
+  const Tensor two = matmul(a, b), two_t = matmul(transpose(b, 0, 1), transpose(a, 0, 1));
+  set_num_threads(threads);
+  CHECK(max_abs_diff(one, two) == 0);
+  CHECK(max_abs_diff(one_t, two_t) == 0);
 }
 
 TEST_CASE("results do not depend on the thread count") {

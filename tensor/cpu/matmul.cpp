@@ -1,14 +1,15 @@
-// CPU batched matmul through Eigen's GEMM. Each operand matrix is mapped in place, row- or
-// column-major depending on which of its strides is 1, so transposed views cost no copy.
-// Many small matrices: one GEMM per thread (OpenMP over the batch). A tall row-major one (the
-// (B·T, C) activations of a Linear layer): its rows split between the threads, each running
-// Eigen's GEMM on its block; Eigen's own threading scales badly on these skinny shapes (246 vs
-// 314 GFLOP/s for 8192x128 @ 128x512 on 2 threads; docs/cpu-performance.md). Otherwise (the
-// weight gradients xᵀ·gy among them) one at a time, threaded by Eigen on the same OpenMP pool.
+// CPU batched matmul. f32 goes through our packed GEMM (tensor/cpu/sgemm.h: AVX2 or AVX-512,
+// chosen at run time; threaded inside each product, or one product per thread for a batch of
+// many); f64 (gradchecks, fixtures) and f32 on a CPU with neither go through Eigen's GEMM, each
+// operand mapped in place, row- or column-major by which stride is 1, so transposed views cost
+// no copy. With Eigen, many small matrices run one per thread, a tall row-major one is split
+// by rows between the threads (Eigen's own threading scales badly on skinny shapes), others are
+// threaded by Eigen on the same OpenMP pool.
 #include "tensor/cpu/eigen.h"
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
+#include "tensor/cpu/sgemm.h"
 
 namespace mb::cpu {
 namespace {
@@ -67,11 +68,32 @@ void bmm_dispatch(const Tensor& a, const Tensor& b, const Tensor& out, bool acc)
   else bmm_t<T, C, C>(a, b, out, acc);
 }
 
+// f32: our packed GEMM (tensor/cpu/sgemm.h), threaded inside each product; a batch of many
+// products runs one per thread instead.
+void bmm_f32(const Tensor& a, const Tensor& b, const Tensor& out, bool acc) {
+  const int64_t n = a.shape()[0], M = a.shape()[1], K = a.shape()[2], N = b.shape()[2];
+  const float* pa = static_cast<const float*>(a.raw_data());
+  const float* pb = static_cast<const float*>(b.raw_data());
+  float* pc = static_cast<float*>(out.raw_data());
+  auto one = [&](int64_t i) {
+    sgemm(M, N, K, pa + i * a.strides()[0], a.strides()[1], a.strides()[2], pb + i * b.strides()[0], b.strides()[1],
+          b.strides()[2], pc + i * M * N, N, acc);
+  };
+  if (n > 1 && (n >= 2 * num_threads() || M * N * K < 64 * 64 * 64)) {
+    parallel_for(0, n, 1, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) one(i);
+    });
+  } else {
+    for (int64_t i = 0; i < n; ++i) one(i);
+  }
+}
+
 }  // namespace
 
 void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   if (a.dtype() == DType::F64) bmm_dispatch<double>(a, b, out, accumulate);
-  else bmm_dispatch<float>(a, b, out, accumulate);
+  else if (gemm_isa() == GemmIsa::generic) bmm_dispatch<float>(a, b, out, accumulate);
+  else bmm_f32(a, b, out, accumulate);
 }
 
 }  // namespace mb::cpu

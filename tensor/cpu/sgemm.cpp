@@ -1,0 +1,258 @@
+#include "tensor/cpu/sgemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "tensor/error.h"
+#include "tensor/parallel.h"
+
+namespace mb::cpu {
+namespace {
+
+constexpr int64_t kKC = 256;  // K per packed slice
+constexpr int64_t kNC = 512;  // columns of B per packed block: KC x NC floats = 512 KiB, in L2
+
+// A micro-kernel: C[0:MR, 0:NR] = (add ? C : 0) + Σ_k<kc A(i, k) · Bp[k·NR + j], with Bp an
+// NR-column panel of B packed k-major (64-byte aligned) and A either an MR-row panel packed
+// k-major (A(i, k) = a[k·MR + i]) or rows of A read in place (A(i, k) = a[i·lda + k]).
+using MicroKernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c, int64_t ldc, bool add);
+struct Kernel {
+  int64_t mr, nr;
+  MicroKernel packed, rows;  // A packed, or A's rows read in place
+};
+
+// 6 x 16: 12 ymm accumulators, two loads of B and one broadcast of A per row and k
+template <bool Packed>
+__attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c,
+                                                    int64_t ldc, bool add) {
+  __m256 acc[6][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < 6; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, Bp += 16) {
+    const __m256 b0 = _mm256_load_ps(Bp), b1 = _mm256_load_ps(Bp + 8);
+#pragma GCC unroll 6
+    for (int i = 0; i < 6; ++i) {
+      const __m256 x = _mm256_broadcast_ss(Packed ? a + k * 6 + i : a + i * lda + k);
+      acc[i][0] = _mm256_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm256_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < 6; ++i) {
+    float* r = c + i * ldc;
+    if (add) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(r));
+      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(r + 8));
+    }
+    _mm256_storeu_ps(r, acc[i][0]);
+    _mm256_storeu_ps(r + 8, acc[i][1]);
+  }
+}
+
+// 12 x 32: 24 zmm accumulators
+template <bool Packed>
+__attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c,
+                                                     int64_t ldc, bool add) {
+  __m512 acc[12][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k, Bp += 32) {
+    const __m512 b0 = _mm512_load_ps(Bp), b1 = _mm512_load_ps(Bp + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) {
+      const __m512 x = _mm512_set1_ps(Packed ? a[k * 12 + i] : a[i * lda + k]);
+      acc[i][0] = _mm512_fmadd_ps(x, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(x, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < 12; ++i) {
+    float* r = c + i * ldc;
+    if (add) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(r));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(r + 16));
+    }
+    _mm512_storeu_ps(r, acc[i][0]);
+    _mm512_storeu_ps(r + 16, acc[i][1]);
+  }
+}
+
+Kernel kernel_for(GemmIsa isa) {
+  if (isa == GemmIsa::avx512) return {12, 32, micro_avx512<true>, micro_avx512<false>};
+  return {6, 16, micro_avx2<true>, micro_avx2<false>};
+}
+
+// Panels of `mr` rows of A[0:m, k0:k0+kc]: Ap[p·mr·kc + k·mr + i] = A(p·mr + i, k0 + k), zero
+// past row m; panels [p0, p1).
+void pack_a(int64_t m, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap, int64_t p0,
+            int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    float* dst = Ap + p * mr * kc;
+    const int64_t rows = std::min(mr, m - p * mr);
+    if (rows < mr) std::memset(dst, 0, size_t(mr * kc) * sizeof(float));
+    const float* src = a + p * mr * rsa;
+    if (csa == 1) {  // rows contiguous: read along k
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = src[i * rsa + k];
+    } else {
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t i = 0; i < rows; ++i) dst[k * mr + i] = src[i * rsa + k * csa];
+    }
+  }
+}
+
+// Panels of `nr` columns of B[k0:k0+kc, 0:n]: Bp[q·nr·kc + k·nr + j] = B(k0 + k, q·nr + j), zero
+// past column n; panels [q0, q1).
+void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int64_t nr, float* Bp, int64_t q0,
+            int64_t q1) {
+  for (int64_t q = q0; q < q1; ++q) {
+    float* dst = Bp + q * nr * kc;
+    const int64_t cols = std::min(nr, n - q * nr);
+    const float* src = b + q * nr * csb;
+    if (csb == 1) {
+      for (int64_t k = 0; k < kc; ++k) {
+        std::memcpy(dst + k * nr, src + k * rsb, size_t(cols) * sizeof(float));
+        std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.0f);
+      }
+    } else {
+      for (int64_t j = 0; j < nr; ++j)
+        for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = j < cols ? src[j * csb + k * rsb] : 0.0f;
+    }
+  }
+}
+
+// The packed panels of one call, 64-byte aligned and reused by the calling thread's next call.
+float* scratch(int which, size_t floats) {
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  thread_local std::unique_ptr<float, Free> buf[2];
+  thread_local size_t size[2] = {0, 0};
+  if (size[which] < floats) {
+    const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    buf[which].reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    MB_CHECK(buf[which] != nullptr, "out of memory: GEMM scratch needs ", bytes_text(double(bytes)));
+    size[which] = floats;
+  }
+  return buf[which].get();
+}
+
+GemmIsa detect() {
+  GemmIsa best = GemmIsa::generic;
+  if (gemm_isa_supported(GemmIsa::avx512)) best = GemmIsa::avx512;
+  else if (gemm_isa_supported(GemmIsa::avx2)) best = GemmIsa::avx2;
+  const char* want = std::getenv("MB_GEMM_ISA");
+  if (!want || !*want) return best;
+  for (GemmIsa isa : {GemmIsa::generic, GemmIsa::avx2, GemmIsa::avx512})
+    if (std::string(want) == gemm_isa_name(isa)) {
+      MB_CHECK(gemm_isa_supported(isa), "MB_GEMM_ISA=", want, ": this CPU cannot run it");
+      return isa;
+    }
+  throw Error(cat("MB_GEMM_ISA must be generic, avx2 or avx512, got '", want, "'"));
+}
+
+}  // namespace
+
+bool gemm_isa_supported(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::avx512: return __builtin_cpu_supports("avx512f");
+    case GemmIsa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    default: return true;
+  }
+}
+
+const char* gemm_isa_name(GemmIsa isa) {
+  return isa == GemmIsa::avx512 ? "avx512" : isa == GemmIsa::avx2 ? "avx2" : "generic";
+}
+
+GemmIsa gemm_isa() {
+  static const GemmIsa isa = detect();
+  return isa;
+}
+
+namespace {
+
+// One thread's GEMM: the loops of the header's comment around the micro-kernel.
+void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b,
+                  int64_t rsb, int64_t csb, float* c, int64_t ldc, bool accumulate, const Kernel& kern) {
+  const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
+  // rows of A with unit stride are read in place (each row is used by NR columns at once
+  // anyway); other layouts (a transposed operand) are packed
+  const bool pack = csa != 1;
+  const int64_t kc_max = std::min(K, kKC), nc_max = std::min(N, kNC);
+  float* Ap = pack ? scratch(0, size_t(mp * MR * kc_max)) : nullptr;
+  float* Bp = scratch(1, size_t((nc_max + NR - 1) / NR * NR * kc_max));
+  alignas(64) float edge[12 * 32];
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = std::min(kNC, N - jc), nq = (nc + NR - 1) / NR;
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = std::min(kKC, K - pc);
+      const bool add = accumulate || pc > 0;
+      pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
+      if (pack) pack_a(M, kc, a + pc * csa, rsa, csa, MR, Ap, 0, mp);
+      // row panels outermost: their rows of A stay in L1 while the B block (in L2) is walked
+      for (int64_t ir = 0; ir < mp; ++ir) {
+        const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
+        const float* ap = pack ? Ap + ir * MR * kc : a + i0 * rsa + pc;
+        alignas(64) float rows_a[12 * kKC];
+        if (!pack && rows < MR) {  // the last, partial row panel: packed, zero-padded
+          for (int64_t i = 0; i < MR; ++i)
+            for (int64_t k = 0; k < kc; ++k) rows_a[k * MR + i] = i < rows ? ap[i * rsa + k] : 0.0f;
+        }
+        const bool packed = pack || rows < MR;
+        if (!pack && rows < MR) ap = rows_a;
+        for (int64_t jr = 0; jr < nq; ++jr) {
+          const int64_t j0 = jr * NR, cols = std::min(NR, nc - j0);
+          const float* bp = Bp + jr * NR * kc;
+          float* ct = c + i0 * ldc + jc + j0;
+          const MicroKernel run = packed ? kern.packed : kern.rows;
+          if (rows == MR && cols == NR) {
+            run(kc, ap, rsa, bp, ct, ldc, add);
+            continue;
+          }
+          run(kc, ap, rsa, bp, edge, NR, false);  // a partial tile: computed whole, the valid part kept
+          for (int64_t i = 0; i < rows; ++i)
+            for (int64_t j = 0; j < cols; ++j) ct[i * ldc + j] = add ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
+           int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+    return;
+  }
+  const Kernel kern = kernel_for(isa);
+  const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR, nq = (N + NR - 1) / NR;
+  // Threads take whole row panels of C (or, when there are too few, whole column panels), each
+  // an independent GEMM with panels of its own: no barrier, one fork. The tile grid is the
+  // same as one thread's, so every element of C is summed in the same order on any count.
+  const bool big = 2.0 * double(M) * double(N) * double(K) >= 4e6;
+  if (!big || num_threads() == 1) {
+    sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern);
+  } else if (mp >= 2 * num_threads() || mp >= nq) {
+    parallel_for(0, mp, 1, [&](int64_t lo, int64_t hi) {
+      const int64_t r0 = lo * MR, r1 = std::min(hi * MR, M);
+      sgemm_serial(r1 - r0, N, K, a + r0 * rsa, rsa, csa, b, rsb, csb, c + r0 * ldc, ldc, accumulate, kern);
+    });
+  } else {
+    parallel_for(0, nq, 1, [&](int64_t lo, int64_t hi) {
+      const int64_t c0 = lo * NR, c1 = std::min(hi * NR, N);
+      sgemm_serial(M, c1 - c0, K, a, rsa, csa, b + c0 * csb, rsb, csb, c + c0, ldc, accumulate, kern);
+    });
+  }
+}
+
+}  // namespace mb::cpu
