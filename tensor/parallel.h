@@ -36,25 +36,4 @@ void parallel_for(int64_t begin, int64_t end, int64_t min_per_thread, F&& f) {
   f(begin, end);
 }
 
-// Runs f(t, nt) on nt = min(threads, the pool's size) threads at once, t = 0 … nt − 1: for work
-// in phases that wait for each other with barrier(). Inside another parallel region, f(0, 1)
-// runs on the calling thread.
-template <class F>
-void parallel_region(int threads, F&& f) {
-#ifdef _OPENMP
-  if (threads > 1 && omp_get_max_threads() > 1 && !omp_in_parallel()) {
-#pragma omp parallel num_threads(threads < omp_get_max_threads() ? threads : omp_get_max_threads())
-    f(omp_get_thread_num(), omp_get_num_threads());
-    return;
-  }
-#endif
-  f(0, 1);
-}
-// Every thread of the current parallel_region waits here for the others.
-inline void barrier() {
-#ifdef _OPENMP
-#pragma omp barrier
-#endif
-}
-
 }  // namespace mb
