@@ -30,6 +30,10 @@ struct Dims {
   int64_t shift() const { return Tk - Tq; }  // position of query 0
 };
 
+// Heads a thread must get before a second thread is worth waking: ~64k multiply-adds of work
+// (one query against a few cached keys, as in decoding, stays on the calling thread).
+int64_t heads_per_thread(const Dims& d) { return std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, d.Tq * d.Tk * d.D)); }
+
 // The (T, D) matrix of batch-head bh of a (B, H, T, D) view: rows at stride strides[2].
 template <class T> Map<T> head(const Tensor& t, int64_t bh) {
   const int64_t H = t.shape()[1];
@@ -115,7 +119,7 @@ template <class T>
 void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const Tensor& out,
                const Tensor& lse) {
   const Dims d(q, k);
-  parallel_for(0, d.BH, 1, [&](int64_t lo, int64_t hi) {
+  parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, acc;
     Eigen::Matrix<T, Eigen::Dynamic, 1> m, l;
     for (int64_t bh = lo; bh < hi; ++bh) {
@@ -160,7 +164,7 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
                 const Tensor& lse, const Tensor& gout, T scale, const Tensor& gq,
                 const Tensor& gk, const Tensor& gv) {
   const Dims d(q, k);
-  parallel_for(0, d.BH, 1, [&](int64_t lo, int64_t hi) {
+  parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, dP;
     Eigen::Matrix<T, Eigen::Dynamic, 1> delta;
     for (int64_t bh = lo; bh < hi; ++bh) {
