@@ -42,6 +42,8 @@ std::string device_name() {
 }
 
 void synchronize() { MB_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+std::string device_description() { return device_name(); }
+size_t peak_memory() { return memory_stats().peak; }
 
 Timer::Timer() {
   cudaEvent_t a, b;

@@ -12,9 +12,6 @@
 #include "nn/optim.h"
 #include "tensor/backend.h"
 #include "tensor/parallel.h"
-#ifdef MB_HAVE_CUDA
-#include "cuda/runtime.h"
-#endif
 
 namespace mb::cli {
 
@@ -69,9 +66,7 @@ int bench(int argc, char** argv) {
   const Tensor x = to(to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8), device);
   const auto sync = kernels(device).synchronize;
   std::string where = cat(num_threads(), " threads");
-#ifdef MB_HAVE_CUDA
-  if (device == Device::CUDA) where = cat("cuda ", precision, " on ", cuda::device_name());  // the machine, for the record
-#endif
+  if (device == Device::CUDA) where = cat("cuda ", precision, " on ", kernels(device).device_description());
   std::printf("%s | %lld params | batch %lld | %s\n", c.summary().c_str(), static_cast<long long>(model->num_parameters()),
               static_cast<long long>(B), where.c_str());
   std::vector<double> total, fwd, bwd, opt;
@@ -102,9 +97,7 @@ int bench(int argc, char** argv) {
               median(opt) * 1e3, *std::min_element(total.begin(), total.end()) * 1e3,
               *std::max_element(total.begin(), total.end()) * 1e3, static_cast<long long>(steps));
   std::string memory = cat("peak RSS ", int64_t(double(ru.ru_maxrss) / 1024), " MiB");
-#ifdef MB_HAVE_CUDA
-  if (device == Device::CUDA) memory = cat("peak GPU memory ", int64_t(double(cuda::memory_stats().peak) / (1 << 20)), " MiB");
-#endif
+  if (device == Device::CUDA) memory = cat("peak GPU memory ", int64_t(double(kernels(device).peak_memory()) / (1 << 20)), " MiB");
   std::printf("  %.0f bytes/s | ~%.2f GFLOP/step -> %.1f GFLOP/s | %s | last loss %.4f\n", double(B * c.seq) / med,
               flop / 1e9, flop / med / 1e9, memory.c_str(), loss);
   return 0;

@@ -10,9 +10,6 @@
 #include "nn/safetensors.h"
 #include "tensor/parallel.h"
 
-#ifndef MB_ZOO_MODEL
-#define MB_ZOO_MODEL "megabyte/zoo/tiny_shakespeare.safetensors"
-#endif
 
 namespace mb::cli {
 
@@ -54,7 +51,7 @@ int generate(int argc, char** argv) {
                                  "local model: each new patch runs the global model once, each byte the local model once.");
   opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint); default: the zoo's model "
                              "trained on the shipped corpus",
-                     cxxopts::value<std::string>()->default_value(MB_ZOO_MODEL))(
+                     cxxopts::value<std::string>()->default_value(shipped_file("megabyte/zoo/tiny_shakespeare.safetensors")))(
       "prompt", "text to continue", cxxopts::value<std::string>()->default_value(""))(
       "prompt-file", "file whose bytes are the prompt", cxxopts::value<std::string>())(
       "bytes", "bytes to generate", cxxopts::value<int64_t>()->default_value("256"))(

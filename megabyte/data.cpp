@@ -1,5 +1,6 @@
 #include "megabyte/data.h"
 
+#include <dlfcn.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -183,6 +184,22 @@ Corpus Corpus::load(const std::string& path, DataFormat format) {
                      files.size() > 1 ? cat(" in ", files.size(), " files") : std::string(),
                      all.record ? cat(", records of ", all.record) : std::string(), ")");
   return all;
+}
+
+std::string shipped_file(const std::string& relative) {
+#ifdef MB_SOURCE_DATA
+  const std::string in_source = std::string(MB_SOURCE_DATA) + "/" + relative;
+#else
+  const std::string in_source = relative;
+#endif
+  std::error_code ec;
+  if (fs::exists(in_source, ec)) return in_source;
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&shipped_file), &self) && self.dli_fname) {
+    const fs::path installed = fs::path(self.dli_fname).parent_path() / ".." / "share" / "megabyte" / relative;
+    if (fs::exists(installed, ec)) return fs::weakly_canonical(installed, ec).string();
+  }
+  return in_source;  // missing everywhere: the error will name the source tree's path
 }
 
 Scan scan_from_name(const std::string& s) {

@@ -54,6 +54,11 @@ std::vector<int64_t> window_offsets(int64_t begin, int64_t end, int64_t B, int64
 Tensor sample_windows(const std::vector<uint8_t>& data, int64_t begin, int64_t end, int64_t B,
                       int64_t T, uint64_t seed, uint64_t counter, int64_t record = 0);
 
+// A file the repository ships (the default corpus, the zoo model), by its path in the
+// repository: from the source tree the program was built in, or else from an installation's
+// share/megabyte/ (beside the lib/ folder of this library).
+std::string shipped_file(const std::string& relative);
+
 // The bytes [begin, begin + T) as a (1, T) u8 tensor.
 Tensor window_at(const std::vector<uint8_t>& data, int64_t begin, int64_t T);
 

@@ -23,9 +23,6 @@
 #include "tensor/parallel.h"
 #include "tensor/philox.h"
 
-#ifndef MB_DEFAULT_CORPUS
-#define MB_DEFAULT_CORPUS "data/tinyshakespeare.txt"
-#endif
 
 namespace mb {
 
@@ -43,12 +40,8 @@ void TrainOptions::validate() const {
   (void)data_format_from_name(format);
   (void)scan_from_name(scan);
   MB_CHECK(precision == "fp32" || device == "cuda", "--precision bf16 needs --device cuda (the CPU computes in f32)");
-#ifdef MB_HAVE_CUDA
-  const char* why = "this build has the CUDA backend, but found no GPU";
-#else
-  const char* why = "this build has no CUDA backend: configure with -DMB_CUDA=ON";
-#endif
-  MB_CHECK(device == "cpu" || backend_available(Device::CUDA), "--device cuda: no CUDA device is available (", why, ")");
+  MB_CHECK(device == "cpu" || backend_available(Device::CUDA), "--device cuda: no CUDA device is available (",
+           backend_unavailable_reason(Device::CUDA), ")");
 }
 
 namespace {
@@ -109,7 +102,7 @@ const std::vector<FieldInfo>& TrainOptions::fields() {
   return f;
 }
 
-std::string default_corpus() { return MB_DEFAULT_CORPUS; }
+std::string default_corpus() { return shipped_file("data/tinyshakespeare.txt"); }
 
 std::vector<std::string> checkpoints(const std::string& dir) {
   std::vector<std::pair<int64_t, std::string>> found;

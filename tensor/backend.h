@@ -4,6 +4,7 @@
 // backend is built.
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tensor/elementwise_ops.h"
@@ -31,10 +32,13 @@ struct Kernels {
 
 const Kernels& cpu_kernels();  // tensor/cpu/kernels.cpp
 
-// The table for a device; throws if that backend is not built or has no device.
+// The table for a device; throws if that backend is not built or has no device. The first ask
+// for the CUDA device loads the CUDA module (tensor/backend.cpp).
 const Kernels& kernels(Device d);
 void register_backend(Device d, const Kernels* k);
 bool backend_available(Device d);
+// Why backend_available(d) is false, in words ("" when it is true).
+std::string backend_unavailable_reason(Device d);
 
 // Copies between devices (contiguous, same dtype); provided by a non-CPU backend.
 using CrossDeviceCopy = void (*)(const Tensor& src, const Tensor& dst);

@@ -307,28 +307,4 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   return os << ')';
 }
 
-// ---------------------------------------------------------------- dispatch registry
-
-namespace {
-const Kernels* g_backends[2] = {nullptr, nullptr};
-CrossDeviceCopy g_cross_copy = nullptr;
-}  // namespace
-
-void register_backend(Device d, const Kernels* k) { g_backends[int(d)] = k; }
-bool backend_available(Device d) { return d == Device::CPU || g_backends[int(d)] != nullptr; }
-
-const Kernels& kernels(Device d) {
-  if (d == Device::CPU) return cpu_kernels();  // always linked: no registration needed
-  MB_CHECK(g_backends[int(d)] != nullptr, "device ", device_name(d),
-           " is not available (backend not built, or no device found)");
-  return *g_backends[int(d)];
-}
-
-void register_cross_device_copy(CrossDeviceCopy f) { g_cross_copy = f; }
-void copy_across_devices(const Tensor& src, const Tensor& dst) {
-  MB_CHECK(g_cross_copy != nullptr, "copy from ", device_name(src.device()), " to ",
-           device_name(dst.device()), ": no GPU backend is available");
-  g_cross_copy(src, dst);
-}
-
 }  // namespace mb

@@ -4,6 +4,8 @@
 namespace mb {
 
 void cpu::synchronize() {}  // CPU kernels return when they are done
+std::string cpu::device_description() { return "cpu"; }
+size_t cpu::peak_memory() { return 0; }
 
 const Kernels& cpu_kernels() {
   static const Kernels k = cpu::kernel_table();
