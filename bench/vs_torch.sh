@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A training step, ours vs PyTorch (../shared/reference/torch_megabyte.py bench), run
+# A training step, ours vs PyTorch (bench/reference/torch_megabyte.py bench), run
 # alternately in one session with the same config and threads; prints each side's median
 # ms/step, peak memory, and the ratio, per config.
 #   bash bench/vs_torch.sh [ROUNDS] [THREADS] [CONFIG ...]      CONFIG: tiny small baseline-small
@@ -13,7 +13,7 @@ shift $(($# > 2 ? 2 : $#))
 CONFIGS=("$@")
 [ ${#CONFIGS[@]} -eq 0 ] && CONFIGS=(tiny small baseline-small)
 MB=build/megabyte
-TORCH=${TORCH_REF:-../shared/reference/torch_megabyte.py}
+TORCH=${TORCH_REF:-bench/reference/torch_megabyte.py}
 
 flags() {  # the reference README's benchmark flags
   case "$1" in

@@ -1,7 +1,9 @@
 #include "megabyte/data.h"
 
 #include <dlfcn.h>
+#ifdef MB_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -34,6 +36,9 @@ bool ends_with(const std::string& s, const std::string& tail) {
 // A .gz file inflated, up to kMaxInflated bytes: a small file of zeros must not fill memory.
 constexpr size_t kMaxInflated = size_t(512) << 20;
 std::string gunzip(const std::string& path) {
+#ifndef MB_HAVE_ZLIB
+  throw Error(path + ": this build has no zlib: decompress the file first (gunzip)");
+#else
   gzFile f = gzopen(path.c_str(), "rb");
   MB_CHECK(f != nullptr, path, ": cannot open");
   std::string out;
@@ -53,6 +58,7 @@ std::string gunzip(const std::string& path) {
   gzclose(f);
   MB_CHECK(n == 0 && err == Z_OK, path, ": not a valid gzip file (", why, ")");
   return out;
+#endif
 }
 
 uint32_t big_endian32(const std::string& b, size_t at) {

@@ -1,6 +1,8 @@
 #include "megabyte/media.h"
 
+#ifdef MB_HAVE_ZLIB
 #include <zlib.h>
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -87,6 +89,7 @@ void patch_scan_all(std::vector<uint8_t>& images, const ImageShape& img, int64_t
 
 namespace {
 
+#ifdef MB_HAVE_ZLIB
 void put32(std::string& s, uint32_t v) {  // big-endian, as PNG wants
   for (int i = 3; i >= 0; --i) s.push_back(char((v >> (8 * i)) & 0xff));
 }
@@ -120,6 +123,11 @@ std::string png(const std::vector<uint8_t>& raster, const ImageShape& img) {
   png_chunk(out, "IEND", "");
   return out;
 }
+#else
+std::string png(const std::vector<uint8_t>&, const ImageShape&) {
+  throw Error("this build has no zlib, which PNG needs: write a .pgm or .ppm instead");
+}
+#endif
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Everything the CUDA backend owes a GPU, in one command (on the GPU machine, after
-# scripts/gpu_pack.sh here, with third_party/device carried along):
+# Everything the CUDA backend owes a GPU, in one command, on the GPU machine (it needs only the
+# tree: the header-only dependencies come from third_party/ where the machine has none):
 #   bash scripts/gpu_check.sh [OUT_DIR]
 # 1. builds with -DMB_CUDA=ON for this GPU; 2. runs the gpu tests (every op against the CPU
 # oracle, gradcheck on the device, the fixtures on the device, training steps) and the unit
@@ -11,13 +11,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/gpu_check}
 mkdir -p "$OUT"
-D=$PWD/third_party/device
 PY=${PYTHON:-python3}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
 
-prefix=()
-[ -d "$D/usr" ] && prefix=(-DCMAKE_PREFIX_PATH="$D/usr" -DCMAKE_INCLUDE_PATH="$D/usr/include" -DCMAKE_LIBRARY_PATH="$D/usr/lib/x86_64-linux-gnu")
-cmake -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native "${prefix[@]}" \
+cmake -B build-gpu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=native \
   >"$OUT/configure.log" 2>&1 || { tail -30 "$OUT/configure.log"; exit 1; }
 cmake --build build-gpu -j "$(nproc)" >"$OUT/build.log" 2>&1 || { grep -B2 -A8 error "$OUT/build.log" | head -80; exit 1; }
 echo "== build ok"
@@ -30,7 +27,7 @@ tail -4 "$OUT/ctest_unit.log"
 build-gpu/cuda/dev/kernel_lab --kernel all 2>&1 | tee "$OUT/kernel_lab.txt"
 
 # a training step: ours (fp32, bf16) then PyTorch (eager fp32, eager bf16, compiled bf16), per config
-REF=${TORCH_REF:-$D/torch_megabyte.py}
+REF=${TORCH_REF:-bench/reference/torch_megabyte.py}
 bench() {
   local name=$1 ours=$2 theirs=$3
   echo "== $name"

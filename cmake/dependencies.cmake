@@ -1,0 +1,70 @@
+# The dependencies, from the system or from third_party/ (MB_USE_SYSTEM_DEPS: AUTO uses the
+# system's where found, ON requires them, OFF always uses the vendored ones). Each ends up as
+# the target (or variable) the rest of the build uses: Eigen3::Eigen, nlohmann_json::nlohmann_json,
+# CXXOPTS_INCLUDE, doctest::doctest with doctest_discover_tests, and ZLIB::ZLIB when there is one.
+set(MB_USE_SYSTEM_DEPS AUTO CACHE STRING "Use the system's header-only dependencies: AUTO, ON or OFF (third_party/)")
+set_property(CACHE MB_USE_SYSTEM_DEPS PROPERTY STRINGS AUTO ON OFF)
+set(MB_THIRD_PARTY ${CMAKE_CURRENT_LIST_DIR}/../third_party)
+
+# mb_dependency(NAME FOUND_VAR): after the caller tried the system (unless OFF), whether to use the
+# vendored copy; ON without a system copy is an error
+macro(mb_use_vendored name found out)
+  if(MB_USE_SYSTEM_DEPS STREQUAL "OFF" OR NOT ${found})
+    if(MB_USE_SYSTEM_DEPS STREQUAL "ON")
+      message(FATAL_ERROR "MB_USE_SYSTEM_DEPS=ON but the system has no ${name} (install it, or use AUTO)")
+    endif()
+    set(${out} TRUE)
+  else()
+    set(${out} FALSE)
+  endif()
+endmacro()
+
+if(NOT MB_USE_SYSTEM_DEPS STREQUAL "OFF")
+  find_package(Eigen3 3.4 QUIET NO_MODULE)
+  find_package(nlohmann_json 3 QUIET)
+  find_path(CXXOPTS_SYSTEM_INCLUDE cxxopts.hpp)
+  find_package(doctest QUIET)
+endif()
+
+mb_use_vendored(Eigen Eigen3_FOUND vendored)
+if(vendored)
+  add_library(Eigen3::Eigen INTERFACE IMPORTED)
+  target_include_directories(Eigen3::Eigen SYSTEM INTERFACE ${MB_THIRD_PARTY}/eigen)
+endif()
+set(MB_VENDORED_DEPS "")
+if(vendored)
+  list(APPEND MB_VENDORED_DEPS Eigen)
+endif()
+
+mb_use_vendored(nlohmann_json nlohmann_json_FOUND vendored)
+if(vendored)
+  add_library(nlohmann_json::nlohmann_json INTERFACE IMPORTED)
+  target_include_directories(nlohmann_json::nlohmann_json SYSTEM INTERFACE ${MB_THIRD_PARTY}/nlohmann_json/include)
+  list(APPEND MB_VENDORED_DEPS nlohmann_json)
+endif()
+
+mb_use_vendored(cxxopts CXXOPTS_SYSTEM_INCLUDE vendored)
+if(vendored)
+  set(CXXOPTS_INCLUDE ${MB_THIRD_PARTY}/cxxopts)
+  list(APPEND MB_VENDORED_DEPS cxxopts)
+else()
+  set(CXXOPTS_INCLUDE ${CXXOPTS_SYSTEM_INCLUDE})
+endif()
+
+if(MB_BUILD_TESTS)
+  mb_use_vendored(doctest doctest_FOUND vendored)
+  if(vendored)
+    add_library(doctest::doctest INTERFACE IMPORTED)
+    target_include_directories(doctest::doctest SYSTEM INTERFACE ${MB_THIRD_PARTY}/doctest)
+    include(${MB_THIRD_PARTY}/doctest/cmake/doctest.cmake)
+    list(APPEND MB_VENDORED_DEPS doctest)
+  else()
+    include(doctest)
+  endif()
+endif()
+
+find_package(ZLIB QUIET)
+if(NOT ZLIB_FOUND)
+  message(STATUS "megabyte: no zlib: gzip-compressed data files will be refused (decompress them first)")
+endif()
+message(STATUS "megabyte: vendored dependencies (third_party/): ${MB_VENDORED_DEPS}")
