@@ -313,7 +313,8 @@ TEST_CASE("the packed GEMM equals a double loop for every kernel, size, layout a
   for (cpu::GemmIsa isa : {cpu::GemmIsa::avx2, cpu::GemmIsa::avx512}) {
     if (!cpu::gemm_isa_supported(isa)) continue;
     for (const auto& size : std::vector<std::array<int64_t, 3>>{
-             {1, 1, 1}, {5, 7, 3}, {6, 16, 1}, {12, 32, 256}, {13, 33, 257}, {25, 520, 300}, {100, 31, 600}, {7, 1030, 9}}) {
+             {1, 1, 1}, {1, 384, 128}, {2, 33, 300}, {3, 40, 17}, {5, 7, 3}, {6, 16, 1}, {12, 32, 256}, {13, 33, 257},
+             {25, 520, 300}, {100, 31, 600}, {7, 1030, 9}}) {
       const int64_t M = size[0], N = size[1], K = size[2];  // (INFO cannot capture a structured binding)
       for (int layout = 0; layout < 4; ++layout) {
         const bool ta = layout & 1, tb = layout & 2;
