@@ -18,7 +18,8 @@ namespace {
 std::string temp(const std::string& name) {
   return (fs::temp_directory_path() / ("mb_test_" + std::to_string(::getpid()) + "_" + name)).string();
 }
-uint32_t be32(const std::string& s, size_t at) {
+// big-endian u32 at byte `at` (PNG chunk fields); unused where there is no zlib to write PNGs
+[[maybe_unused]] uint32_t be32(const std::string& s, size_t at) {
   return uint32_t(uint8_t(s[at])) << 24 | uint32_t(uint8_t(s[at + 1])) << 16 | uint32_t(uint8_t(s[at + 2])) << 8 |
          uint32_t(uint8_t(s[at + 3]));
 }
