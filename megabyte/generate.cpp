@@ -10,91 +10,84 @@ namespace mb {
 
 namespace {
 
-// The shared machinery of the cached decoders: the context, the memoised logits of the next
-// position, and the slide to the last T/2 bytes when the context is full.
+// The shared machinery of the cached decoders: the context, the positions already in the
+// caches, the memoised logits of the next position, and the slide to the last T/2 bytes when
+// the context is full. Pushing is free: the positions pushed since the last question join the
+// caches in one pass per stack when the next logits are asked for (a prompt of thousands of
+// bytes is a few GEMMs, not thousands of one-row steps).
 class CachedDecoder : public Decoder {
  public:
   explicit CachedDecoder(int64_t seq, int64_t align) : seq_(seq), align_(align) {}
   Tensor next_logits() override {
     if (!next_.defined()) {
-      if (int64_t(bytes_.size()) == seq_) slide();
+      if (size() == seq_) slide();
       NoGradGuard no_grad;
-      next_ = step(int64_t(bytes_.size()));
+      next_ = advance(done_, size());
+      done_ = size() + 1;
     }
     return next_;
   }
   void push(uint8_t b) override {
-    next_logits();  // position t must be in the caches before byte t joins the context
+    if (size() == seq_) slide();
     bytes_.push_back(b);
     next_ = Tensor();
   }
   int64_t size() const override { return int64_t(bytes_.size()); }
 
  protected:
-  // logits for position t = bytes_.size(), appending what it computes to the caches
-  virtual Tensor step(int64_t t) = 0;
+  // Positions a .. t (t = size()) into the caches, in as few passes as the model allows; the
+  // logits of position t.
+  virtual Tensor advance(int64_t a, int64_t t) = 0;
   virtual void reset_caches() = 0;
+  // the context bytes [from, from + n) as (1, n) ids
+  Tensor ids(int64_t from, int64_t n) const {
+    return Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n});
+  }
+  // for positions from … from + n − 1: the byte `back` positions earlier, or the pad id 256 where
+  // that falls before `start` (the start of the unit the position is in) -> (1, n) ids
+  Tensor earlier(int64_t from, int64_t n, int64_t back, int64_t start) const {
+    std::vector<int64_t> v(static_cast<size_t>(n));
+    for (int64_t j = 0; j < n; ++j) v[size_t(j)] = from + j - back >= start ? bytes_[size_t(from + j - back)] : Config::vocab;
+    return Tensor::from_vector(v, {1, n});
+  }
   std::vector<uint8_t> bytes_;
 
  private:
   void slide() {
     const int64_t keep = seq_ / 2 / align_ * align_;
-    std::vector<uint8_t> tail(bytes_.end() - keep, bytes_.end());
-    bytes_.clear();
+    bytes_.erase(bytes_.begin(), bytes_.end() - keep);
     reset_caches();
-    for (uint8_t b : tail) push(b);
+    done_ = 0;
+    next_ = Tensor();
   }
-  int64_t seq_, align_;
+  int64_t seq_, align_, done_ = 0;  // done_: positions 0 .. done_ − 1 are in the caches
   Tensor next_;
 };
 
+// The levels from the top: the global model (one position per patch, over the whole context),
+// the mid levels (one position per unit, over the units of the unit above) and the local model
+// (one position per byte, over the bytes of the smallest unit). A level runs its new positions
+// in one pass, then each unit below that has new positions is run the same way; only the unit
+// holding position t matters below the global model, unless the local model attends across
+// units (cross-patch attention), whose caches then carry every unit's last keys forward.
 class MegabyteDecoder : public CachedDecoder {
  public:
   explicit MegabyteDecoder(const Megabyte& m)
       : CachedDecoder(m.config().seq, m.config().patch), m_(m), mid_(m.mids.size()), ctx_(m.mids.size() + 1) {}
 
  protected:
-  Tensor step(int64_t t) override {
+  Tensor advance(int64_t a, int64_t t) override {
     const Config& c = m_.config();
-    const int64_t P = c.patch, G = c.gdim;
-    if (t % P == 0) {
-      // global position k: the pad patch, or the embedded bytes of patch k-1
-      const int64_t k = t / P;
-      Tensor h;
-      if (k == 0) {
-        h = reshape(m_.global_pad, {1, 1, G});
-      } else {
-        // patch k-1's bytes, with the conv encoder's receptive field in front when it is on
-        const int64_t from = std::max<int64_t>(0, (k - 1) * P - (c.conv ? Megabyte::kConvField : 0)), len = t - from;
-        h = reshape(narrow(m_.byte_inputs(ids(t - len, len), from), 1, len - P, P), {1, 1, G});
-      }
-      ctx_[0] = reshape(m_.global.forward_cached(h, global_, c.patches()), {1, P, c.dg()});  // bytes t .. t+P-1
+    const int64_t P = c.patch, k0 = (a + P - 1) / P, k1 = t / P;  // new global positions k0 .. k1
+    Tensor out;  // (1, k1 − k0 + 1, G)
+    if (k0 <= k1) out = m_.global.forward_cached(global_inputs(k0, k1), global_, c.patches());
+    Tensor logits;
+    for (int64_t k = a / P; k <= k1; ++k) {
+      if (k < k1 && c.cross_patch == 0) continue;
+      if (k >= k0) ctx_[0] = reshape(narrow(out, 1, k - k0, 1), {1, P, c.dg()});  // bytes kP .. kP + P − 1
+      logits = below(0, P, k * P, std::max(a, k * P), std::min(t, k * P + P - 1));
     }
-    // mid level i: at each of its units, one position over the units inside the unit above
-    int64_t span = P;
-    for (size_t i = 0; i < m_.mids.size(); ++i) {
-      const MidStage& ms = c.mids[i];
-      const int64_t U = ms.patch, at = t % span;  // this unit's offset inside the unit above
-      if (t % U == 0) {
-        if (at == 0) mid_[i].clear();
-        const MidLevel& lv = *m_.mids[i];
-        const Tensor prev = at == 0 ? Tensor::full({1, U}, double(Config::vocab), DType::I64) : ids(t - U, U);
-        const Tensor h = reshape(lv.inputs(narrow(ctx_[i], 1, at, U), prev, at), {1, 1, ms.dim});
-        ctx_[i + 1] = reshape(lv.body.forward_cached(h, mid_[i], span / U), {1, U, ms.dim / U});  // bytes t .. t+U-1
-      }
-      span = U;
-    }
-    // the local model: one position per byte, over the bytes of the smallest unit
-    const int64_t p = t % span;
-    if (p == 0) {
-      slices_ = m_.global_to_local.forward(ctx_.back());  // (1, span, D_L)
-      if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + span, slices_.dtype(), slices_.device());
-      else local_.clear();
-    }
-    const Tensor prev = p == 0 ? Tensor::full({1, 1}, double(Config::vocab), DType::I64) : ids(t - 1, 1);
-    const Tensor u = m_.local_inputs(narrow(slices_, 1, p, 1), prev, p);
-    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + span);  // (1, 1, D_L)
-    return reshape(m_.logits(v), {Config::vocab});
+    return logits;
   }
   void reset_caches() override {
     global_.clear();
@@ -103,9 +96,57 @@ class MegabyteDecoder : public CachedDecoder {
   }
 
  private:
-  Tensor ids(int64_t from, int64_t n) const {  // the context bytes [from, from + n) as (1, n)
-    return Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n});
+  // the global model's inputs at positions k0 .. k1: the pad patch (k = 0), or the embedded
+  // bytes of patch k − 1, with the conv encoder's receptive field in front when it is on
+  Tensor global_inputs(int64_t k0, int64_t k1) const {
+    const Config& c = m_.config();
+    const int64_t P = c.patch, G = c.gdim, first = std::max<int64_t>(k0, 1);
+    std::vector<Tensor> parts;
+    if (k0 == 0) parts.push_back(reshape(m_.global_pad, {1, 1, G}));
+    if (first <= k1) {
+      const int64_t from = std::max<int64_t>(0, (first - 1) * P - (c.conv ? Megabyte::kConvField : 0));
+      const int64_t len = k1 * P - from, n = k1 - first + 1;
+      parts.push_back(reshape(narrow(m_.byte_inputs(ids(from, len), from), 1, len - n * P, n * P), {1, n, G}));
+    }
+    return parts.size() == 1 ? parts[0] : concat(parts, 1);
   }
+
+  // Positions lo .. hi of the unit [s, s + span) whose context from level i − 1 is ctx_[i]
+  // (i = 0: the global model's), through the levels below; the logits of position hi.
+  Tensor below(size_t i, int64_t span, int64_t s, int64_t lo, int64_t hi) {
+    if (i == m_.mids.size()) return local(span, s, lo, hi);
+    const MidStage& ms = m_.config().mids[i];
+    const MidLevel& lv = *m_.mids[i];
+    const int64_t U = ms.patch, q0 = (lo + U - 1) / U * U, n = hi / U * U >= q0 ? (hi / U * U - q0) / U + 1 : 0;
+    if (lo == s) mid_[i].clear();
+    Tensor out;  // (1, n, dim): units q0, q0 + U, …
+    if (n > 0) {
+      const Tensor h = lv.inputs(narrow(ctx_[i], 1, q0 - s, n * U), earlier(q0, n * U, U, s), q0 - s);
+      out = lv.body.forward_cached(reshape(h, {1, n, ms.dim}), mid_[i], span / U);
+    }
+    Tensor logits;
+    for (int64_t q = lo / U * U; q <= hi; q += U) {
+      if (q + U <= hi && m_.config().cross_patch == 0) continue;
+      if (q >= q0) ctx_[i + 1] = reshape(narrow(out, 1, (q - q0) / U, 1), {1, U, ms.dim / U});
+      logits = below(i + 1, U, q, std::max(lo, q), std::min(hi, q + U - 1));
+    }
+    return logits;
+  }
+
+  // the local model over positions lo .. hi of the smallest unit [s, s + span)
+  Tensor local(int64_t span, int64_t s, int64_t lo, int64_t hi) {
+    const Config& c = m_.config();
+    if (lo == s) {
+      slices_ = m_.global_to_local.forward(ctx_.back());  // (1, span, D_L)
+      if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + span, slices_.dtype(), slices_.device());
+      else local_.clear();
+    }
+    const int64_t n = hi - lo + 1;
+    const Tensor u = m_.local_inputs(narrow(slices_, 1, lo - s, n), earlier(lo, n, 1, s), lo - s);
+    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + span);  // (1, n, D_L)
+    return reshape(m_.logits(narrow(v, 1, n - 1, 1)), {Config::vocab});
+  }
+
   const Megabyte& m_;
   std::vector<nn::KVCache> global_, local_;
   std::vector<std::vector<nn::KVCache>> mid_;  // one set per mid level
@@ -118,10 +159,10 @@ class BaselineDecoder : public CachedDecoder {
   explicit BaselineDecoder(const ByteTransformer& m) : CachedDecoder(m.config().seq, 1), m_(m) {}
 
  protected:
-  Tensor step(int64_t t) override {
-    const int64_t prev = t == 0 ? Config::vocab : int64_t(bytes_.back());
-    const Tensor h = m_.inputs(Tensor::full({1, 1}, double(prev), DType::I64), t);
-    return reshape(m_.head.forward(m_.body.forward_cached(h, caches_, m_.config().seq)), {Config::vocab});
+  Tensor advance(int64_t a, int64_t t) override {
+    const int64_t n = t - a + 1;
+    const Tensor h = m_.body.forward_cached(m_.inputs(earlier(a, n, 1, 0), a), caches_, m_.config().seq);
+    return reshape(m_.head.forward(narrow(h, 1, n - 1, 1)), {Config::vocab});
   }
   void reset_caches() override { caches_.clear(); }
 

@@ -1,7 +1,8 @@
 // Generation. A Decoder holds a growing byte context and gives the logits of the next byte.
 // The cached decoders keep the keys and values of every attention layer: for MEGABYTE a new
 // patch runs the global model once (one position, over its cache) and every byte runs the
-// local model once; nothing is recomputed. The recomputing decoder re-runs the full model
+// local model once; nothing is recomputed. Pushed bytes are taken in lazily: a prompt joins
+// the caches in one batched pass per stack when the next logits are asked for. The recomputing decoder re-runs the full model
 // over the whole context for every byte, as most public MEGABYTE code does: the yardstick.
 //
 // When the context reaches the model's T bytes, the cached decoders keep the last T/2 (whole
@@ -19,7 +20,7 @@ class Decoder {
   virtual ~Decoder() = default;
   // (256) logits of the byte after the context (of the first byte for an empty context)
   virtual Tensor next_logits() = 0;
-  virtual void push(uint8_t byte) = 0;  // appends a byte to the context
+  virtual void push(uint8_t byte) = 0;  // appends a byte to the context (computes nothing yet)
   virtual int64_t size() const = 0;     // bytes in the context
 };
 

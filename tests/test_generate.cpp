@@ -18,10 +18,11 @@ Config config(int64_t seq, int64_t patch, bool tied, bool local_pos) {
   return c;
 }
 
-// Feeds T random bytes one at a time; before each, the decoder's next-byte logits must equal
-// row t of the full forward pass over the whole sequence. In f64, so that the comparison sees
-// the logic and not f32 rounding (the two paths multiply matrices of different shapes, which
-// sum in different orders).
+// Feeds T random bytes, first one at a time, then in chunks of uneven sizes (a prompt pushed
+// without asking, which the decoder takes in batched); whenever it is asked, the decoder's
+// next-byte logits must equal row t of the full forward pass over the whole sequence. In f64,
+// so that the comparison sees the logic and not f32 rounding (the two paths multiply matrices
+// of different shapes, which sum in different orders).
 void check_cache_equivalence(ByteModel& model, bool recompute = false) {
   model.init_parameters(3);
   model.to(DType::F64);
@@ -32,15 +33,21 @@ void check_cache_equivalence(ByteModel& model, bool recompute = false) {
     NoGradGuard g;
     full = model.forward(x);  // (1, T, 256)
   }
-  auto dec = recompute ? recompute_decoder(model) : cached_decoder(model);
-  double worst = 0;
-  for (int64_t t = 0; t < T; ++t) {
-    worst = std::max(worst, max_abs_diff(dec->next_logits(), reshape(narrow(full, 1, t, 1), {256})));
-    dec->push(uint8_t(x.at({0, t})));
+  for (const std::vector<int64_t>& chunks : {std::vector<int64_t>{1}, std::vector<int64_t>{5, 1, 13, 2, 7, 3, 20}}) {
+    auto dec = recompute ? recompute_decoder(model) : cached_decoder(model);
+    double worst = 0;
+    int64_t asked = 0;
+    for (int64_t t = 0, i = 0; t < T; ++i) {
+      worst = std::max(worst, max_abs_diff(dec->next_logits(), reshape(narrow(full, 1, t, 1), {256})));
+      ++asked;
+      for (int64_t end = std::min(T, t + chunks[size_t(i) % chunks.size()]); t < end; ++t)
+        dec->push(uint8_t(x.at({0, t})));
+    }
+    INFO(model.config().summary(), ", chunks of ", std::string(chunks.size() == 1 ? "1" : "5, 1, 13, ..."), ": worst difference ", worst,
+         " over ", asked, " questions");
+    CHECK(worst < 1e-10);
+    CHECK(dec->size() == T);
   }
-  INFO(model.config().summary(), ": worst difference ", worst);
-  CHECK(worst < 1e-10);
-  CHECK(dec->size() == T);
 }
 
 }  // namespace
