@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
+#include "tensor/parallel.h"
 #include "tensor/philox.h"
 
 namespace mb {
@@ -22,6 +24,8 @@ class CachedDecoder : public Decoder {
     if (!next_.defined()) {
       if (size() == seq_) slide();
       NoGradGuard no_grad;
+      std::optional<SerialScope> one_thread;  // one position: small ops, see SerialScope
+      if (done_ == size()) one_thread.emplace();
       next_ = advance(done_, size());
       done_ = size() + 1;
     }

@@ -14,6 +14,13 @@ void set_num_threads(int n) {
   Eigen::setNbThreads(n);
 }
 
+namespace {
+thread_local bool serial = false;
+}
+SerialScope::SerialScope() : outer_(serial) { serial = true; }
+SerialScope::~SerialScope() { serial = outer_; }
+bool in_serial_scope() { return serial; }
+
 int num_threads() {
 #ifdef _OPENMP
   return omp_get_max_threads();

@@ -12,6 +12,22 @@ namespace mb {
 void set_num_threads(int n);  // also sizes Eigen's GEMM pool (the same OpenMP threads)
 int num_threads();
 
+// While a SerialScope lives, parallel loops on its thread run on that thread alone. For work
+// made of many ops of a few µs each (decoding one position): there a fork saves little, and on
+// a machine where another process keeps the cores busy, each fork waits for a core to come
+// free, which made generation 5x slower.
+class SerialScope {
+ public:
+  SerialScope();
+  ~SerialScope();
+  SerialScope(const SerialScope&) = delete;
+  SerialScope& operator=(const SerialScope&) = delete;
+
+ private:
+  bool outer_;
+};
+bool in_serial_scope();
+
 // Runs f(begin_i, end_i) over [begin, end) split into contiguous static chunks, one per
 // thread. Work below `min_per_thread` items per thread stays on the calling thread, where
 // the fork/join would cost more than it saves. Static chunks keep results independent of
@@ -23,7 +39,7 @@ void parallel_for(int64_t begin, int64_t end, int64_t min_per_thread, F&& f) {
 #ifdef _OPENMP
   const int64_t max_t = min_per_thread > 0 ? (n + min_per_thread - 1) / min_per_thread : n;
   const int threads = int(max_t < omp_get_max_threads() ? max_t : omp_get_max_threads());
-  if (threads > 1 && !omp_in_parallel()) {
+  if (threads > 1 && !omp_in_parallel() && !in_serial_scope()) {
 #pragma omp parallel num_threads(threads)
     {
       const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();

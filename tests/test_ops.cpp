@@ -1,5 +1,6 @@
 // Forward values of the ops against hand-computed results and naive reference loops.
 #include <array>
+#include <atomic>
 #include <cmath>
 
 #include "helpers.h"
@@ -244,7 +245,17 @@ TEST_CASE("fused causal attention equals the composed reference (several block s
     INFO("T = ", T);
     CHECK(max_abs_diff(attention(q, k, v), naive_attention(q, k, v)) < 1e-12);
   }
-  // queries against a longer KV history (the last Tq positions)
+  // queries against a longer KV history (the last Tq positions): a few (decoding's one-row
+  // path) and more than a few (the blocked path)
+  for (int64_t Tq : {1, 4, 5}) {
+    const Tensor qf = Tensor::randn({1, 2, Tq, 16}, 7, 0, DType::F64);
+    const Tensor kf = Tensor::randn({1, 2, 150, 16}, 8, 0, DType::F64);
+    const Tensor vf = Tensor::randn({1, 2, 150, 16}, 9, 0, DType::F64);
+    INFO("Tq = ", Tq);
+    CHECK(max_abs_diff(attention(qf, kf, vf), naive_attention(qf, kf, vf)) < 1e-12);
+    const Tensor o32 = attention(to(qf, DType::F32), to(kf, DType::F32), to(vf, DType::F32));
+    CHECK(max_abs_diff(to(o32, DType::F64), naive_attention(qf, kf, vf)) < 1e-5);
+  }
   const Tensor q = Tensor::randn({1, 2, 3, 4}, 4, 0, DType::F64);
   const Tensor k = Tensor::randn({1, 2, 200, 4}, 5, 0, DType::F64);
   const Tensor v = Tensor::randn({1, 2, 200, 4}, 6, 0, DType::F64);
@@ -364,4 +375,29 @@ TEST_CASE("results do not depend on the thread count") {
   const auto two = run();
   set_num_threads(threads);
   for (size_t i = 0; i < one.size(); ++i) CHECK(max_abs_diff(one[i], two[i]) == 0);
+}
+
+TEST_CASE("a SerialScope keeps parallel loops on the calling thread, and nests") {
+  const int threads = num_threads();
+  set_num_threads(2);
+  auto chunks = [] {
+    std::atomic<int> n{0};
+    parallel_for(0, 1000, 1, [&](int64_t, int64_t) { ++n; });
+    return n.load();
+  };
+  const int free_chunks = chunks();
+  {
+    SerialScope one;
+    CHECK(chunks() == 1);
+    {
+      SerialScope inner;
+      CHECK(in_serial_scope());
+    }
+    CHECK(in_serial_scope());  // the inner scope's end does not end the outer one
+  }
+  CHECK_FALSE(in_serial_scope());
+#ifdef _OPENMP
+  CHECK(free_chunks == 2);
+#endif
+  set_num_threads(threads);
 }

@@ -10,6 +10,7 @@
 #include "tensor/cpu/eigen.h"
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
@@ -64,6 +65,7 @@ void masked_scores(const CMap<T>& Q, const CMap<T>& K, int64_t i0, int64_t nq, i
 // block machinery costs more than the arithmetic at 8 x 8 x 32; the dot products over D below
 // vectorise.
 constexpr int64_t kShort = 32;
+constexpr int64_t kFewQueries = 4;  // queries that take forward_rows against a longer cache
 
 // element (i, 0) of a strided map
 template <class M> auto row(M& m, int64_t i) { return m.data() + i * m.outerStride(); }
@@ -99,6 +101,25 @@ void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale
   }
 }
 
+// A few queries against a long KV cache (decoding): one query row at a time, all its scores
+// at once in p (Tk long), where the blocked loop below would run the online softmax's
+// bookkeeping for every block of one row.
+template <class T>
+void forward_rows(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale, int64_t shift, Map<T>& O, T* L,
+                  std::vector<T>& p) {
+  p.resize(size_t(K.rows()));
+  for (int64_t i = 0; i < Q.rows(); ++i) {
+    const int64_t n = shift + i + 1;  // keys 0 .. shift + i
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> s(p.data(), n);
+    s = (K.topRows(n) * Q.row(i).transpose()).array() * scale;  // (n) scores
+    const T m = s.maxCoeff();
+    s = (s - m).exp();
+    const T l = s.sum();
+    O.row(i).noalias() = (s.matrix().transpose() / l) * V.topRows(n);
+    L[i] = m + std::log(l);
+  }
+}
+
 template <class T>
 void backward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, const CMap<T>& O, const CMap<T>& dO,
                     const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV) {
@@ -122,12 +143,17 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
   parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, acc;
     Eigen::Matrix<T, Eigen::Dynamic, 1> m, l;
+    std::vector<T> p;
     for (int64_t bh = lo; bh < hi; ++bh) {
       const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh);
       Map<T> O = head<T>(out, bh);
       T* L = lse_row<T>(lse, bh);
       if (d.Tk <= kShort) {
         forward_short(Q, K, V, scale, d.shift(), O, L);
+        continue;
+      }
+      if (d.Tq <= kFewQueries) {
+        forward_rows(Q, K, V, scale, d.shift(), O, L, p);
         continue;
       }
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
