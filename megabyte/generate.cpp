@@ -1,6 +1,7 @@
 #include "megabyte/generate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 #include <optional>
@@ -11,6 +12,28 @@
 namespace mb {
 
 namespace {
+
+// Whether a one-position step runs on the calling thread alone (a SerialScope) or may fork:
+// on a quiet machine threads pay (the global model's attention splits over heads: 4,800 vs
+// 3,000 bytes/s on small, 2 threads), but beside another busy process each fork waits for a
+// core (1,000 vs 2,200 bytes/s). Results are the same either way, so it measures: in every
+// period, a trial of steps each way, then the faster for the rest.
+class StepThreads {
+ public:
+  bool serial() const { return phase() == 0 || (phase() == 2 && serial_wins_); }
+  void record(double seconds) {
+    if (phase() < 2) trial_[phase()] += seconds;
+    if (++step_ == 2 * kTrial) serial_wins_ = trial_[0] <= trial_[1];
+    if (step_ == kPeriod) *this = StepThreads{};
+  }
+
+ private:
+  static constexpr int64_t kTrial = 64, kPeriod = 1024;
+  int phase() const { return step_ < kTrial ? 0 : step_ < 2 * kTrial ? 1 : 2; }  // serial trial, threaded trial, run
+  int64_t step_ = 0;
+  double trial_[2] = {0, 0};
+  bool serial_wins_ = true;
+};
 
 // The shared machinery of the cached decoders: the context, the positions already in the
 // caches, the memoised logits of the next position, and the slide to the last T/2 bytes when
@@ -24,9 +47,12 @@ class CachedDecoder : public Decoder {
     if (!next_.defined()) {
       if (size() == seq_) slide();
       NoGradGuard no_grad;
-      std::optional<SerialScope> one_thread;  // one position: small ops, see SerialScope
-      if (done_ == size()) one_thread.emplace();
+      const bool one = done_ == size();  // one position: small ops, see StepThreads
+      std::optional<SerialScope> serial;
+      if (one && threads_.serial()) serial.emplace();
+      const auto t0 = std::chrono::steady_clock::now();
       next_ = advance(done_, size());
+      if (one) threads_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       done_ = size() + 1;
     }
     return next_;
@@ -66,6 +92,7 @@ class CachedDecoder : public Decoder {
   }
   int64_t seq_, align_, done_ = 0;  // done_: positions 0 .. done_ − 1 are in the caches
   Tensor next_;
+  StepThreads threads_;
 };
 
 // The levels from the top: the global model (one position per patch, over the whole context),
