@@ -2,6 +2,7 @@
 // of CUDA kernels joins the dispatch (tensor/backend.h) and host <-> device copies go through
 // this backend. Without a device nothing registers and using Device::CUDA is a clear error.
 #include <cstdlib>
+#include <string>
 
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
@@ -15,6 +16,15 @@ void check(cudaError_t e, const char* call, const char* file, int line) {
   if (e == cudaSuccess) return;
   throw Error(cat("CUDA error in ", call, " at ", file, ":", line, ": ", cudaGetErrorName(e), " (",
                   cudaGetErrorString(e), ")"));
+}
+
+void after_launch(const char* function, const char* file, int line) {
+  static const bool sync = [] {
+    const char* v = std::getenv("MB_CUDA_SYNC");
+    return v && std::string(v) != "0";
+  }();
+  check(cudaGetLastError(), cat("the kernel launch in ", function).c_str(), file, line);
+  if (sync) check(cudaStreamSynchronize(stream()), cat("the kernel launched by ", function, " (MB_CUDA_SYNC)").c_str(), file, line);
 }
 
 cudaStream_t stream() {

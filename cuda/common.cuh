@@ -16,8 +16,12 @@ namespace mb::cuda {
 void check(cudaError_t e, const char* call, const char* file, int line);
 
 #define MB_CUDA_CHECK(call) ::mb::cuda::check((call), #call, __FILE__, __LINE__)
-// After a kernel launch: catches bad launch configurations at the launch site.
-#define MB_CUDA_LAUNCH_CHECK() ::mb::cuda::check(cudaGetLastError(), "kernel launch", __FILE__, __LINE__)
+// After a kernel launch: catches bad launch configurations at the launch site. With
+// MB_CUDA_SYNC=1 in the environment it also waits for the kernel and reports a fault there,
+// naming the launching function, file and line (otherwise a fault surfaces at some later
+// synchronisation, far from its cause); and MB_PROFILE's per-op times become GPU times.
+#define MB_CUDA_LAUNCH_CHECK() ::mb::cuda::after_launch(__func__, __FILE__, __LINE__)
+void after_launch(const char* function, const char* file, int line);
 
 // The stream every kernel and copy of the backend runs on (one stream: ops are ordered).
 cudaStream_t stream();

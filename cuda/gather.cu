@@ -1,8 +1,7 @@
 // CUDA gathers and their scatters: embedding rows, and the unfold/fold of a causal 1-D
 // convolution (tensor/cpu/embedding.cpp and conv.cpp are the CPU twins).
-#include <vector>
+#include <algorithm>
 
-#include "autograd/ops.h"
 #include "cuda/kernels.h"
 #include "cuda/strided.cuh"
 
@@ -13,6 +12,47 @@ namespace {
 template <class T> __global__ void embedding_kernel(const T* w, const void* idx, DType dt, int64_t N, int64_t D, T* out) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < N * D; i += int64_t(blockDim.x) * gridDim.x)
     out[i] = w[index_at(idx, dt, i / D) * D + i % D];
+}
+
+// The rows of each vocabulary entry, grouped on the device by a counting sort of the indices
+// that is stable in n, in four small kernels (no copy to the host, no atomics). The indices are
+// cut into C chunks; counts is a (C, V) matrix.
+__device__ __forceinline__ int64_t chunk_end(int64_t c, int64_t chunk, int64_t N) {
+  return (c + 1) * chunk < N ? (c + 1) * chunk : N;
+}
+// 1. counts[c, v] = how often v occurs in chunk c (one thread per chunk, walking it in order)
+__global__ void count_chunks(const void* idx, DType dt, int64_t N, int64_t V, int64_t chunk, int64_t C,
+                             int64_t* counts) {
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(blockDim.x) * gridDim.x)
+    for (int64_t n = c * chunk; n < chunk_end(c, chunk, N); ++n) ++counts[c * V + index_at(idx, dt, n)];
+}
+// 2. per v: counts[c, v] becomes the rows of v in chunks before c; start[v + 1] = v's total
+__global__ void scan_chunks(int64_t* counts, int64_t C, int64_t V, int64_t* start) {
+  for (int64_t v = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; v < V; v += int64_t(blockDim.x) * gridDim.x) {
+    int64_t run = 0;
+    for (int64_t c = 0; c < C; ++c) {
+      const int64_t k = counts[c * V + v];
+      counts[c * V + v] = run;
+      run += k;
+    }
+    start[v + 1] = run;
+  }
+}
+// 3. start[v] = the rows of every u < v (one thread: V steps)
+__global__ void scan_vocab(int64_t V, int64_t* start) {
+  if (blockIdx.x != 0 || threadIdx.x != 0) return;
+  start[0] = 0;
+  for (int64_t v = 0; v < V; ++v) start[v + 1] += start[v];
+}
+// 4. rows[start[v] .. start[v + 1]) = the n with idx[n] = v, increasing: each chunk writes its
+// own, from its offset (counts[c, v] is chunk c's cursor)
+__global__ void place_rows(const void* idx, DType dt, int64_t N, int64_t V, int64_t chunk, int64_t C,
+                           int64_t* counts, const int64_t* start, int64_t* rows) {
+  for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(blockDim.x) * gridDim.x)
+    for (int64_t n = c * chunk; n < chunk_end(c, chunk, N); ++n) {
+      const int64_t v = index_at(idx, dt, n);
+      rows[start[v] + counts[c * V + v]++] = n;
+    }
 }
 
 // gweight[v, d] += Σ gy[n, d] over the n with idx[n] = v, in increasing n: rows[start[v] ..
@@ -64,23 +104,29 @@ void embedding(const Tensor& weight, const Tensor& idx, const Tensor& out) {
   });
 }
 
-// The rows of each vocabulary entry are grouped on the host (a counting sort of the indices,
-// stable in n), then summed on the device in that order.
 void embedding_backward(const Tensor& idx, const Tensor& gy, const Tensor& gweight) {
   const int64_t N = idx.numel(), V = gweight.shape()[0], D = gweight.shape()[1];
-  const Tensor host_idx = to(to(idx.detach(), DType::I64), Device::CPU);
-  const int64_t* ip = host_idx.data<int64_t>();
-  std::vector<int64_t> start(size_t(V) + 1, 0), rows(static_cast<size_t>(N));
-  for (int64_t n = 0; n < N; ++n) ++start[size_t(ip[n]) + 1];
-  for (int64_t v = 0; v < V; ++v) start[size_t(v) + 1] += start[size_t(v)];
-  std::vector<int64_t> fill_at(start.begin(), start.end() - 1);
-  for (int64_t n = 0; n < N; ++n) rows[size_t(fill_at[size_t(ip[n])]++)] = n;
-  const Tensor d_start = to(Tensor::from_vector(start, {V + 1}), Device::CUDA);
-  const Tensor d_rows = to(Tensor::from_vector(rows, {N}), Device::CUDA);
+  // chunks of at least 64 indices, and few enough that the (C, V) counts stay under 4M entries
+  const int64_t C = std::max<int64_t>(1, std::min((N + 63) / 64, (int64_t(1) << 22) / std::max<int64_t>(V, 1)));
+  const int64_t chunk = (N + C - 1) / C;
+  const Tensor counts = Tensor::empty({C * V}, DType::I64, Device::CUDA);
+  const Tensor start = Tensor::empty({V + 1}, DType::I64, Device::CUDA), rows = Tensor::empty({std::max<int64_t>(N, 1)}, DType::I64, Device::CUDA);
+  MB_CUDA_CHECK(cudaMemsetAsync(counts.raw_data(), 0, size_t(C * V) * sizeof(int64_t), stream()));
+  int64_t* cp = ptr<int64_t>(counts);
+  int64_t* sp = ptr<int64_t>(start);
+  count_chunks<<<blocks_for(C), kThreads, 0, stream()>>>(idx.raw_data(), idx.dtype(), N, V, chunk, C, cp);
+  MB_CUDA_LAUNCH_CHECK();
+  scan_chunks<<<blocks_for(V), kThreads, 0, stream()>>>(cp, C, V, sp);
+  MB_CUDA_LAUNCH_CHECK();
+  scan_vocab<<<1, 1, 0, stream()>>>(V, sp);
+  MB_CUDA_LAUNCH_CHECK();
+  place_rows<<<blocks_for(C), kThreads, 0, stream()>>>(idx.raw_data(), idx.dtype(), N, V, chunk, C, cp, sp,
+                                                        ptr<int64_t>(rows));
+  MB_CUDA_LAUNCH_CHECK();
   visit_floating(gweight.dtype(), [&](auto z) {
     using T = decltype(z);
-    embedding_backward_kernel<T><<<blocks_for(V * D), kThreads, 0, stream()>>>(
-        ptr<int64_t>(d_start), ptr<int64_t>(d_rows), ptr<T>(gy), V, D, ptr<T>(gweight));
+    embedding_backward_kernel<T><<<blocks_for(V * D), kThreads, 0, stream()>>>(sp, ptr<int64_t>(rows), ptr<T>(gy), V,
+                                                                                D, ptr<T>(gweight));
     MB_CUDA_LAUNCH_CHECK();
   });
 }

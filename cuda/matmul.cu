@@ -5,6 +5,8 @@
 // when cuda::set_tf32(true)), bf16 in f32 with bf16 inputs and output.
 #include <cublas_v2.h>
 
+#include <limits>
+
 #include "cuda/common.cuh"
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
@@ -84,11 +86,18 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
     type = CUDA_R_16BF;
     compute = CUBLAS_COMPUTE_32F;
   }
+  // cuBLAS takes sizes as int: checked, not wrapped
+  auto as_int = [&](int64_t v, const char* what) {
+    MB_CHECK(v <= int64_t(std::numeric_limits<int>::max()), "matmul on CUDA: ", what, " = ", v,
+             " exceeds cuBLAS's int sizes (", to_string(a.shape()), " @ ", to_string(b.shape()), ")");
+    return int(v);
+  };
   // column-major: Cᵀ (N x M, ld N) = op(B) (N x K) · op(A) (K x M)
   MB_CUBLAS_CHECK(cublasGemmStridedBatchedEx(
-      handle(), B.trans ? CUBLAS_OP_T : CUBLAS_OP_N, A.trans ? CUBLAS_OP_T : CUBLAS_OP_N, int(N), int(M), int(K),
-      alpha, B.t.raw_data(), type, int(B.ld), B.batch_stride, A.t.raw_data(), type, int(A.ld), A.batch_stride,
-      beta, out.raw_data(), type, int(N), M * N, int(n), compute, CUBLAS_GEMM_DEFAULT));
+      handle(), B.trans ? CUBLAS_OP_T : CUBLAS_OP_N, A.trans ? CUBLAS_OP_T : CUBLAS_OP_N, as_int(N, "N"), as_int(M, "M"),
+      as_int(K, "K"), alpha, B.t.raw_data(), type, as_int(B.ld, "the leading dim of b"), B.batch_stride, A.t.raw_data(),
+      type, as_int(A.ld, "the leading dim of a"), A.batch_stride, beta, out.raw_data(), type, as_int(N, "N"), M * N,
+      as_int(n, "the batch"), compute, CUBLAS_GEMM_DEFAULT));
 }
 
 }  // namespace mb::cuda

@@ -58,6 +58,7 @@ void* alloc(size_t nbytes) {
   } else {
     if (cudaMalloc(&ptr, sz) != cudaSuccess) {  // give the cache back and try once more
       cudaGetLastError();
+      cudaStreamSynchronize(stream());  // queued kernels may still use the cached blocks
       p.release_cached();
       if (cudaMalloc(&ptr, sz) != cudaSuccess) {
         cudaGetLastError();

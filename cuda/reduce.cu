@@ -2,7 +2,10 @@
 // accumulate in double, integers in int64, as on the CPU), max, argmax (first index of the
 // maximum; NaN wins). Deterministic: every output is reduced in a fixed order.
 //   many outputs: one thread per output walks r (coalesced over n when N is large)
+//   many outputs, long sums (a bias gradient: ≥ 2048 columns, 8k-64k rows): r split into
+//                 fixed slices, one thread per (slice, output), then a pass over the slices
 //   few outputs:  one block per output; threads split r, then a fixed shared-memory tree
+#include <algorithm>
 #include <cmath>
 
 #include "cuda/kernels.h"
@@ -53,6 +56,29 @@ __global__ void reduce_thread_per_output(ReduceOp op, const T* x, int64_t A, int
   }
 }
 
+// part[s · AN + o] = Σ of output o over rows [s·L, (s+1)·L) ∩ [0, R), rows in order
+template <class T>
+__global__ void sum_slices(const T* x, int64_t A, int64_t R, int64_t N, int64_t S, int64_t L, Sum<T>* part) {
+  const int64_t AN = A * N;
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < S * AN; i += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t sl = i / AN, o = i % AN, a = o / N, n = o % N;
+    const T* p = x + a * R * N + n;
+    const int64_t end = (sl + 1) * L < R ? (sl + 1) * L : R;
+    Sum<T> s = 0;
+    for (int64_t r = sl * L; r < end; ++r) s += Sum<T>(load(p + r * N));
+    part[i] = s;
+  }
+}
+// out[o] = Σ over the S slices of part, in slice order
+template <class T> __global__ void sum_of_slices(const Sum<T>* part, int64_t AN, int64_t S, T* out) {
+  for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < AN; o += int64_t(blockDim.x) * gridDim.x) {
+    Sum<T> s = 0;
+    for (int64_t sl = 0; sl < S; ++sl) s += part[sl * AN + o];
+    store(out + o, acc_t<T>(s));
+  }
+}
+constexpr int64_t kSliceRows = 256, kMaxSlices = 64;
+
 constexpr int kReduceThreads = 256;
 
 template <class T>
@@ -86,7 +112,13 @@ template <class T> void reduce_t(ReduceOp op, const Tensor& x, int64_t A, int64_
   int64_t* ip = op == ReduceOp::argmax ? ptr<int64_t>(out) : nullptr;
   const int64_t outputs = A * N;
   if (outputs == 0) return;
-  if (outputs >= 2048 || R < 64) {
+  if (op == ReduceOp::sum && outputs >= 2048 && R >= 4 * kSliceRows) {
+    const int64_t S = std::min<int64_t>(kMaxSlices, (R + kSliceRows - 1) / kSliceRows), L = (R + S - 1) / S;
+    const Tensor part = Tensor::empty({S * outputs}, std::is_integral_v<T> ? DType::I64 : DType::F64, Device::CUDA);
+    sum_slices<T><<<blocks_for(S * outputs), kThreads, 0, stream()>>>(xp, A, R, N, S, L, ptr<Sum<T>>(part));
+    MB_CUDA_LAUNCH_CHECK();
+    sum_of_slices<T><<<blocks_for(outputs), kThreads, 0, stream()>>>(ptr<Sum<T>>(part), outputs, S, op_);
+  } else if (outputs >= 2048 || R < 64) {
     reduce_thread_per_output<T><<<blocks_for(outputs), kThreads, 0, stream()>>>(op, xp, A, R, N, op_, ip);
   } else {
     reduce_block_per_output<T><<<unsigned(outputs), kReduceThreads, 0, stream()>>>(op, xp, R, N, op_, ip);

@@ -1,6 +1,7 @@
 #include "nn/optim.h"
 
 #include <cmath>
+#include <map>
 
 #include "tensor/backend.h"
 #include "tensor/profile.h"
@@ -17,17 +18,18 @@ void AdamW::step(double lr, double grad_scale) {
   ProfileScope prof("adamw");
   NoGradGuard no_grad;
   ++t_;
-  AdamWStep st{lr, opt_.beta1, opt_.beta2, opt_.eps, 0.0, 1 - std::pow(opt_.beta1, double(t_)),
-               std::sqrt(1 - std::pow(opt_.beta2, double(t_))), grad_scale};
+  const AdamWStep st{lr, opt_.beta1, opt_.beta2, opt_.eps, opt_.weight_decay, 1 - std::pow(opt_.beta1, double(t_)),
+                     std::sqrt(1 - std::pow(opt_.beta2, double(t_))), grad_scale};
+  std::map<std::pair<Device, DType>, std::vector<AdamWTensors>> groups;  // one kernel call each
   for (Slot& s : slots_) {
     const Tensor g = s.p->grad();
     if (!g.defined()) continue;
     MB_CHECK(g.shape() == s.p->shape() && g.dtype() == s.p->dtype(), "AdamW: the gradient of '", s.name,
              "' is ", to_string(g.shape()), " ", dtype_name(g.dtype()), ", the parameter ",
              to_string(s.p->shape()), " ", dtype_name(s.p->dtype()));
-    st.weight_decay = s.decay ? opt_.weight_decay : 0.0;
-    kernels(s.p->device()).adamw(*s.p, contiguous(g), s.m, s.v, st);
+    groups[{s.p->device(), s.p->dtype()}].push_back({*s.p, contiguous(g), s.m, s.v, s.decay});
   }
+  for (const auto& [key, ts] : groups) kernels(key.first).adamw(ts, st);
 }
 
 StateDict AdamW::state() const {
@@ -57,11 +59,11 @@ void AdamW::load_state(const StateDict& sd, int64_t steps) {
 
 double grad_norm(const std::vector<Tensor*>& params) {
   ProfileScope prof("grad_norm");
+  std::map<std::pair<Device, DType>, std::vector<Tensor>> groups;  // one kernel call (one sync) each
+  for (Tensor* p : params)
+    if (p->grad().defined()) groups[{p->grad().device(), p->grad().dtype()}].push_back(contiguous(p->grad()));
   double sq = 0;
-  for (Tensor* p : params) {
-    const Tensor g = p->grad();
-    if (g.defined()) sq += kernels(g.device()).sum_squares(contiguous(g));
-  }
+  for (const auto& [key, gs] : groups) sq += kernels(key.first).sum_squares(gs);
   return std::sqrt(sq);
 }
 

@@ -16,11 +16,18 @@ enum class ReduceOp { sum, max, argmax };
 
 // One AdamW update (PyTorch's order): p ← p·(1 − lr·wd); g ← g·grad_scale;
 // m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²; p ← p − lr/bc1 · m / (√v / bc2_sqrt + ε)
+// (wd = weight_decay for the tensors that decay, 0 for the others)
 struct AdamWStep {
   double lr, beta1, beta2, eps, weight_decay;
   double bias_correction1;       // 1 − β1ᵗ
   double bias_correction2_sqrt;  // √(1 − β2ᵗ)
   double grad_scale;             // the clipping coefficient, 1 when not clipping
+};
+
+// One parameter's tensors for the AdamW kernel: all contiguous, of one shape and dtype.
+struct AdamWTensors {
+  Tensor p, g, m, v;
+  bool decay;  // weight decay applies (matrices, not biases or norms)
 };
 
 // The dispatch table: one slot per kernel of tensor/kernels.def (where each kernel's contract is).

@@ -157,7 +157,8 @@ TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
 
 TEST_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths") {
   for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
-    for (auto [A, R, N] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {1, 5000, 1}, {3, 100, 7}, {1, 64, 1}, {2, 63, 3}, {1, 300, 2047}, {1, 100, 2048}, {7, 1000, 1}, {1, 0, 5}}) {
+    for (auto [A, R, N] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {1, 5000, 1}, {3, 100, 7}, {1, 64, 1}, {2, 63, 3}, {1, 300, 2047}, {1, 100, 2048}, {7, 1000, 1}, {1, 0, 5},
+                                                                                       {1, 1500, 2100}, {2, 1100, 1030}}) {  // the last two: sliced sums
       INFO(std::string(dtype_name(d)), " A ", A, " R ", R, " N ", N);
       Tensor x = to(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20), d);
       if (d == DType::U8) x = to(abs(mul_scalar(Tensor::randn({A, R, N}, 3, 0, DType::F64), 20)), d);
@@ -228,11 +229,12 @@ TEST_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes") {
 
 TEST_CASE("gather: embedding, unfold/fold, dtypes") {
   for (DType d : {DType::F32, DType::F64, DType::BF16}) {
-    const int64_t V = 11, D = 6, N = 40;
+    const int64_t V = 11, D = 6;
     const Tensor w = rnd({V, D}, 1, d);
-    std::vector<int64_t> iv(static_cast<size_t>(N)); for (int64_t i = 0; i < N; ++i) iv[size_t(i)] = (i * 5) % 3 + (i % 7 == 0 ? 8 : 0);
+    for (int64_t N : {40, 1000})  // one chunk of the device counting sort, and sixteen
     for (DType id : {DType::I64, DType::I32, DType::U8}) {
-      INFO(std::string(dtype_name(d)), " idx ", std::string(dtype_name(id)));
+      INFO(std::string(dtype_name(d)), " N ", N, " idx ", std::string(dtype_name(id)));
+      std::vector<int64_t> iv(static_cast<size_t>(N)); for (int64_t i = 0; i < N; ++i) iv[size_t(i)] = (i * 5) % 3 + (i % 7 == 0 ? 8 : 0);
       const Tensor idx = to(Tensor::from_vector(iv, {N}), id);
       Tensor oc = E({N, D}, d, Device::CPU), og = E({N, D}, d, Device::CUDA);
       C().embedding(w, idx, oc); G().embedding(dev(w), dev(idx), og);
@@ -260,22 +262,37 @@ TEST_CASE("gather: embedding, unfold/fold, dtypes") {
   }
 }
 
-TEST_CASE("optim: sum_squares and adamw") {
-  for (DType d : {DType::F32, DType::F64, DType::BF16})
-    for (int64_t n : {1, 1000, 70000}) {
-      INFO(std::string(dtype_name(d)), " n ", n);
-      const DType cd = cpu_dt(d);
-      const Tensor x = rnd({n}, 1, d);
-      const double sc = C().sum_squares(to(x, cd)), sg = G().sum_squares(dev(x));
-      CHECK(std::abs(sc - sg) <= 1e-9 * (1 + sc));
-      AdamWStep s{1e-2, 0.9, 0.999, 1e-8, 0.1, 1 - 0.9 * 0.9, std::sqrt(1 - 0.999 * 0.999), 0.5};
-      const Tensor v0 = to(abs(to(rnd({n}, 4, d, 0.1), cd)), d);
-      Tensor pc = to(rnd({n}, 2, d), cd), mc = to(rnd({n}, 3, d, 0.1), cd), vc = to(v0, cd);
-      Tensor pg = dev(rnd({n}, 2, d)), mg = dev(rnd({n}, 3, d, 0.1)), vg = dev(v0);
-      const Tensor g = rnd({n}, 5, d);
-      C().adamw(pc, to(g, cd), mc, vc, s); G().adamw(pg, dev(g), mg, vg, s);
-      CLOSE(pc, pg, tol_of(d) * 5); CLOSE(mc, mg, tol_of(d) * 5); CLOSE(vc, vg, tol_of(d) * 5);
+TEST_CASE("optim: sum_squares and adamw over a list of tensors, in one call") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16}) {
+    INFO(std::string(dtype_name(d)));
+    const DType cd = cpu_dt(d);
+    const std::vector<int64_t> sizes = {1, 1000, 70000, 0, 3};  // 70000: two chunks of the device table
+    std::vector<Tensor> xc, xg;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const Tensor x = rnd({sizes[i]}, 1 + i, d);
+      xc.push_back(to(x, cd));
+      xg.push_back(dev(x));
     }
+    const double sc = C().sum_squares(xc), sg = G().sum_squares(xg);
+    CHECK(std::abs(sc - sg) <= 1e-9 * (1 + sc));
+    CHECK(G().sum_squares({}) == 0);
+    AdamWStep s{1e-2, 0.9, 0.999, 1e-8, 0.1, 1 - 0.9 * 0.9, std::sqrt(1 - 0.999 * 0.999), 0.5};
+    std::vector<AdamWTensors> tc, tg;
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      const int64_t n = sizes[i];
+      const Tensor v0 = to(abs(to(rnd({n}, 10 + i, d, 0.1), cd)), d), p0 = rnd({n}, 20 + i, d), m0 = rnd({n}, 30 + i, d, 0.1),
+                   g = rnd({n}, 40 + i, d);
+      const bool decay = i % 2 == 0;
+      tc.push_back({to(p0, cd), to(g, cd), to(m0, cd), to(v0, cd), decay});
+      tg.push_back({dev(p0), dev(g), dev(m0), dev(v0), decay});
+    }
+    C().adamw(tc, s);
+    G().adamw(tg, s);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      INFO("tensor ", i);
+      CLOSE(tc[i].p, tg[i].p, tol_of(d) * 5); CLOSE(tc[i].m, tg[i].m, tol_of(d) * 5); CLOSE(tc[i].v, tg[i].v, tol_of(d) * 5);
+    }
+  }
 }
 
 TEST_CASE("copies: every dtype pair, strided, many dims") {
