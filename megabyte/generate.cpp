@@ -42,7 +42,8 @@ class StepThreads {
 // bytes is a few GEMMs, not thousands of one-row steps).
 class CachedDecoder : public Decoder {
  public:
-  explicit CachedDecoder(int64_t seq, int64_t align) : seq_(seq), align_(align) {}
+  CachedDecoder(const ByteModel& m, int64_t align)
+      : seq_(m.config().seq), align_(align), device_(m.device()) {}
   Tensor next_logits() override {
     if (!next_.defined()) {
       if (size() == seq_) slide();
@@ -69,16 +70,16 @@ class CachedDecoder : public Decoder {
   // logits of position t.
   virtual Tensor advance(int64_t a, int64_t t) = 0;
   virtual void reset_caches() = 0;
-  // the context bytes [from, from + n) as (1, n) ids
+  // the context bytes [from, from + n) as (1, n) ids, on the model's device
   Tensor ids(int64_t from, int64_t n) const {
-    return Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n});
+    return to(Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n}), device_);
   }
   // for positions from … from + n − 1: the byte `back` positions earlier, or the pad id 256 where
   // that falls before `start` (the start of the unit the position is in) -> (1, n) ids
   Tensor earlier(int64_t from, int64_t n, int64_t back, int64_t start) const {
     std::vector<int64_t> v(static_cast<size_t>(n));
     for (int64_t j = 0; j < n; ++j) v[size_t(j)] = from + j - back >= start ? bytes_[size_t(from + j - back)] : Config::vocab;
-    return Tensor::from_vector(v, {1, n});
+    return to(Tensor::from_vector(v, {1, n}), device_);
   }
   std::vector<uint8_t> bytes_;
 
@@ -91,6 +92,7 @@ class CachedDecoder : public Decoder {
     next_ = Tensor();
   }
   int64_t seq_, align_, done_ = 0;  // done_: positions 0 .. done_ − 1 are in the caches
+  Device device_;
   Tensor next_;
   StepThreads threads_;
 };
@@ -104,7 +106,7 @@ class CachedDecoder : public Decoder {
 class MegabyteDecoder : public CachedDecoder {
  public:
   explicit MegabyteDecoder(const Megabyte& m)
-      : CachedDecoder(m.config().seq, m.config().patch), m_(m), mid_(m.mids.size()), ctx_(m.mids.size() + 1) {}
+      : CachedDecoder(m, m.config().patch), m_(m), mid_(m.mids.size()), ctx_(m.mids.size() + 1) {}
 
  protected:
   Tensor advance(int64_t a, int64_t t) override {
@@ -187,7 +189,7 @@ class MegabyteDecoder : public CachedDecoder {
 
 class BaselineDecoder : public CachedDecoder {
  public:
-  explicit BaselineDecoder(const ByteTransformer& m) : CachedDecoder(m.config().seq, 1), m_(m) {}
+  explicit BaselineDecoder(const ByteTransformer& m) : CachedDecoder(m, 1), m_(m) {}
 
  protected:
   Tensor advance(int64_t a, int64_t t) override {
@@ -215,7 +217,8 @@ class RecomputeDecoder : public Decoder {
     const int64_t len = (t + 1 + align - 1) / align * align;
     std::vector<uint8_t> window(bytes_.end() - t, bytes_.end());
     window.resize(size_t(len), 0);
-    const Tensor logits = m_.forward(reshape(Tensor::from_vector(window, {len}), {1, len}));
+    const Tensor x = to(reshape(Tensor::from_vector(window, {len}), {1, len}), m_.device());
+    const Tensor logits = m_.forward(x);
     return reshape(narrow(logits, 1, t, 1), {Config::vocab});
   }
   void push(uint8_t b) override { bytes_.push_back(b); }

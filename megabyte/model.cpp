@@ -26,6 +26,11 @@ void ByteModel::init_parameters(uint64_t seed) {
   }
 }
 
+Device ByteModel::device() const {
+  // (Module::parameters is not const: it hands out pointers the optimizer writes through)
+  return const_cast<ByteModel*>(this)->parameters().front()->device();
+}
+
 void ByteModel::check_input(const Tensor& x) const {
   MB_CHECK(x.dim() == 2 && is_integral(x.dtype()), "model: input must be (batch, T) bytes, got ",
            to_string(x.shape()), " ", dtype_name(x.dtype()));

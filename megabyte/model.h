@@ -21,6 +21,7 @@ class ByteModel : public nn::Module {
     check_memory(4 * model_size(c).total(), "the model's weights (" + c.summary() + ")");
   }
   const Config& config() const { return cfg_; }
+  Device device() const;  // where the parameters are
   // x: (B, T') bytes (u8, i32 or i64), T' <= T (a multiple of P for MEGABYTE) -> (B, T', 256)
   virtual Tensor forward(const Tensor& x, nn::DropoutStream* drop = nullptr) const = 0;
   // mean cross-entropy of predicting every byte of x, in nats (bits/byte = loss / ln 2)

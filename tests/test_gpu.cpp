@@ -17,6 +17,7 @@
 
 #include "cuda/runtime.h"
 #include "helpers.h"
+#include "megabyte/generate.h"
 #include "megabyte/model.h"
 #include "megabyte/verify.h"
 #include "nn/layers.h"
@@ -206,5 +207,25 @@ TEST_CASE("training steps on the device follow the CPU's, and bf16 stays close")
   }
   CHECK(on_gpu.back() < on_gpu.front());
   CHECK(bf16.back() < bf16.front());
+}
+
+TEST_CASE("cached decoding on the device gives the CPU's logits, byte by byte and for a batched prompt") {
+  Config c = megabyte_config(32, 4, 32, 16, 2, 2);
+  c.init_std = 0.2;
+  Megabyte cpu_model(c), gpu_model(c);
+  cpu_model.init_parameters(5);
+  gpu_model.init_parameters(5);
+  gpu_model.to(Device::CUDA);
+  auto on_cpu = cached_decoder(cpu_model), on_gpu = cached_decoder(gpu_model);
+  for (int64_t t = 0, chunk = 1; t < 32; chunk = chunk % 5 + 1) {  // pushes of 1, 2, 3, 4, 5 bytes
+    const Tensor a = on_cpu->next_logits(), b = on_gpu->next_logits();
+    INFO("position ", t);
+    CHECK(b.device() == Device::CUDA);
+    CHECK(max_abs_diff(a, to(b, Device::CPU)) < 1e-4);
+    for (int64_t end = std::min<int64_t>(32, t + chunk); t < end; ++t) {
+      on_cpu->push(uint8_t(t * 37 % 256));
+      on_gpu->push(uint8_t(t * 37 % 256));
+    }
+  }
 }
 #endif
