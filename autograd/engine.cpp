@@ -63,6 +63,14 @@ bool detect_anomaly() {
   return on;
 }
 
+namespace {
+LeafReadyHook g_leaf_ready;
+}
+LeafReadyHook set_leaf_ready_hook(LeafReadyHook f) {
+  std::swap(f, g_leaf_ready);
+  return f;
+}
+
 void record(OpKind op, const std::vector<Tensor>& inputs, Tensor& out, BackwardFn backward) {
   if (!needs_grad(inputs)) return;
   MB_CHECK(!detect_anomaly() || all_finite(out), "anomaly: ", op_name(op), " produced a non-finite value (NaN or ",
@@ -116,10 +124,12 @@ void backward(const Tensor& root, const Tensor& grad) {
   NoGradGuard no_grad;  // backward rules compute with ordinary ops, untracked
   if (root.is_leaf()) {
     accumulate_leaf(root.impl(), seed);
+    if (g_leaf_ready) g_leaf_ready(root.impl());
     return;
   }
   // count, for every node below the root, how many nodes feed it a gradient
   std::unordered_map<Node*, int> deps;
+  std::unordered_map<const TensorImpl*, int> leaf_edges;  // gradients still to come, with a hook
   std::vector<std::shared_ptr<Node>> nodes = {root.grad_fn()};  // owns them until the end
   deps[nodes[0].get()] = 0;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -127,6 +137,7 @@ void backward(const Tensor& root, const Tensor& grad) {
     MB_CHECK(n->backward != nullptr, "backward: the graph of ", op_name(n->op),
              " was already freed by an earlier backward() (build the graph again)");
     for (const Edge& e : n->next) {
+      if (e.leaf && g_leaf_ready) ++leaf_edges[e.leaf.get()];
       if (!e.fn) continue;
       if (deps.find(e.fn.get()) == deps.end()) nodes.push_back(e.fn);
       ++deps[e.fn.get()];
@@ -164,6 +175,7 @@ void backward(const Tensor& root, const Tensor& grad) {
                  to_string(n->input_shapes[i]));
       if (e.leaf) {
         if (gx[i].defined()) accumulate_leaf(*e.leaf, gx[i]);
+        if (g_leaf_ready && --leaf_edges[e.leaf.get()] == 0) g_leaf_ready(*e.leaf);
         continue;
       }
       Node* m = e.fn.get();

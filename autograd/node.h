@@ -77,6 +77,12 @@ inline Tensor save(const Tensor& t) { return t.defined() ? t.detach() : t; }
 using BackwardObserver = std::function<void(const Node& node, const Tensor& gy)>;
 BackwardObserver set_backward_observer(BackwardObserver f);
 
+// Called with a leaf once backward() has handed it the last gradient it gets in this pass (its
+// .grad is final): data parallelism (nn/distributed.h) starts reducing a bucket of gradients
+// while the rest of backward runs. None by default; returns the hook it replaces.
+using LeafReadyHook = std::function<void(const TensorImpl& leaf)>;
+LeafReadyHook set_leaf_ready_hook(LeafReadyHook f);
+
 // Runs backpropagation from `root`. Without `grad`, root must have one element and the seed
 // gradient is 1. Leaves that require gradients accumulate into .grad(); the graph is freed.
 void backward(const Tensor& root, const Tensor& grad = Tensor());

@@ -82,7 +82,10 @@ const Kernels& table() {
 }
 
 [[maybe_unused]] const bool registered = [] {
-  if (device_count() == 0) return false;
+  const int n = device_count();
+  if (n == 0) return false;
+  // MB_CUDA_DEVICE picks the GPU (a data-parallel rank sets it to its local rank: one GPU each)
+  if (const char* d = std::getenv("MB_CUDA_DEVICE")) MB_CUDA_CHECK(cudaSetDevice(std::atoi(d) % n));
   register_backend(Device::CUDA, &table());
   register_cross_device_copy(copy_host_device);
   const char* tf = std::getenv("MB_TF32");

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "megabyte/cli.h"
+#include "nn/distributed.h"
 #include "tensor/error.h"
 
 namespace {
@@ -44,8 +45,14 @@ int main(int argc, char** argv) {
     try {
       return c.run(argc - 1, argv + 1);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "megabyte %s: error: %s\n", c.name, e.what());
-      return 1;
+      const mb::nn::World& world = mb::nn::World::get();
+      if (world.size() == 1) {
+        std::fprintf(stderr, "megabyte %s: error: %s\n", c.name, e.what());
+        return 1;
+      }
+      // one rank of a data-parallel job: say which, and end the others (they would wait for it)
+      std::fprintf(stderr, "megabyte %s: rank %d of %d: error: %s\n", c.name, world.rank(), world.size(), e.what());
+      world.abort(1);
     }
   }
   std::string names;

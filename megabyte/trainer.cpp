@@ -18,6 +18,7 @@
 
 #include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
+#include "nn/distributed.h"
 #include "nn/safetensors.h"
 #include "tensor/backend.h"
 #include "tensor/parallel.h"
@@ -214,9 +215,11 @@ class Run {
   Run& operator=(const Run&) = delete;
   Run(Config config, TrainOptions opt) : config_(std::move(config)), opt_(std::move(opt)) {
     opt_.validate();
+    if (!world_.root()) opt_.quiet = true;  // rank 0 alone prints, logs and writes checkpoints
     if (opt_.threads > 0) set_num_threads(opt_.threads);
     Checkpoint resumed;
     if (opt_.resume) resumed = resume();
+    split_micro_batches();
     config_.validate();
     load_data();
     make_folder();
@@ -234,7 +237,8 @@ class Run {
       update(step, lr, loss, norm);
       const double dt = seconds_since(ts), elapsed = seconds_since(t0_);
       const bool last = step + 1 == opt_.steps;
-      const bool stopping = g_stop || (opt_.stop_at > 0 && step + 1 >= opt_.stop_at);
+      // every rank stops at the same step (a signal may reach only one)
+      const bool stopping = world_.any(g_stop || (opt_.stop_at > 0 && step + 1 >= opt_.stop_at));
       const bool validating = has_val_ && ((opt_.eval_every > 0 && (step + 1) % opt_.eval_every == 0) || last);
       const double val = validating ? validation_bpb() : -1;
       res_.last_loss = loss;
@@ -245,7 +249,7 @@ class Run {
       res_.steps_done = step + 1;
       // after a skipped step the newest checkpoint stays the last good state
       const bool due = (opt_.ckpt_every > 0 && (step + 1) % opt_.ckpt_every == 0) || last || stopping;
-      if (due && bad_steps_ == 0) write_checkpoint(step + 1);
+      if (due && bad_steps_ == 0 && world_.root()) write_checkpoint(step + 1);
       if (stopping && !last) {
         res_.interrupted = true;
         if (!opt_.quiet)
@@ -255,6 +259,9 @@ class Run {
       }
     }
     if (!opt_.quiet && !res_.interrupted) std::printf("done: %s\n", res_.checkpoint.c_str());
+    if (!opt_.quiet && world_.size() > 1 && res_.steps_done > start_)
+      std::printf("%d ranks: waiting for gradients %.1f ms a step (the all-reduce not hidden behind backward)\n",
+                  world_.size(), 1e3 * reducer_->wait_seconds() / double(res_.steps_done - start_));
     return res_;
   }
 
@@ -279,6 +286,9 @@ class Run {
     config_ = c.config;
     apply_resumed_options(c.train);
     parse_field(ck + ": step", c.train.count("step") ? c.train.at("step") : "", start_);
+    if (c.train.count("world_size")) parse_field(ck + ": world_size", c.train.at("world_size"), ckpt_world_);
+    MB_CHECK(ckpt_world_ >= 1 && double(ckpt_world_) <= kMaxBatch, ck, ": world_size ", ckpt_world_,
+             " is not a number of ranks (1 to ", int64_t(kMaxBatch), ")");
     MB_CHECK(start_ >= 0, ck, ": step ", start_, " is negative");
     res_.checkpoint = ck;
     res_.steps_done = start_;
@@ -306,6 +316,20 @@ class Run {
       if (!opt_.quiet) std::printf("--%s %s (the checkpoint's was %s)\n", flag_of(key).c_str(), want.c_str(), have.c_str());
     }
     opt_.validate();
+  }
+
+  // A step is grad_accum micro-batches on each of the ranks; a run resumed on another number of
+  // ranks keeps the micro-batches per step and splits them anew.
+  void split_micro_batches() {
+    const int64_t n = world_.size(), was = opt_.resume ? ckpt_world_ : n, total = opt_.grad_accum * was;
+    MB_CHECK(total % n == 0, "--resume on ", n, " ranks: the run takes ", total, " micro-batches a step (--grad-accum ",
+             opt_.grad_accum, " on ", was, " ranks), which do not split evenly over ", n,
+             " ranks: use a number of ranks that divides ", total);
+    if (total / n != opt_.grad_accum && !opt_.quiet)
+      std::printf("%lld ranks instead of the checkpoint's %lld: --grad-accum %lld per rank (%lld micro-batches a step)\n",
+                  static_cast<long long>(n), static_cast<long long>(was), static_cast<long long>(total / n),
+                  static_cast<long long>(total));
+    opt_.grad_accum = total / n;
   }
 
   void load_data() {
@@ -336,6 +360,7 @@ class Run {
     device_ = opt_.device == "cuda" ? Device::CUDA : Device::CPU;
     if (device_ == Device::CPU)
       check_memory(training_memory(config_, opt_.batch).total(), cat("training at batch ", opt_.batch, " (", config_.summary(), ")"));
+    if (!world_.root()) return;
     MB_CHECK(opt_.resume || latest_checkpoint(opt_.out).empty(), opt_.out, " already holds checkpoints of another "
              "run: continue it with --resume, or choose another --out");
     std::error_code ec;
@@ -356,6 +381,7 @@ class Run {
     nn::set_matmul_dtype(*model_, opt_.precision == "bf16" ? DType::BF16 : DType::F32);
     adamw_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                          nn::AdamWOptions{opt_.beta1, opt_.beta2, 1e-8, opt_.weight_decay});
+    reducer_ = std::make_unique<nn::GradReducer>(world_, model_->parameters());
     if (opt_.resume) {  // AdamW's own count: a skipped step (non-finite loss) does not count
       int64_t adam_steps = start_;
       if (resumed.train.count("adam_steps")) parse_field("checkpoint: adam_steps", resumed.train.at("adam_steps"), adam_steps);
@@ -368,13 +394,16 @@ class Run {
     schedule_.total = opt_.steps;
     if (opt_.quiet) return;
     std::printf("%s | %s params\n", config_.summary().c_str(), std::to_string(model_->num_parameters()).c_str());
-    const std::string where = device_ == Device::CUDA ? "cuda " + opt_.precision : cat(num_threads(), " threads");
+    std::string where = device_ == Device::CUDA ? "cuda " + opt_.precision : cat(num_threads(), num_threads() == 1 ? " thread" : " threads");
+    if (world_.size() > 1)
+      where = cat(world_.size(), " ranks x ", where, ", gradients in ", reducer_->buckets(), reducer_->buckets() == 1 ? " bucket" : " buckets");
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),
                 static_cast<long long>(split_.train_end), static_cast<long long>(split_.size - split_.train_end),
                 where.c_str(), opt_.out.c_str());
   }
 
   void open_log() {
+    if (!world_.root()) return;
     const std::string path = opt_.out + "/log.csv";
     if (opt_.resume) truncate_log(path, start_);
     else nn::write_file_atomic(path, "step,lr,loss,bpb,grad_norm,val_bpb,bytes_per_s,elapsed_s,train_flops\n");
@@ -382,21 +411,26 @@ class Run {
     MB_CHECK(log_.good(), path, ": cannot open for writing");
   }
 
-  // Forward and backward over grad_accum micro-batches: the step's mean loss (nats) and the
-  // gradient norm.
+  // Forward and backward over grad_accum micro-batches on each rank, the gradients averaged
+  // over the ranks: the step's mean loss (nats) and the gradient norm. Micro-batch a of rank r
+  // is the step's micro-batch a·N + r of N·grad_accum, so N ranks draw the windows (and the
+  // dropout masks) that one process with --grad-accum N·grad_accum would.
   std::pair<double, double> forward_backward(int64_t step) {
     model_->zero_grad();
     double loss = 0;
+    const int64_t n = world_.size();
     for (int64_t a = 0; a < opt_.grad_accum; ++a) {
-      const uint64_t micro = uint64_t(step * opt_.grad_accum + a);
+      const uint64_t micro = uint64_t((step * opt_.grad_accum + a) * n + world_.rank());
       const Tensor x = to(sample_windows(corpus_.bytes, 0, split_.train_end, opt_.batch, config_.seq, opt_.seed,
                                          micro * uint64_t(opt_.batch), corpus_.record), device_);
       nn::DropoutStream drop{dropout_seed(opt_.seed, micro), 0};
       const Tensor l = model_->loss(x, &drop);
       loss += l.item() / double(opt_.grad_accum);
+      if (a + 1 == opt_.grad_accum) reducer_->begin();  // the last backward: reduce while it runs
       backward(opt_.grad_accum > 1 ? mul_scalar(l, 1.0 / double(opt_.grad_accum)) : l);
     }
-    return {loss, nn::grad_norm(model_->parameters())};
+    reducer_->end();
+    return {world_.sum(loss) / double(n), nn::grad_norm(model_->parameters())};
   }
 
   // Clipping and AdamW; a step whose loss or gradient is not finite is skipped (weights and
@@ -423,23 +457,23 @@ class Run {
     double nats = 0;
     NoGradGuard no_grad;
     model_->train(false);
-    for (int64_t i = 0; i < n; ++i) {
+    for (int64_t i = world_.rank(); i < n; i += world_.size()) {  // the windows split over the ranks
       int64_t at = split_.train_end + (n > 1 ? span * i / (n - 1) : 0);
       if (corpus_.record > 0) at -= (at - split_.train_end) % corpus_.record;  // whole images, as in training
       nats += model_->loss(to(window_at(corpus_.bytes, at, config_.seq), device_)).item();
     }
     model_->train(true);
-    return nats / double(n) / std::log(2.0);
+    return world_.sum(nats) / double(n) / std::log(2.0);
   }
 
   // One row of log.csv; training FLOPs so far: about 3x the forward pass per step.
   void log_step(int64_t step, double lr, double loss, double norm, double val, double dt, double elapsed) {
-    const double flops = 3 * model_->forward_flops(opt_.batch) * double(opt_.grad_accum) * double(step + 1);
+    const double flops = 3 * model_->forward_flops(opt_.batch) * double(opt_.grad_accum * world_.size()) * double(step + 1);
     char row[256];
     std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f,%.4g\n", static_cast<long long>(step + 1), lr,
                   loss, loss / std::log(2.0), norm, val >= 0 ? field_text(val).c_str() : "", bytes_per_step() / dt,
                   elapsed, flops);
-    log_ << row << std::flush;
+    if (world_.root()) log_ << row << std::flush;
     window_loss_ += loss;
     ++window_steps_;
   }
@@ -467,6 +501,7 @@ class Run {
     auto meta = opt_.to_metadata();
     meta["step"] = std::to_string(step);
     meta["adam_steps"] = std::to_string(adamw_->steps());
+    meta["world_size"] = std::to_string(world_.size());  // grad_accum is per rank: with this, the micro-batches a step
     meta["data_size"] = data_size_;
     meta["data_hash"] = data_hash_;
     save_checkpoint(opt_.out + name, *model_, adamw_.get(), meta);
@@ -475,16 +510,18 @@ class Run {
     for (size_t i = 0; i + size_t(opt_.keep) < all.size(); ++i) fs::remove(all[i]);
   }
 
-  double bytes_per_step() const { return double(opt_.batch * opt_.grad_accum * config_.seq); }
+  double bytes_per_step() const { return double(opt_.batch * opt_.grad_accum * world_.size() * config_.seq); }
   static double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
 
   static constexpr int kMaxBadSteps = 5;
 
+  const nn::World& world_ = nn::World::get();
   Config config_;
   TrainOptions opt_;
-  int64_t start_ = 0;  // the first step to run (the resumed checkpoint's)
+  int64_t start_ = 0;     // the first step to run (the resumed checkpoint's)
+  int64_t ckpt_world_ = 1;  // the ranks the resumed checkpoint was trained on
   std::map<std::string, std::string> resumed_;  // the resumed checkpoint's training metadata
   std::string data_size_, data_hash_;           // of the corpus as loaded, for the checkpoints
   int lock_ = -1;                               // the run folder, flock()ed while the run lives
@@ -495,6 +532,7 @@ class Run {
   Device device_ = Device::CPU;
   std::unique_ptr<ByteModel> model_;
   std::unique_ptr<nn::AdamW> adamw_;
+  std::unique_ptr<nn::GradReducer> reducer_;
   nn::LrSchedule schedule_;
   std::ofstream log_;
   TrainResult res_;

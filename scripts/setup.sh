@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev                                  # safetensors headers, configs
   zlib1g-dev                                          # gzip-compressed MNIST idx files
   gnuplot-nox                                         # training curves (megabyte plot)
+  openmpi-bin libopenmpi-dev                          # data-parallel training (mpirun -np N)
   python3                                             # test helpers, the CUDA emulation's source transform
   clang libclang-rt-14-dev                            # the sanitizer + fuzzer build (scripts/fuzz.sh)
 )
