@@ -24,6 +24,8 @@ const Command kCommands[] = {
     {"export", mb::cli::export_model, "write a checkpoint's model without its optimizer state"},
     {"bench", mb::cli::bench, "time training steps of a preset (forward / backward / optimizer)"},
     {"verify", mb::cli::verify, "check the model against a reference fixture (logits, gradients, AdamW)"},
+    {"explain", mb::cli::explain, "an HTML page of where a checkpoint is surprised by a span of bytes"},
+    {"report", mb::cli::report, "an HTML page of a run's curves, options and samples (or two runs side by side)"},
 };
 
 void usage(FILE* to) {

@@ -1,5 +1,7 @@
 #include "nn/layers.h"
 
+#include <cmath>
+
 #include "autograd/checkpoint.h"
 
 namespace mb::nn {
@@ -57,7 +59,25 @@ Tensor CausalSelfAttention::merge_heads(const Tensor& y) const {
   return proj.forward(reshape(transpose(y, 1, 2), {B, T, d}));
 }
 
+namespace {
+AttentionRecorder* g_recorder = nullptr;
+// softmax(q kᵀ/√D with future keys at -inf): q, k (B, h, T, D) -> (B, h, T, T)
+Tensor attention_probs(const Tensor& q, const Tensor& k) {
+  const int64_t T = q.size(2);
+  const Tensor s = mul_scalar(matmul(q, transpose(k, -1, -2)), 1.0 / std::sqrt(double(q.size(3))));
+  const Tensor qi = reshape(to(Tensor::arange(0, T), q.dtype()), {T, 1}), kj = reshape(to(Tensor::arange(0, T), q.dtype()), {1, T});
+  return softmax(masked_fill(s, to(gt(kj, qi), q.device()), -1e30), -1);
+}
+}  // namespace
+AttentionRecorder::AttentionRecorder() { g_recorder = this; }
+AttentionRecorder::~AttentionRecorder() { g_recorder = nullptr; }
+
 Tensor CausalSelfAttention::forward(const Tensor& x, int64_t group) const {
+  if (g_recorder && prefix == 0) {
+    NoGradGuard no_grad;
+    const auto [q, k, v] = project(x);
+    g_recorder->probs.push_back(attention_probs(q, k));
+  }
   if (prefix == 0) return proj.forward(attention_qkv(qkv.forward(x), heads));
   const auto [q, k, v] = project(x);
   const Tensor keys = rope(concat({previous_tail(k, group), k}, 2), 0);

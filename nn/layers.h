@@ -43,6 +43,17 @@ struct KVCache {
   int64_t len = 0;
 };
 
+// While one lives, every CausalSelfAttention::forward (prefix 0) also appends its attention
+// probabilities softmax(q kᵀ/√(d/h) + causal mask), (B, h, T, T), in call order: what
+// `megabyte explain` draws. Outside one, nothing is computed (the fused op never forms them).
+struct AttentionRecorder {
+  std::vector<Tensor> probs;
+  AttentionRecorder();
+  ~AttentionRecorder();
+  AttentionRecorder(const AttentionRecorder&) = delete;
+  AttentionRecorder& operator=(const AttentionRecorder&) = delete;
+};
+
 // Fused QKV: rows [0,d) of qkv.weight make Q, [d,2d) K, [2d,3d) V; head j uses rows
 // j·d/h … (j+1)·d/h − 1 of each; scores scaled by 1/√(d/h); causal.
 //

@@ -2,6 +2,8 @@
 # Installs every build and test dependency from Debian's archive: `apt-get update`, then one
 # `apt-get install` (a no-op for what is already there). Idempotent; runs as root, or through
 # sudo, without prompting. Nothing is downloaded from anywhere else.
+#   bash scripts/setup.sh            what the build, the demo and the tests need
+#   bash scripts/setup.sh --tests    and Chromium, for the browser test of the HTML pages (heavy)
 set -euo pipefail
 
 packages=(
@@ -18,6 +20,7 @@ packages=(
   clang libclang-rt-14-dev                            # the sanitizer + fuzzer build (scripts/fuzz.sh)
 )
 
+[ "${1:-}" = "--tests" ] && packages+=(chromium)  # tests/pages.sh (headless)
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 export DEBIAN_FRONTEND=noninteractive

@@ -20,7 +20,7 @@ elif [ -n "${1:-}" ]; then
   exit 2
 fi
 
-bash scripts/setup.sh
+bash scripts/setup.sh --tests
 cmake -B "$dir" -G Ninja "${flags[@]}" >/dev/null
 cmake --build "$dir"
 export OMP_WAIT_POLICY=PASSIVE

@@ -97,6 +97,9 @@ expect_error "checksum mismatch" "$MB" generate --ckpt flipped.safetensors
 expect_error "image shape '4611686018427387905x4': width and height must be in [1, 65536]" "$MB" generate --ckpt run --image 4611686018427387905x4 --samples 1
 # resume: changed options are refused by name (--steps may change); --preset is the checkpoint's
 expect_error "--resume: --lr 0.5 differs from the checkpoint's 0.002" "$MB" train --resume --out run --lr 0.5
+expect_error "explain: --offset 99999999 is outside the data" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --offset 99999999 --out out
+expect_error "explain: --bytes 99999999 must be 0 to 65536" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 99999999 --out out
+expect_error "report: nowhere/log.csv cannot be read" "$MB" report nowhere --out out
 expect_error "--resume takes the model config from the checkpoint; drop --preset" "$MB" train --resume --out run --preset small
 checks=$((checks + 1))
 if ! "$MB" train --resume --out run --steps 8 2>&1 | grep -q -- "--steps 8 (the checkpoint's was 6)" || [ ! -f run/ckpt_000008.safetensors ]; then

@@ -299,3 +299,26 @@ TEST_CASE("write_file_atomic leaves no temporary file and keeps the old file on 
   CHECK(no_temporary_files(path));
   fs::remove(path);
 }
+
+TEST_CASE("AttentionRecorder: each attention layer's probabilities, causal rows that sum to 1, only while alive") {
+  nn::CausalSelfAttention attn(8, 2);
+  uint64_t offset = 0;
+  nn::normal_(attn.qkv.weight, 0.5, 1, offset);
+  const Tensor x = Tensor::randn({3, 5, 8}, 2);
+  std::vector<Tensor> probs;
+  {
+    nn::AttentionRecorder rec;
+    (void)attn.forward(x);
+    (void)attn.forward(x);
+    probs = rec.probs;
+  }
+  REQUIRE(probs.size() == 2);
+  CHECK(probs[0].shape() == Shape{3, 2, 5, 5});
+  CHECK(max_abs_diff(sum(probs[0], {3}), Tensor::ones({3, 2, 5})) < 1e-5);  // each row a distribution
+  double future = 0;
+  for (int64_t i = 0; i < 5; ++i)
+    for (int64_t j = i + 1; j < 5; ++j) future = std::max(future, double(max(abs(narrow(narrow(probs[0], 2, i, 1), 3, j, 1))).item()));
+  CHECK(future == 0);  // no weight on later positions
+  CHECK(probs[0].at({0, 0, 0, 0}) == doctest::Approx(1.0));
+  CHECK(probs[0].at({0, 1, 4, 0}) < 1.0);  // a later row spreads over several positions
+}

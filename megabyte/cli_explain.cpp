@@ -1,0 +1,69 @@
+// megabyte explain --ckpt CKPT --data FILE [--offset N] [--bytes M] [--image WxH] [--audio] --out page.html
+// megabyte report RUN [RUN_B ...] [--samples N] [--out FILE]
+#include <cstdio>
+
+#include "megabyte/checkpoint.h"
+#include "megabyte/cli.h"
+#include "megabyte/data.h"
+#include "megabyte/explain.h"
+#include "tensor/parallel.h"
+
+namespace mb::cli {
+
+int explain(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Writes a self-contained HTML page (no network) of how a checkpoint sees a span of "
+                                 "bytes: each byte coloured by its bits, with its top predictions; bits by position in "
+                                 "the patch, plain and strided; the attention of the global and local models.");
+  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
+      "data", "file or folder of bytes", cxxopts::value<std::string>())(
+      "format", "data format: auto, raw, idx, ppm", cxxopts::value<std::string>()->default_value("auto"))(
+      "offset", "first byte of the span", cxxopts::value<int64_t>()->default_value("0"))(
+      "bytes", "bytes in the span (0: to the end, at most 65536)", cxxopts::value<int64_t>()->default_value("0"))(
+      "top", "predictions shown per byte", cxxopts::value<int64_t>()->default_value("5"))(
+      "image", "the span is an image of WxH (or WxHxC) pixels: draw it beside its bits", cxxopts::value<std::string>())(
+      "audio", "the span is 8-bit mu-law audio: draw the waveform above its bits")(
+      "out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"))(
+      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r)) return 0;
+  MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
+  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
+  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+  const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
+  const auto model = load_model(ckpt);
+  model->train(false);
+  const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
+  ExplainOptions o;
+  o.offset = r["offset"].as<int64_t>();
+  o.bytes = r["bytes"].as<int64_t>();
+  o.top = r["top"].as<int64_t>();
+  if (r.count("image")) o.image = r["image"].as<std::string>();
+  o.audio = r.count("audio") > 0;
+  const std::string out = r["out"].as<std::string>();
+  write_page(out, "explain", explain_data(*model, corpus.bytes, o, ckpt + " on " + corpus.describe));
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
+int report(int argc, char** argv) {
+  cxxopts::Options opts(argv[0], "Writes RUN/report.html (or --out): training and validation curves against steps, "
+                                 "bytes and FLOPs, learning rate, gradient norm, throughput, the options and samples "
+                                 "generated at each checkpoint; two or more runs are drawn on the same charts.");
+  opts.add_options()("runs", "run folders", cxxopts::value<std::vector<std::string>>())(
+      "samples", "bytes generated from each checkpoint (0: none)", cxxopts::value<int64_t>()->default_value("200"))(
+      "out", "the page to write (default: the first run's report.html)", cxxopts::value<std::string>());
+  opts.parse_positional({"runs"});
+  opts.positional_help("RUN [RUN ...]");
+  cxxopts::ParseResult r;
+  if (!parse(opts, argc, argv, r)) return 0;
+  MB_CHECK(r.count("runs"), "name a run folder: megabyte report RUN [RUN ...]");
+  const auto runs = r["runs"].as<std::vector<std::string>>();
+  const int64_t samples = r["samples"].as<int64_t>();
+  MB_CHECK(samples >= 0 && samples <= 1 << 16, "--samples must be 0 to 65536, got ", samples);
+  const std::string out = r.count("out") ? r["out"].as<std::string>() : runs[0] + "/report.html";
+  write_page(out, "report", report_data(runs, samples));
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace mb::cli
