@@ -13,6 +13,7 @@
 #endif
 
 #include "megabyte/config.h"
+#include "megabyte/model.h"
 
 namespace mb::cli {
 
@@ -43,5 +44,10 @@ Device device_from_flag(const std::string& value);
 
 // A checkpoint path, or a run folder (its newest checkpoint).
 std::string resolve_checkpoint(const std::string& path);
+// The model of a checkpoint file, ready to score and sample (evaluation mode).
+std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint);
+
+// --threads: refused below 0, applied when above (0: OMP_NUM_THREADS or every core).
+void apply_threads_flag(const cxxopts::ParseResult& r);
 
 }  // namespace mb::cli

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 
-#include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/zoo.h"
 #include "nn/layers.h"
@@ -43,8 +42,7 @@ int bench(int argc, char** argv) {
   if (!parse(opts, argc, argv, r)) return 0;
   const int64_t steps = r["steps"].as<int64_t>(), warmup = r["warmup"].as<int64_t>();
   MB_CHECK(steps >= 1 && warmup >= 0, "--steps must be >= 1 and --warmup >= 0");
-  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
-  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+  apply_threads_flag(r);
   Config c = config_from_flags(r);
   if (r.count("baseline")) {
     c.model = "baseline";

@@ -2,10 +2,12 @@
 #include <iostream>
 
 #include "megabyte/cli.h"
+#include "megabyte/checkpoint.h"
 #include "megabyte/trainer.h"
 #include "megabyte/zoo.h"
 #include "nn/safetensors.h"
 #include "tensor/error.h"
+#include "tensor/parallel.h"
 
 namespace mb::cli {
 
@@ -54,6 +56,17 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
 Device device_from_flag(const std::string& value) {
   MB_CHECK(value == "cpu" || value == "cuda", "--device must be cpu or cuda, got '", value, "'");
   return value == "cuda" ? Device::CUDA : Device::CPU;
+}
+
+std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint) {
+  auto model = load_model(checkpoint);
+  model->train(false);
+  return model;
+}
+
+void apply_threads_flag(const cxxopts::ParseResult& r) {
+  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
+  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
 }
 
 std::string resolve_checkpoint(const std::string& path) {

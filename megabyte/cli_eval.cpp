@@ -4,12 +4,10 @@
 #include <cmath>
 #include <cstdio>
 
-#include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/data.h"
 #include "megabyte/evaluate.h"
 #include "megabyte/trainer.h"
-#include "tensor/parallel.h"
 
 namespace mb::cli {
 
@@ -33,11 +31,9 @@ int eval(int argc, char** argv) {
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
-  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
-  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+  apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = load_model(ckpt);
-  model->train(false);
+  const auto model = inference_model(ckpt);
   Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
   apply_scan(corpus, scan_from_name(r["scan"].as<std::string>()), model->config().patch);
   EvalOptions eo;

@@ -2,11 +2,9 @@
 // megabyte report RUN [RUN_B ...] [--samples N] [--out FILE]
 #include <cstdio>
 
-#include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/data.h"
 #include "megabyte/explain.h"
-#include "tensor/parallel.h"
 
 namespace mb::cli {
 
@@ -27,11 +25,9 @@ int explain(int argc, char** argv) {
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
-  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
-  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+  apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = load_model(ckpt);
-  model->train(false);
+  const auto model = inference_model(ckpt);
   const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
   ExplainOptions o;
   o.offset = r["offset"].as<int64_t>();

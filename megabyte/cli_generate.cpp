@@ -3,12 +3,10 @@
 #include <chrono>
 #include <cstdio>
 
-#include "megabyte/checkpoint.h"
 #include "megabyte/cli.h"
 #include "megabyte/data.h"
 #include "megabyte/generate.h"
 #include "nn/safetensors.h"
-#include "tensor/parallel.h"
 
 
 namespace mb::cli {
@@ -71,14 +69,13 @@ int generate(int argc, char** argv) {
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(!(r.count("prompt") && r.count("prompt-file")), "give --prompt or --prompt-file, not both");
   MB_CHECK(r["bytes"].as<int64_t>() >= 0, "--bytes must be >= 0, got ", r["bytes"].as<int64_t>());
-  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
+  apply_threads_flag(r);
   SampleOptions so;
   so.temperature = r["temperature"].as<double>();
   so.top_k = r["top-k"].as<int64_t>();
   so.top_p = r["top-p"].as<double>();
   so.seed = r["seed"].as<uint64_t>();
   so.validate();
-  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
   const std::string prompt = r.count("prompt-file") ? nn::read_file(r["prompt-file"].as<std::string>())
                                                     : r["prompt"].as<std::string>();
   const Scan scan = scan_from_name(r["scan"].as<std::string>());
@@ -87,15 +84,13 @@ int generate(int argc, char** argv) {
     MB_CHECK(r.count("out"), "--image needs --out FILE.png (or .pgm / .ppm)");
     MB_CHECK(r["samples"].as<int64_t>() >= 1, "--samples must be >= 1");
     MB_CHECK(int64_t(prompt.size()) < img.bytes(), "the prompt is longer than one image");
-    const auto model = load_model(resolve_checkpoint(r["ckpt"].as<std::string>()));
-    model->train(false);
+    const auto model = inference_model(resolve_checkpoint(r["ckpt"].as<std::string>()));
     if (scan == Scan::patch)  // refuse a P that does not tile the image before any work
       (void)to_patch_scan(std::vector<uint8_t>(size_t(img.bytes())), img, model->config().patch);
     generate_images(*model, prompt, img, scan, r["samples"].as<int64_t>(), so, r["out"].as<std::string>());
     return 0;
   }
-  const auto model = load_model(resolve_checkpoint(r["ckpt"].as<std::string>()));
-  model->train(false);
+  const auto model = inference_model(resolve_checkpoint(r["ckpt"].as<std::string>()));
   auto dec = r.count("no-cache") ? recompute_decoder(*model) : cached_decoder(*model);
   const bool audio = r.count("wav") > 0;
   const auto t0 = std::chrono::steady_clock::now();

@@ -63,6 +63,8 @@ struct Config {
 
   static constexpr int64_t vocab = 256;
   bool is_baseline() const { return model == "baseline"; }
+  // inputs come in multiples of this many bytes: P for MEGABYTE, 1 for the baseline
+  int64_t align() const { return is_baseline() ? 1 : patch; }
   int64_t dg() const { return gdim / patch; }       // D_G
   int64_t patches() const { return seq / patch; }   // K
   // bytes per sequence of the local model: the smallest unit above it

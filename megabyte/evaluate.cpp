@@ -35,7 +35,7 @@ struct Scored {
 Scored score(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end,
              int64_t window, int64_t stride, int64_t batch, const std::function<void(int64_t, int64_t)>& progress) {
   const Config& c = model.config();
-  const int64_t align = c.is_baseline() ? 1 : c.patch;
+  const int64_t align = c.align();
   Scored out{std::vector<double>(size_t(end - begin)), std::vector<int64_t>(size_t(end - begin))};
   const std::vector<Window> windows = plan_windows(begin, end, window, stride);
   NoGradGuard no_grad;
@@ -70,7 +70,7 @@ Scored score(const ByteModel& model, const std::vector<uint8_t>& data, int64_t b
 std::vector<double> byte_nats(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin,
                               int64_t end, const EvalOptions& opt, const std::function<void(int64_t, int64_t)>& progress) {
   const Config& c = model.config();
-  const int64_t align = c.is_baseline() ? 1 : c.patch;
+  const int64_t align = c.align();
   const int64_t window = opt.window ? opt.window : c.seq, stride = opt.stride ? opt.stride : window;
   MB_CHECK(window >= 1 && window <= c.seq && window % align == 0, "eval: --window ", window,
            " must be a multiple of ", align, " between ", align, " and the model's T = ", c.seq);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
@@ -59,7 +58,7 @@ Tensor window(const std::vector<uint8_t>& data, int64_t start, int64_t len, int6
 // [b0, p0, b1, p1, ...]: from the same non-overlapping windows as the plain pass
 json top_predictions(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end, int64_t top) {
   const Config& c = model.config();
-  const int64_t align = c.is_baseline() ? 1 : c.patch;
+  const int64_t align = c.align();
   json out = json::array();
   NoGradGuard no_grad;
   for (int64_t start = begin; start < end; start += c.seq) {
@@ -101,7 +100,7 @@ json heads_of(const Tensor& probs, int64_t count) {
 // kMaxAttention patches); for the baseline, its one stack over the first bytes.
 json attention(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end) {
   const Config& c = model.config();
-  const int64_t align = c.is_baseline() ? 1 : c.patch, len = std::min(c.seq, end - begin);
+  const int64_t align = c.align(), len = std::min(c.seq, end - begin);
   nn::AttentionRecorder rec;
   {
     NoGradGuard no_grad;
@@ -119,13 +118,9 @@ json attention(const ByteModel& model, const std::vector<uint8_t>& data, int64_t
     return ls;
   };
   const int64_t cap = ExplainOptions::kMaxAttention;
-  if (c.is_baseline()) {
-    out["global"] = layers(0, c.glayers, 1, cap);
-    out["global_unit"] = "byte";
-    return out;
-  }
   out["global"] = layers(0, c.glayers, 1, cap);
-  out["global_unit"] = "patch";
+  out["global_unit"] = c.is_baseline() ? "byte" : "patch";
+  if (c.is_baseline()) return out;
   size_t at = size_t(c.glayers);
   for (const MidStage& m : c.mids) at += size_t(m.layers);
   if (c.cross_patch == 0) out["local"] = layers(at, c.llayers, cap, c.local_span());
@@ -153,14 +148,14 @@ std::string explain_data(const ByteModel& model, const std::vector<uint8_t>& dat
   json j;
   j["title"] = title;
   j["model"] = c.summary();
-  j["patch"] = c.is_baseline() ? 1 : c.patch;
+  j["patch"] = c.align();
   j["seq"] = c.seq;
   j["offset"] = begin;
   j["bytes"] = std::vector<int>(data.begin() + begin, data.begin() + end);
   const std::vector<double> plain = byte_nats(model, data, begin, end, EvalOptions{});
   j["bits"] = bits_of(plain);
   j["bpb"] = mean_bits(plain);
-  const int64_t P = c.is_baseline() ? 1 : c.patch;
+  const int64_t P = c.align();
   j["by_position"] = by_position(plain, P);
   if (!c.is_baseline() && c.patch >= 2) {
     EvalOptions so;

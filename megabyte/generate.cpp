@@ -213,7 +213,7 @@ class RecomputeDecoder : public Decoder {
     // the last < T bytes as context, padded with zeros to whole patches (causality makes the
     // padding invisible to position t)
     const int64_t t = std::min<int64_t>(int64_t(bytes_.size()), c.seq - 1);
-    const int64_t align = c.is_baseline() ? 1 : c.patch;
+    const int64_t align = c.align();
     const int64_t len = (t + 1 + align - 1) / align * align;
     std::vector<uint8_t> window(bytes_.end() - t, bytes_.end());
     window.resize(size_t(len), 0);

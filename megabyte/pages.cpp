@@ -223,19 +223,17 @@ document.body.dataset.ms = performance.now().toFixed(0);  // from navigation sta
 </body></html>
 )PAGE";
 
+// a page with the shared styles and scripts in place of its @COMMON@ mark
+std::string with_common(const char* page) {
+  std::string s = page;
+  s.replace(s.find("@COMMON@"), 8, kCommon);
+  return s;
+}
+
 }  // namespace
 
 const char* page_template(const std::string& kind) {
-  static const std::string explain = [] {
-    std::string s = kExplain;
-    s.replace(s.find("@COMMON@"), 8, kCommon);
-    return s;
-  }();
-  static const std::string report = [] {
-    std::string s = kReport;
-    s.replace(s.find("@COMMON@"), 8, kCommon);
-    return s;
-  }();
+  static const std::string explain = with_common(kExplain), report = with_common(kReport);
   MB_CHECK(kind == "explain" || kind == "report", "no page template '", kind, "'");
   return kind == "explain" ? explain.c_str() : report.c_str();
 }

@@ -157,6 +157,7 @@ GradReducer::GradReducer(const World& world, const std::vector<Tensor*>& params,
   const Device d = params_.empty() ? Device::CPU : params_[0]->device();
   on_device_ = d == Device::CUDA && world_.size() > 1 && world_.nccl();
   for (Bucket& b : buckets_) b.flat = Tensor::empty({b.numel}, b.dtype, on_device_ ? d : Device::CPU);
+  for (size_t k = 0; k < params_.size(); ++k) index_[&params_[k]->impl()] = k;
 }
 
 size_t GradReducer::buckets() const { return buckets_.size(); }
@@ -168,10 +169,8 @@ GradReducer::~GradReducer() {
 void GradReducer::begin() {
   if (world_.size() == 1) return;
   for (Bucket& b : buckets_) b.ready = 0, b.started = false;
-  std::unordered_map<const TensorImpl*, size_t> index;
-  for (size_t k = 0; k < params_.size(); ++k) index[&params_[k]->impl()] = k;
-  set_leaf_ready_hook([this, index](const TensorImpl& leaf) {
-    if (auto it = index.find(&leaf); it != index.end()) ready(it->second);
+  set_leaf_ready_hook([this](const TensorImpl& leaf) {
+    if (auto it = index_.find(&leaf); it != index_.end()) ready(it->second);
   });
   armed_ = true;
 }

@@ -6,6 +6,7 @@
 // nothing below costs anything.
 #pragma once
 #include <cstddef>
+#include <unordered_map>
 #include <vector>
 
 #include "tensor/tensor.h"
@@ -60,6 +61,7 @@ class GradReducer {
   std::vector<Tensor*> params_;
   std::vector<Bucket> buckets_;
   std::vector<size_t> bucket_of_;  // param -> bucket
+  std::unordered_map<const TensorImpl*, size_t> index_;  // a parameter's storage -> its place in params_
   double wait_s_ = 0;
   bool armed_ = false;
   bool on_device_ = false;  // GPU buckets summed by NCCL
