@@ -3,7 +3,10 @@
 // Tk - Tq + i and sees keys 0 .. Tk - Tq + i. Every operand is a strided view whose last dim
 // has stride 1 and whose dims 0-2 may have any strides (heads inside a packed (B, T, 3, H, D)
 // tensor or its gradient, a KV cache read in place, a (B, T, H, D) output); lse (B, H, Tq) is
-// contiguous. f32 computes in float, f64 in double, bf16 storage in float.
+// contiguous, in the compute type (f32 for bf16). f32 computes in float, f64 in double, bf16
+// storage in float. bf16 calls go first to the tensor-core kernels of attention_mma.cu, which
+// take the shapes of training (more than 16 queries, D % 8 == 0, D <= 128); these kernels
+// are the rest (decoding, odd widths) and the oracle the gpu tests hold both to.
 //
 // A block is 256 threads seen as 16 x 16: ty = tid / 16, tx = tid % 16. It works on BM x BN
 // tiles of scores; thread (ty, tx) owns rows ty + 16·i (i < BM/16) and columns tx + 16·j
@@ -25,7 +28,7 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "cuda/common.cuh"
+#include "cuda/attention.cuh"
 #include "cuda/kernels.h"
 
 namespace mb::cuda {
@@ -64,20 +67,6 @@ template <class A, int kD, int BM, int BN> constexpr size_t smem_dkv() {  // K, 
   return smem_dq<A, kD, BM, BN>() + size_t(2 * BN) * sizeof(A);
 }
 constexpr int blocks_per_sm(size_t smem) { return 2 * (smem + 1024) <= 228 * 1024 ? 2 : 1; }
-
-// Strides (elements) of dims 0, 1, 2 of a (B, H, T, D) view; dim 3 has stride 1.
-struct Head {
-  int64_t sb, sh, st;
-};
-Head head_of(const Tensor& t) { return {t.strides()[0], t.strides()[1], t.strides()[2]}; }
-template <class P> __device__ __forceinline__ P* at(P* base, Head v, int64_t b, int64_t h, int64_t t) {
-  return base + b * v.sb + h * v.sh + t * v.st;
-}
-
-struct Dims {
-  int64_t H, BH, Tq, Tk;  // BH = B·H; query i sees keys 0 .. Tk - Tq + i
-  int D;
-};
 
 // Max / sum over the 16 lanes (tx) that share a row: a fixed butterfly, the same bits in all.
 template <class A> __device__ __forceinline__ A row_max16(A v) {
@@ -199,7 +188,8 @@ __device__ __forceinline__ void store_row(T* p, const A (&a)[kD / 16], A f, int 
 
 template <class T> struct FwdArgs {
   const T *q, *k, *v;
-  T *out, *lse;
+  T* out;
+  acc_t<T>* lse;  // f32 for bf16: a statistic, not an activation
   Head qh, kh, vh, oh;
   Dims n;
   acc_t<T> scale;
@@ -282,7 +272,7 @@ __global__ void __launch_bounds__(kAttnThreads, blocks_per_sm(smem_forward<acc_t
     if (gi >= n.Tq) continue;
     if (a.splits == 1) {
       store_row<A, T, kD>(at(a.out, a.oh, b, h, gi), o[i], A(1) / lt[i], n.D, tx);
-      if (tx == 0) store(a.lse + bh * n.Tq + gi, m[i] + log_of(lt[i]));
+      if (tx == 0) a.lse[bh * n.Tq + gi] = m[i] + log_of(lt[i]);
     } else {
       const int64_t r = (split * n.BH + bh) * n.Tq + gi;
       store_row<A, A, kD>(a.po + r * kD, o[i], A(1), n.D, tx);
@@ -313,7 +303,7 @@ template <class T> __global__ void attention_combine_kernel(const FwdArgs<T> a, 
       O += a.po[r * kd + col] * f;
     }
     store(at(a.out, a.oh, bh / n.H, bh % n.H, gi) + col, O / L);
-    if (col == 0) store(a.lse + row, M + log_of(L));
+    if (col == 0) a.lse[row] = M + log_of(L);
   }
 }
 
@@ -321,7 +311,8 @@ template <class T> __global__ void attention_combine_kernel(const FwdArgs<T> a, 
 // backward
 
 template <class T> struct BwdArgs {
-  const T *q, *k, *v, *out, *lse, *gout;
+  const T *q, *k, *v, *out, *gout;
+  const acc_t<T>* lse;
   T *gq, *gk, *gv;
   Head qh, kh, vh, oh, goh, gqh, gkh, gvh;
   Dims n;
@@ -494,17 +485,6 @@ template <class A, int kD> struct Tiles {
 
 template <class A> constexpr DType acc_dtype() { return sizeof(A) == 8 ? DType::F64 : DType::F32; }
 
-unsigned grid_of(int64_t blocks) {
-  MB_CHECK(blocks <= int64_t(0x7fffffff), "attention: too many blocks (", blocks, ")");
-  return unsigned(blocks);
-}
-
-// Raises a kernel's dynamic shared memory limit past the default 48 KB (once per kernel).
-template <class K> void allow_smem(K kernel, size_t bytes) {
-  if (bytes > 48 * 1024)
-    MB_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
-}
-
 template <class T, int kD, int BM, int BN> void run_forward(FwdArgs<T> a) {
   using A = acc_t<T>;
   constexpr size_t smem = smem_forward<A, kD, BM, BN>();
@@ -531,7 +511,7 @@ template <class T, int kD, int BM, int BN> void run_forward(FwdArgs<T> a) {
   auto kernel = attention_forward_kernel<T, kD, BM, BN>;
   static const bool once = (allow_smem(kernel, smem), true);
   (void)once;
-  kernel<<<grid_of(blocks * a.splits), kAttnThreads, smem, stream()>>>(a);
+  kernel<<<attention_grid(blocks * a.splits), kAttnThreads, smem, stream()>>>(a);
   MB_CUDA_LAUNCH_CHECK();
   if (a.splits > 1) {
     attention_combine_kernel<T><<<blocks_for(n.BH * n.Tq * n.D), kThreads, 0, stream()>>>(a, kD);
@@ -547,14 +527,14 @@ template <class T, int kD, int BM, int BN> void run_backward(const BwdArgs<T>& a
     auto kernel = attention_backward_dq_kernel<T, kD, BM, BN>;
     static const bool once = (allow_smem(kernel, bytes_dq), true);
     (void)once;
-    kernel<<<grid_of(n.BH * ((n.Tq + BM - 1) / BM)), kAttnThreads, bytes_dq, stream()>>>(a);
+    kernel<<<attention_grid(n.BH * ((n.Tq + BM - 1) / BM)), kAttnThreads, bytes_dq, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
   }
   if (n.Tk > 0) {  // (with Tq = 0 this writes zeros)
     auto kernel = attention_backward_dkv_kernel<T, kD, BM, BN>;
     static const bool once = (allow_smem(kernel, bytes_dkv), true);
     (void)once;
-    kernel<<<grid_of(n.BH * ((n.Tk + BM - 1) / BM)), kAttnThreads, bytes_dkv, stream()>>>(a);
+    kernel<<<attention_grid(n.BH * ((n.Tk + BM - 1) / BM)), kAttnThreads, bytes_dkv, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
   }
 }
@@ -570,20 +550,21 @@ template <class F> void visit_head_width(int64_t D, F&& f) {
   else f(std::integral_constant<int, 256>{});
 }
 
-Dims dims_of(const Tensor& q, const Tensor& k) {
-  return {q.shape()[1], q.shape()[0] * q.shape()[1], q.shape()[2], k.shape()[2], int(q.shape()[3])};
-}
-
 }  // namespace
+
+unsigned attention_grid(int64_t blocks) {
+  MB_CHECK(blocks <= int64_t(0x7fffffff), "attention: too many blocks (", blocks, ")");
+  return unsigned(blocks);
+}
 
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& out,
                const Tensor& lse) {
   const Dims n = dims_of(q, k);
-  if (n.BH == 0 || n.Tq == 0) return;
+  if (n.BH == 0 || n.Tq == 0 || attention_mma(q, k, v, scale, out, lse)) return;
   visit_floating(q.dtype(), [&](auto z) {
     using T = decltype(z);
     using A = acc_t<T>;
-    const FwdArgs<T> a{ptr<T>(q),    ptr<T>(k),    ptr<T>(v),    ptr<T>(out), ptr<T>(lse), head_of(q), head_of(k),
+    const FwdArgs<T> a{ptr<T>(q),    ptr<T>(k),    ptr<T>(v),    ptr<T>(out), ptr<A>(lse), head_of(q), head_of(k),
                        head_of(v),   head_of(out), n,            A(scale),    1,           0,          nullptr,
                        nullptr,      nullptr};
     visit_head_width(n.D, [&](auto kd) {
@@ -599,18 +580,18 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
                         const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk, const Tensor& gv) {
   const Dims n = dims_of(q, k);
-  if (n.BH == 0 || n.Tk == 0) return;
+  if (n.BH == 0 || n.Tk == 0 || attention_mma_backward(q, k, v, out, lse, gout, scale, gq, gk, gv)) return;
   visit_floating(q.dtype(), [&](auto z) {
     using T = decltype(z);
     using A = acc_t<T>;
     const Tensor delta = Tensor::empty({std::max<int64_t>(n.BH * n.Tq, 1)}, acc_dtype<A>(), Device::CUDA);
-    const BwdArgs<T> a{ptr<T>(q),    ptr<T>(k),     ptr<T>(v),   ptr<T>(out), ptr<T>(lse), ptr<T>(gout),
+    const BwdArgs<T> a{ptr<T>(q),    ptr<T>(k),     ptr<T>(v),   ptr<T>(out), ptr<T>(gout), ptr<A>(lse),
                        ptr<T>(gq),   ptr<T>(gk),    ptr<T>(gv),  head_of(q),  head_of(k),  head_of(v),
                        head_of(out), head_of(gout), head_of(gq), head_of(gk), head_of(gv), n,
                        A(scale),     ptr<A>(delta)};
     if (n.Tq > 0) {
       attention_delta_kernel<T>
-          <<<grid_of((n.BH * n.Tq + kAttnThreads / 32 - 1) / (kAttnThreads / 32)), kAttnThreads, 0, stream()>>>(
+          <<<attention_grid((n.BH * n.Tq + kAttnThreads / 32 - 1) / (kAttnThreads / 32)), kAttnThreads, 0, stream()>>>(
               a, ptr<A>(delta));
       MB_CUDA_LAUNCH_CHECK();
     }

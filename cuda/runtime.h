@@ -5,6 +5,7 @@
 // synchronisation, timing and math-mode switches.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace mb::cuda {
@@ -26,6 +27,11 @@ void empty_cache();  // returns the cached free blocks to the driver
 // f32 matmuls in TF32 on tensor cores (faster, ~1e-3 relative error); off by default.
 // MB_TF32=1 in the environment turns it on at start.
 void set_tf32(bool on);
+
+// One warp's tensor-core product through cuda/mma.cuh, for the test of its fragment layout:
+// d (16 x 8) = a (16 x 16) · b (16 x 8), row-major host arrays, a and b as bf16 bit patterns.
+// Throws on a device without bf16 tensor cores (before sm_80).
+void mma_m16n8k16(const uint16_t* a, const uint16_t* b, float* d);
 
 // Elapsed GPU time between two points of the stream, in milliseconds (CUDA events).
 class Timer {

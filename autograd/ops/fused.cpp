@@ -99,6 +99,10 @@ Tensor head_view(const Tensor& packed, int64_t H, int64_t n, int64_t i) {
   return make_view(packed, {B, H, T, D}, {T * n * H * D, D, n * H * D, 1}, packed.offset() + i * H * D);
 }
 
+// The log-sum-exp rows of an attention over dtype d: f32 for bf16 (a statistic is kept at the
+// precision it is computed in; bf16's 8 bits would shift every recomputed probability).
+DType lse_dtype(DType d) { return d == DType::BF16 ? DType::F32 : d; }
+
 // The shared forward/backward: q, k, v, out and the gradients are (B, H, T, D) views.
 struct AttentionRun {
   double scale;
@@ -132,7 +136,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
            ") than k and v (", k.size(2), ")");
   const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(3))), unit_last_stride(q),
                          unit_last_stride(k), unit_last_stride(v), Tensor::empty(q.shape(), q.dtype(), q.device()),
-                         Tensor::empty({q.size(0), q.size(1), q.size(2)}, q.dtype(), q.device())};
+                         Tensor::empty({q.size(0), q.size(1), q.size(2)}, lse_dtype(q.dtype()), q.device())};
   run.forward();
   Tensor out = run.out;
   if (needs_grad({&q, &k, &v})) {
@@ -159,7 +163,7 @@ Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale) {
   Tensor out = Tensor::empty({B, T, HD}, qkv.dtype(), qkv.device());  // (B, T, H, D) memory
   const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(HD / heads)), head_view(packed, heads, 3, 0),
                          head_view(packed, heads, 3, 1), head_view(packed, heads, 3, 2), head_view(out, heads, 1, 0),
-                         Tensor::empty({B, heads, T}, qkv.dtype(), qkv.device())};
+                         Tensor::empty({B, heads, T}, lse_dtype(qkv.dtype()), qkv.device())};
   run.forward();
   if (needs_grad({&qkv})) {
     record(OpKind::attention_qkv, {qkv}, out,

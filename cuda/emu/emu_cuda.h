@@ -4,6 +4,7 @@
 // and launch configurations past the hardware limits. EMU_ORDER=0|1|2 runs the threads between
 // barriers forward, backward or shuffled (a missing barrier then changes results).
 #pragma once
+#define EMU_CUDA 1
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -53,6 +54,7 @@ struct __nv_bfloat16 {
 };
 inline __nv_bfloat16 __float2bfloat16(float f) { return __nv_bfloat16(f); }
 inline float __bfloat162float(__nv_bfloat16 b) { return float(b); }
+inline unsigned short __bfloat16_as_ushort(__nv_bfloat16 b) { return b.x; }
 
 // ---- math ----
 #define CUDART_INF_F __builtin_huge_valf()
@@ -60,6 +62,8 @@ inline float __bfloat162float(__nv_bfloat16 b) { return float(b); }
 #define CUDART_NAN_F __builtin_nanf("")
 using std::fmax; using std::fmin; using std::sqrt; using std::exp; using std::log;
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
+inline float exp2f(float x) { return std::exp2(x); }
+inline float log2f(float x) { return std::log2(x); }
 template <class T> inline T __ldg(const T* p) { return *p; }
 
 namespace emu {
@@ -200,6 +204,37 @@ template <class T> T shfl_impl(T v, int src_lane_of(int lane, int arg), int arg,
   }
   yield_to_sched(3);
   return r;
+}
+
+// mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 (PTX ISA, "Matrix Fragments for
+// mma.m16n8k16"): a barrier of the warp at which every lane hands in its fragments, then each
+// computes its four elements of D from the lanes that hold the rows of A and columns of B they
+// need, then a second barrier so that no lane reuses its slot before the others have read it.
+// Lane 4g + t holds a = A[g][2t,2t+1], A[g+8][2t,2t+1], A[g][2t+8,2t+9], A[g+8][2t+8,2t+9];
+// b = B[2t,2t+1][g], B[2t+8,2t+9][g]; d = C[g][2t,2t+1], C[g+8][2t,2t+1] (low half first).
+struct MmaRegs { uint32_t a[4], b[2]; };
+inline std::vector<MmaRegs> mma_regs;
+inline float bf16_half(uint32_t r, int hi) {
+  const uint32_t u = (hi ? r >> 16 : r & 0xffffu) << 16;
+  float f; std::memcpy(&f, &u, 4); return f;
+}
+inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  const int t = ltid(), lane = t % 32, w0 = t - lane;
+  if (w0 + 32 > int(blockDim.x * blockDim.y * blockDim.z)) fail("mma.sync in a warp of fewer than 32 threads");
+  if (mma_regs.size() < fibers.size()) mma_regs.resize(fibers.size());
+  std::memcpy(mma_regs[size_t(t)].a, a, sizeof a);
+  std::memcpy(mma_regs[size_t(t)].b, b, sizeof b);
+  yield_to_sched(3);
+  auto A = [&](int r, int k) { return bf16_half(mma_regs[size_t(w0 + r % 8 * 4 + k % 8 / 2)].a[(r >= 8) + 2 * (k >= 8)], k % 2); };
+  auto B = [&](int k, int n) { return bf16_half(mma_regs[size_t(w0 + n * 4 + k % 8 / 2)].b[k >= 8], k % 2); };
+  const int g = lane / 4, tg = lane % 4;
+  for (int e = 0; e < 4; ++e) {
+    const int row = g + 8 * (e / 2), col = 2 * tg + e % 2;
+    float s = d[e];
+    for (int k = 0; k < 16; ++k) s += A(row, k) * B(k, col);  // bf16 products are exact in f32
+    d[e] = s;
+  }
+  yield_to_sched(3);
 }
 }  // namespace emu
 

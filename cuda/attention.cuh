@@ -1,0 +1,41 @@
+// What the two CUDA attention implementations share: attention.cu (any float dtype, CUDA
+// cores, the general path and the oracle of the other) and attention_mma.cu (bf16 on tensor
+// cores, the training path when the shapes allow it). Operands are (B, H, T, D) views whose
+// last dim has stride 1; query i of Tq sits at position Tk - Tq + i and sees keys 0 .. Tk - Tq + i.
+#pragma once
+#include "cuda/common.cuh"
+
+namespace mb::cuda {
+
+// Strides (elements) of dims 0, 1, 2 of a (B, H, T, D) view; dim 3 has stride 1.
+struct Head {
+  int64_t sb, sh, st;
+};
+inline Head head_of(const Tensor& t) { return {t.strides()[0], t.strides()[1], t.strides()[2]}; }
+template <class P> __device__ __forceinline__ P* at(P* base, Head v, int64_t b, int64_t h, int64_t t) {
+  return base + b * v.sb + h * v.sh + t * v.st;
+}
+
+struct Dims {
+  int64_t H, BH, Tq, Tk;  // BH = B·H; query i sees keys 0 .. Tk - Tq + i
+  int D;
+};
+inline Dims dims_of(const Tensor& q, const Tensor& k) {
+  return {q.shape()[1], q.shape()[0] * q.shape()[1], q.shape()[2], k.shape()[2], int(q.shape()[3])};
+}
+
+unsigned attention_grid(int64_t blocks);  // checked against the grid's limit
+// Raises a kernel's dynamic shared memory limit past the default 48 KB (call once per kernel).
+template <class K> void allow_smem(K kernel, size_t bytes) {
+  if (bytes > 48 * 1024)
+    MB_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
+}
+
+// The tensor-core path (attention_mma.cu): true when it took the call, false when the shapes,
+// layout or device do not suit it (then the caller runs the general kernels). lse is f32.
+bool attention_mma(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& out,
+                   const Tensor& lse);
+bool attention_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
+                            const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk, const Tensor& gv);
+
+}  // namespace mb::cuda

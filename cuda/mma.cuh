@@ -1,0 +1,72 @@
+// Tensor cores from one warp: the PTX ISA's mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32,
+// D (16 x 8, f32) += A (16 x 16, bf16) · B (16 x 8, bf16), sm_80 and later. The emulator
+// (cuda/emu) runs the same instruction on the CPU with the same fragment layout, so kernels
+// built on it are tested here; the gpu test "mma: fragment layout" checks the layout against
+// the hardware's.
+//
+// Fragments of lane 4g + t (g = lane / 4, t = lane % 4); a 32-bit register holds two bf16,
+// the lower column (of A) or row (of B) in its low half:
+//   a[0] = A[g][2t, 2t+1]   a[1] = A[g+8][2t, 2t+1]   a[2] = A[g][2t+8, 2t+9]   a[3] = A[g+8][2t+8, 2t+9]
+//   b[0] = B[2t, 2t+1][g]   b[1] = B[2t+8, 2t+9][g]
+//   d[0], d[1] = D[g][2t, 2t+1]                      d[2], d[3] = D[g+8][2t, 2t+1]
+// So two accumulators of adjacent 8-column tiles, packed to bf16 pairs, are exactly the A
+// fragment of their 16 x 16 product with the next operand (FlashAttention-2's P·V without a
+// trip through shared memory): a = {pack(d0[0], d0[1]), pack(d0[2], d0[3]), pack(d1[0], d1[1]),
+// pack(d1[2], d1[3])}. And a row-major (rows, 16·k) tile in shared memory gives A fragments,
+// and a row-major (8·n, 16·k) tile gives the B fragments of its transpose, as aligned 32-bit
+// reads.
+#pragma once
+#include "cuda/common.cuh"
+
+namespace mb::cuda {
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+  return uint32_t(__bfloat16_as_ushort(__float2bfloat16(lo))) |
+         (uint32_t(__bfloat16_as_ushort(__float2bfloat16(hi))) << 16);
+}
+
+// two consecutive bf16 at p (4-byte aligned) as one register
+__device__ __forceinline__ uint32_t ld_pair(const __nv_bfloat16* p) { return *reinterpret_cast<const uint32_t*>(p); }
+
+// d += a · b
+__device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+#if defined(EMU_CUDA)
+  emu::mma_bf16_16816(d, a, b);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+      "{%0, %1, %2, %3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
+#else
+  __trap();  // not built for a GPU with bf16 tensor cores (callers check the device first)
+#endif
+}
+
+// A fragment of rows [0, 16), columns [k0, k0 + 16) of a row-major bf16 tile (pitch ld)
+__device__ __forceinline__ void load_a(uint32_t (&a)[4], const __nv_bfloat16* s, int ld, int k0, int lane) {
+  const __nv_bfloat16* p = s + (lane / 4) * ld + k0 + 2 * (lane % 4);
+  a[0] = ld_pair(p);
+  a[1] = ld_pair(p + 8 * ld);
+  a[2] = ld_pair(p + 8);
+  a[3] = ld_pair(p + 8 * ld + 8);
+}
+
+// B fragment for B = Xᵀ, X rows [0, 8), columns [k0, k0 + 16) of a row-major bf16 tile:
+// B[k][n] = X[n][k0 + k]
+__device__ __forceinline__ void load_bt(uint32_t (&b)[2], const __nv_bfloat16* s, int ld, int k0, int lane) {
+  const __nv_bfloat16* p = s + (lane / 4) * ld + k0 + 2 * (lane % 4);
+  b[0] = ld_pair(p);
+  b[1] = ld_pair(p + 8);
+}
+
+// The A fragment of the 16 x 16 bf16 product operand made of accumulators d0 (columns 0-7)
+// and d1 (columns 8-15)
+__device__ __forceinline__ void acc_to_a(uint32_t (&a)[4], const float (&d0)[4], const float (&d1)[4]) {
+  a[0] = pack_bf16(d0[0], d0[1]);
+  a[1] = pack_bf16(d0[2], d0[3]);
+  a[2] = pack_bf16(d1[0], d1[1]);
+  a[3] = pack_bf16(d1[2], d1[3]);
+}
+
+}  // namespace mb::cuda
