@@ -27,10 +27,15 @@ void set_matmul_dtype(Module& m, DType d) {
   });
 }
 
-Tensor Linear::forward(const Tensor& x) const {
+Tensor Linear::forward_compute(const Tensor& x) const {
   if (matmul_dtype != DType::BF16 || x.dtype() != DType::F32) return linear(x, weight, bias);
   const Tensor b = bias.defined() ? mb::to(bias, DType::BF16) : Tensor();
-  return mb::to(linear(mb::to(x, DType::BF16), mb::to(weight, DType::BF16), b), DType::F32);
+  return linear(mb::to(x, DType::BF16), mb::to(weight, DType::BF16), b);
+}
+
+Tensor Linear::forward(const Tensor& x) const {
+  const Tensor y = forward_compute(x);
+  return y.dtype() == x.dtype() ? y : mb::to(y, x.dtype());
 }
 
 LayerNorm::LayerNorm(int64_t d, double eps_) : weight(Tensor::ones({d})), bias(Tensor::zeros({d})), eps(eps_) {
@@ -78,7 +83,10 @@ Tensor CausalSelfAttention::forward(const Tensor& x, int64_t group) const {
     const auto [q, k, v] = project(x);
     g_recorder->probs.push_back(attention_probs(q, k));
   }
-  if (prefix == 0) return proj.forward(attention_qkv(qkv.forward(x), heads));
+  if (prefix == 0) {  // in bf16 (tensor cores) when the projections compute in bf16
+    const Tensor y = attention_qkv(qkv.forward_compute(x), heads);
+    return proj.forward(y.dtype() == x.dtype() ? y : mb::to(y, x.dtype()));
+  }
   const auto [q, k, v] = project(x);
   const Tensor keys = rope(concat({previous_tail(k, group), k}, 2), 0);
   const Tensor values = concat({previous_tail(v, group), v}, 2);

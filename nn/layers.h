@@ -17,13 +17,16 @@ const char* activation_name(Activation a);
 
 // Mixed precision: a Linear whose matmul_dtype is BF16 computes its GEMM on bf16 copies of x,
 // W and b (f32 accumulation) and returns f32; the weights stay f32 (the master copy AdamW
-// updates) and the gradients flow back through the casts. Everything else (norms, attention,
-// softmax, loss) stays f32. Needs a backend with bf16 GEMMs (CUDA). Default F32: no casts.
+// updates) and the gradients flow back through the casts. A CausalSelfAttention whose qkv
+// Linear computes in bf16 attends in bf16 too (tensor cores, f32 statistics). Everything else
+// (norms, softmax, loss) stays f32. Needs a backend with bf16 GEMMs (CUDA). Default F32: no
+// casts.
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
   DType matmul_dtype = DType::F32;
   Linear(int64_t in, int64_t out, bool with_bias = true);
-  Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out)
+  Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out), x's dtype
+  Tensor forward_compute(const Tensor& x) const;  // the same in the compute dtype (no cast back)
 };
 // Sets matmul_dtype of every Linear inside m.
 void set_matmul_dtype(Module& m, DType d);
