@@ -1,6 +1,7 @@
 // Elementwise loops over strided operands on the GPU: the same idea as the CPU's
 // for_each_row (tensor/cpu/loops.h). Size-1 dims are dropped and dims contiguous in every
-// operand merged, so a contiguous tensor is one dim and the index arithmetic is one division.
+// operand merged, so a contiguous tensor is one dim; when every operand is that one dim with
+// stride 1 the loop does no index arithmetic at all (no 64-bit division per element).
 #pragma once
 #include <array>
 #include <type_traits>
@@ -55,12 +56,37 @@ template <int N, class F> __global__ void for_each_kernel(int64_t n, Strided<N> 
   }
 }
 
+// Every operand contiguous in the same order (the common case): the offset is the index, no
+// division at all, and in 32-bit arithmetic when it fits (Index = int32_t).
+template <int N, class Index, class F> __global__ void for_each_contiguous_kernel(Index n, F f) {
+  for (Index i = Index(blockIdx.x) * Index(blockDim.x) + Index(threadIdx.x); i < n; i += Index(blockDim.x) * Index(gridDim.x)) {
+    int64_t off[N];
+#pragma unroll
+    for (int k = 0; k < N; ++k) off[k] = i;
+    f(off);
+  }
+}
+
+template <int N> bool contiguous_in_all(const Strided<N>& s) {
+  if (s.nd > 1) return false;
+  for (int k = 0; k < N; ++k)
+    if (s.nd == 1 && s.stride[k][0] != 1) return false;
+  return true;
+}
+
 // Calls f(off) on the device for every element of `shape`; off[k] is operand k's element
 // offset from its raw_data().
 template <int N, class F> void for_each(const Shape& shape, const std::array<const Tensor*, N>& ops, F f) {
   const int64_t n = numel_of(shape);
   if (n == 0) return;
-  for_each_kernel<N><<<blocks_for(n), kThreads, 0, stream()>>>(n, make_strided<N>(shape, ops), f);
+  const Strided<N> s = make_strided<N>(shape, ops);
+  if (!contiguous_in_all(s)) {
+    for_each_kernel<N><<<blocks_for(n), kThreads, 0, stream()>>>(n, s, f);
+  } else if (n <= int64_t(0x7fffffff) - int64_t(kThreads) * 65535 * 32) {  // i + the grid's stride fits an int32
+    for_each_contiguous_kernel<N, int32_t><<<blocks_for(n), kThreads, 0, stream()>>>(int32_t(n), f);
+  } else {
+    for_each_contiguous_kernel<N, int64_t><<<blocks_for(n), kThreads, 0, stream()>>>(n, f);
+  }
   MB_CUDA_LAUNCH_CHECK();
 }
 
