@@ -3,34 +3,14 @@
 // second, and an operand whose unit stride is along its rows (a transposed view) is passed
 // with op T instead of being copied. f64 computes in f64, f32 in f32 (or TF32 on tensor cores
 // when cuda::set_tf32(true)), bf16 in f32 with bf16 inputs and output.
-#include <cublas_v2.h>
-
 #include <limits>
 
-#include "cuda/common.cuh"
+#include "cuda/cublas.cuh"
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
 
 namespace mb::cuda {
 namespace {
-
-const char* cublas_status_name(cublasStatus_t s) {
-  switch (s) {
-    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
-    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
-    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
-    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
-    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
-    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
-    default: return "cuBLAS error";
-  }
-}
-#define MB_CUBLAS_CHECK(call)                                                                    \
-  do {                                                                                           \
-    const cublasStatus_t st_ = (call);                                                           \
-    MB_CHECK(st_ == CUBLAS_STATUS_SUCCESS, "cuBLAS error in ", #call, " at ", __FILE__, ":", __LINE__, \
-             ": ", cublas_status_name(st_));                                                    \
-  } while (0)
 
 cublasHandle_t handle() {
   static cublasHandle_t h = [] {
@@ -65,6 +45,7 @@ Operand operand(const Tensor& t) {
 }  // namespace
 
 void set_tf32(bool on) { g_tf32 = on; }
+bool tf32_enabled() { return g_tf32; }
 
 // out (n, M, N) row-major = a (n, M, K) @ b (n, K, N), or += when accumulate
 void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {

@@ -68,4 +68,28 @@ void copy_across_devices(const Tensor& src, const Tensor& dst) {
   g_cross_copy(src, dst);
 }
 
+// y = b in every row, then y += x · wᵀ: the bias is the GEMM's starting value (no second pass)
+void linear_by_gemm(const Kernels& k, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+  const int64_t rows = x.shape()[0], in = x.shape()[1], out = w.shape()[0];
+  const Tensor y3 = make_view(y, {1, rows, out}, {0, out, 1}, y.offset());
+  if (b.defined()) k.copy(make_view(b, {1, rows, out}, {0, 0, b.strides()[0]}, b.offset()), y3);
+  else if (in == 0) k.fill(y, 0);
+  if (in == 0) return;  // y = b (an empty product)
+  k.bmm(make_view(x, {1, rows, in}, {0, in, 1}, x.offset()),
+        make_view(w, {1, in, out}, {0, w.strides()[1], w.strides()[0]}, w.offset()), y3, b.defined());
+}
+
+void linear_backward_weight_by_gemm(const Kernels& k, const Tensor& x, const Tensor& gy, const Tensor& gw,
+                                    const Tensor& gb) {
+  const int64_t rows = x.shape()[0], in = x.shape()[1], out = gy.shape()[1];
+  if (rows == 0) {  // sums over no rows
+    k.fill(gw, 0);
+    if (gb.defined()) k.fill(gb, 0);
+    return;
+  }
+  k.bmm(make_view(gy, {1, out, rows}, {0, 1, out}, gy.offset()), make_view(x, {1, rows, in}, {0, in, 1}, x.offset()),
+        make_view(gw, {1, out, in}, {0, in, 1}, gw.offset()), false);
+  if (gb.defined()) k.reduce(ReduceOp::sum, gy, 1, rows, out, gb);
+}
+
 }  // namespace mb

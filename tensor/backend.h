@@ -39,6 +39,12 @@ struct Kernels {
 
 const Kernels& cpu_kernels();  // tensor/cpu/kernels.cpp
 
+// The `linear` kernels made of a table's copy, bmm and reduce: the CPU's, and the CUDA
+// backend's where cuBLASLt does not take an epilogue (tensor/backend.cpp).
+void linear_by_gemm(const Kernels& k, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y);
+void linear_backward_weight_by_gemm(const Kernels& k, const Tensor& x, const Tensor& gy, const Tensor& gw,
+                                    const Tensor& gb);
+
 // The table for a device; throws if that backend is not built or has no device. The first ask
 // for the CUDA device loads the CUDA module (tensor/backend.cpp).
 const Kernels& kernels(Device d);

@@ -104,19 +104,21 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
   Shape shape = x.shape();
   shape.back() = out;
   Tensor y = Tensor::empty(shape, x.dtype(), x.device());
-  const Tensor y2 = make_view(y, {1, rows, out}, {0, out, 1}, 0);
-  // the bias is the GEMM's starting value: y = b, then y += x Wᵀ (no separate pass over y)
-  if (b.defined()) kernels(x.device()).copy(broadcast_view(b, {1, rows, out}), y2);
   const Tensor xc = contiguous_raw(x);
-  const Tensor wt = make_view(w, {in, out}, {w.strides()[1], w.strides()[0]}, w.offset());  // Wᵀ, a view
-  kernels(x.device()).bmm(make_view(xc, {1, rows, in}, {0, in, 1}, xc.offset()), as_stack(wt, {}), y2, b.defined());
+  auto rows_of = [&](const Tensor& t, int64_t cols) { return make_view(t, {rows, cols}, {cols, 1}, t.offset()); };
+  kernels(x.device()).linear(rows_of(xc, in), contiguous_raw(w), b.defined() ? contiguous_raw(b) : b, rows_of(y, out));
   if (needs_grad({&x, &w, &b})) {
     const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
     record(OpKind::linear, {x, w, b}, y, [=, x = save(xc), w = save(w), xs = x.shape()](const Tensor& gy) {
-      const Tensor g2 = reshape(gy, {rows, out});
-      return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),                       // gy W
-                                 gw_on ? matmul(transpose(g2, 0, 1), reshape(x, {rows, in})) : Tensor(),  // gyᵀ x
-                                 gb_on ? sum(g2, {0}) : Tensor()};                                    // Σ rows
+      const Tensor g2 = contiguous_raw(reshape(gy, {rows, out}));
+      Tensor gw, gb;
+      if (gw_on || gb_on) {  // gyᵀ x and Σ rows, together
+        gw = Tensor::empty(w.shape(), w.dtype(), w.device());
+        gb = gb_on ? Tensor::empty({out}, w.dtype(), w.device()) : Tensor();
+        kernels(w.device()).linear_backward_weight(make_view(x, {rows, in}, {in, 1}, x.offset()), g2, gw, gb);
+      }
+      return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),  // gy W
+                                 gw_on ? gw : Tensor(), gb};
     });
   }
   return y;

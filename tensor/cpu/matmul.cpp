@@ -96,4 +96,12 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   else bmm_f32(a, b, out, accumulate);
 }
 
+void linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+  linear_by_gemm(cpu_kernels(), x, w, b, y);
+}
+
+void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
+  linear_backward_weight_by_gemm(cpu_kernels(), x, gy, gw, gb);
+}
+
 }  // namespace mb::cpu
