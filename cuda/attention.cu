@@ -5,8 +5,9 @@
 // tensor or its gradient, a KV cache read in place, a (B, T, H, D) output); lse (B, H, Tq) is
 // contiguous, in the compute type (f32 for bf16). f32 computes in float, f64 in double, bf16
 // storage in float. bf16 calls go first to the tensor-core kernels of attention_mma.cu, which
-// take the shapes of training (more than 16 queries, D % 8 == 0, D <= 128); these kernels
-// are the rest (decoding, odd widths) and the oracle the gpu tests hold both to.
+// take the shapes of training (more than 16 queries, D % 8 == 0, D <= 128); calls with at
+// most 16 keys (the local model) go to attention_short.cu, a warp per sequence; these kernels
+// are the rest (decoding, odd widths) and the oracle the gpu tests hold the others to.
 //
 // A block is 256 threads seen as 16 x 16: ty = tid / 16, tx = tid % 16. It works on BM x BN
 // tiles of scores; thread (ty, tx) owns rows ty + 16·i (i < BM/16) and columns tx + 16·j
@@ -560,7 +561,8 @@ unsigned attention_grid(int64_t blocks) {
 void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& out,
                const Tensor& lse) {
   const Dims n = dims_of(q, k);
-  if (n.BH == 0 || n.Tq == 0 || attention_mma(q, k, v, scale, out, lse)) return;
+  if (n.BH == 0 || n.Tq == 0 || attention_mma(q, k, v, scale, out, lse) || attention_short(q, k, v, scale, out, lse))
+    return;
   visit_floating(q.dtype(), [&](auto z) {
     using T = decltype(z);
     using A = acc_t<T>;
@@ -580,7 +582,9 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
                         const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk, const Tensor& gv) {
   const Dims n = dims_of(q, k);
-  if (n.BH == 0 || n.Tk == 0 || attention_mma_backward(q, k, v, out, lse, gout, scale, gq, gk, gv)) return;
+  if (n.BH == 0 || n.Tk == 0 || attention_mma_backward(q, k, v, out, lse, gout, scale, gq, gk, gv) ||
+      attention_short_backward(q, k, v, out, lse, gout, scale, gq, gk, gv))
+    return;
   visit_floating(q.dtype(), [&](auto z) {
     using T = decltype(z);
     using A = acc_t<T>;

@@ -1,6 +1,7 @@
-// What the two CUDA attention implementations share: attention.cu (any float dtype, CUDA
-// cores, the general path and the oracle of the other) and attention_mma.cu (bf16 on tensor
-// cores, the training path when the shapes allow it). Operands are (B, H, T, D) views whose
+// What the CUDA attention implementations share: attention.cu (any float dtype, CUDA cores,
+// the general path and the oracle of the others), attention_mma.cu (bf16 on tensor cores, the
+// global model's training path when the shapes allow it) and attention_short.cu (a warp per
+// sequence of at most 16 keys: the local model's patches). Operands are (B, H, T, D) views whose
 // last dim has stride 1; query i of Tq sits at position Tk - Tq + i and sees keys 0 .. Tk - Tq + i.
 #pragma once
 #include "cuda/common.cuh"
@@ -37,5 +38,12 @@ bool attention_mma(const Tensor& q, const Tensor& k, const Tensor& v, double sca
                    const Tensor& lse);
 bool attention_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
                             const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk, const Tensor& gv);
+
+// Sequences of at most 16 keys (attention_short.cu), a warp each: true when it took the call.
+bool attention_short(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& out,
+                     const Tensor& lse);
+bool attention_short_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                              const Tensor& lse, const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk,
+                              const Tensor& gv);
 
 }  // namespace mb::cuda

@@ -107,7 +107,7 @@ TEST_CASE("rows: special values (-inf rows, +inf, NaN)") {
 TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t D : {1, 8, 16, 24, 40, 64, 100, 128, 200, 256})
-      for (auto [Tq, Tk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {16, 16}, {17, 17}, {70, 70}, {1, 300}, {3, 100}, {20, 100}, {16, 200}, {130, 130}}) {
+      for (auto [Tq, Tk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {3, 8}, {16, 16}, {17, 17}, {70, 70}, {1, 300}, {3, 100}, {20, 100}, {16, 200}, {130, 130}}) {
         if (d == DType::BF16 && D > 128) continue;
         if ((D >= 200) && Tk > 100) continue;
         INFO(std::string(dtype_name(d)), " D ", D, " Tq ", Tq, " Tk ", Tk);
@@ -130,8 +130,10 @@ TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
 }
 
 TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
-  for (DType d : {DType::F32, DType::F64}) {
-    const int64_t B = 2, T = 37, H = 3, D = 24;
+  for (DType d : {DType::F32, DType::F64})
+  for (int64_t T : {37, 8}) {  // the tile kernels; a warp per sequence (attention_short.cu)
+    INFO("T ", T);
+    const int64_t B = 2, H = 3, D = 24;
     const Tensor qkv = rnd({B, T, 3, H, D}, 7, d);
     const Tensor q = permute(select(qkv, 2, 0), {0, 2, 1, 3}), k = permute(select(qkv, 2, 1), {0, 2, 1, 3}),
                  v = permute(select(qkv, 2, 2), {0, 2, 1, 3});
