@@ -159,7 +159,8 @@ __global__ void __launch_bounds__(kRowThreads)
 // the variance around it, as on the CPU)
 template <class T, bool kBlock>
 __global__ void __launch_bounds__(kRowThreads)
-    layer_norm_kernel(const T* x, const T* w, const T* b, acc_t<T> eps, T* y, T* mean, T* rstd, int64_t N, int64_t C) {
+    layer_norm_kernel(const T* x, const T* w, const T* b, acc_t<T> eps, T* y, acc_t<T>* mean, acc_t<T>* rstd, int64_t N,
+                      int64_t C) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
   for (int64_t n = G::first_row(); n < N; n += G::row_step()) {
@@ -175,8 +176,8 @@ __global__ void __launch_bounds__(kRowThreads)
     }
     const A r = A(1) / sqrt_of(group_sum<kBlock>(v) / A(C) + eps);
     if (G::lane() == 0) {
-      store(mean + n, mu);
-      store(rstd + n, r);
+      mean[n] = mu;
+      rstd[n] = r;
     }
     for (int64_t c = G::lane(); c < C; c += G::size()) {
       A o = (load(xr + c) - mu) * r;
@@ -190,13 +191,13 @@ __global__ void __launch_bounds__(kRowThreads)
 // With h = (x - μ)·rstd and g = gy·w:  gx = rstd · (g - mean(g) - h · mean(g·h))
 template <class T, bool kBlock>
 __global__ void __launch_bounds__(kRowThreads)
-    layer_norm_backward_kernel(const T* x, const T* w, const T* mean, const T* rstd, const T* gy, T* gx, int64_t N,
+    layer_norm_backward_kernel(const T* x, const T* w, const acc_t<T>* mean, const acc_t<T>* rstd, const T* gy, T* gx, int64_t N,
                                int64_t C) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
   for (int64_t n = G::first_row(); n < N; n += G::row_step()) {
     const T *xr = x + n * C, *gr = gy + n * C;
-    const A mu = load(mean + n), r = load(rstd + n);
+    const A mu = mean[n], r = rstd[n];
     A sg = 0, sgh = 0;
     for (int64_t c = G::lane(); c < C; c += G::size()) {
       const A g = w ? load(gr + c) * load(w + c) : load(gr + c), h = (load(xr + c) - mu) * r;
@@ -219,7 +220,7 @@ constexpr int kColTile = 32, kColLanes = 8;  // column-sum blocks: 32 columns x 
 // Σ gy. Row lane ty takes rows n0 + ty, n0 + ty + 8, ...; the 8 lanes are then added in order.
 template <class T>
 __global__ void __launch_bounds__(kColTile* kColLanes)
-    layer_norm_columns_kernel(const T* x, const T* mean, const T* rstd, const T* gy, int64_t N, int64_t C,
+    layer_norm_columns_kernel(const T* x, const acc_t<T>* mean, const acc_t<T>* rstd, const T* gy, int64_t N, int64_t C,
                               int64_t rows_per_chunk, acc_t<T>* pw, acc_t<T>* pb) {
   using A = acc_t<T>;
   __shared__ A sw[kColLanes][kColTile], sb[kColLanes][kColTile];
@@ -229,7 +230,7 @@ __global__ void __launch_bounds__(kColTile* kColLanes)
   A aw = 0, ab = 0;
   if (c < C) {
     for (int64_t n = n0 + ty; n < n1; n += kColLanes) {
-      const A g = load(gy + n * C + c), h = (load(x + n * C + c) - load(mean + n)) * load(rstd + n);
+      const A g = load(gy + n * C + c), h = (load(x + n * C + c) - mean[n]) * rstd[n];
       aw += g * h;
       ab += g;
     }
@@ -269,14 +270,14 @@ __global__ void layer_norm_columns_final_kernel(const acc_t<T>* pw, const acc_t<
 // lse[n] = log Σ exp(logits[n]); losses[n] = lse[n] - logits[n, t[n]]
 template <class T, bool kBlock>
 __global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* logits, const void* targets, DType tdt,
-                                                                    int64_t N, int64_t C, T* losses, T* lse) {
+                                                                    int64_t N, int64_t C, T* losses, acc_t<T>* lse) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
   for (int64_t n = G::first_row(); n < N; n += G::row_step()) {
     const T* xr = logits + n * C;
     const A s = row_lse<kBlock>(xr, C);
     if (G::lane() == 0) {
-      store(lse + n, s);
+      lse[n] = s;
       store(losses + n, s - load(xr + index_at(targets, tdt, n)));
     }
   }
@@ -285,14 +286,14 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* log
 // glogits[n] = (exp(logits[n] - lse[n]) - onehot(t[n])) · gloss[n]
 template <class T, bool kBlock>
 __global__ void __launch_bounds__(kRowThreads)
-    cross_entropy_backward_kernel(const T* logits, const void* targets, DType tdt, const T* lse, const T* gloss,
+    cross_entropy_backward_kernel(const T* logits, const void* targets, DType tdt, const acc_t<T>* lse, const T* gloss,
                                   T* glogits, int64_t N, int64_t C) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
   for (int64_t n = G::first_row(); n < N; n += G::row_step()) {
     const T* xr = logits + n * C;
     T* o = glogits + n * C;
-    const A g = load(gloss + n), s = load(lse + n);
+    const A g = load(gloss + n), s = lse[n];
     const int64_t t = index_at(targets, tdt, n);
     for (int64_t c = G::lane(); c < C; c += G::size()) {
       A v = g * exp_of(load(xr + c) - s);
@@ -350,7 +351,7 @@ void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, c
     using T = decltype(z);
     launch_rows(N, C, [&](auto block, unsigned grid) {
       layer_norm_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(x), cptr_or_null<T>(w), cptr_or_null<T>(b), acc_t<T>(eps), ptr<T>(y), ptr<T>(mean), ptr<T>(rstd), N,
+          ptr<T>(x), cptr_or_null<T>(w), cptr_or_null<T>(b), acc_t<T>(eps), ptr<T>(y), ptr<acc_t<T>>(mean), ptr<acc_t<T>>(rstd), N,
           C);
     });
   });
@@ -364,7 +365,7 @@ void layer_norm_backward(const Tensor& x, const Tensor& w, const Tensor& mean, c
     using A = acc_t<T>;
     launch_rows(N, C, [&](auto block, unsigned grid) {
       layer_norm_backward_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(x), cptr_or_null<T>(w), ptr<T>(mean), ptr<T>(rstd), ptr<T>(gy), ptr<T>(gx), N, C);
+          ptr<T>(x), cptr_or_null<T>(w), ptr<A>(mean), ptr<A>(rstd), ptr<T>(gy), ptr<T>(gx), N, C);
     });
     if ((!gw.defined() && !gb.defined()) || C <= 0) return;
     // Chunks of rows: about 512 blocks in all, at least 64 rows a chunk. The split depends on
@@ -381,7 +382,7 @@ void layer_norm_backward(const Tensor& x, const Tensor& w, const Tensor& mean, c
     A* pb = pw + std::max<int64_t>(chunks, 1) * C;
     if (chunks > 0) {
       layer_norm_columns_kernel<T><<<dim3(unsigned(col_tiles), unsigned(chunks)), kColTile * kColLanes, 0, stream()>>>(
-          ptr<T>(x), ptr<T>(mean), ptr<T>(rstd), ptr<T>(gy), N, C, rows_per_chunk, pw, pb);
+          ptr<T>(x), ptr<A>(mean), ptr<A>(rstd), ptr<T>(gy), N, C, rows_per_chunk, pw, pb);
       MB_CUDA_LAUNCH_CHECK();
     }
     layer_norm_columns_final_kernel<T><<<blocks_for(C), kThreads, 0, stream()>>>(pw, pb, chunks, C, ptr_or_null<T>(gw),
@@ -396,7 +397,7 @@ void cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& lo
     using T = decltype(z);
     launch_rows(N, C, [&](auto block, unsigned grid) {
       cross_entropy_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(logits), targets.raw_data(), targets.dtype(), N, C, ptr<T>(losses), ptr<T>(lse));
+          ptr<T>(logits), targets.raw_data(), targets.dtype(), N, C, ptr<T>(losses), ptr<acc_t<T>>(lse));
     });
   });
 }
@@ -408,7 +409,7 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
     using T = decltype(z);
     launch_rows(N, C, [&](auto block, unsigned grid) {
       cross_entropy_backward_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(logits), targets.raw_data(), targets.dtype(), ptr<T>(lse), ptr<T>(gloss), ptr<T>(glogits), N, C);
+          ptr<T>(logits), targets.raw_data(), targets.dtype(), ptr<acc_t<T>>(lse), ptr<T>(gloss), ptr<T>(glogits), N, C);
     });
   });
 }

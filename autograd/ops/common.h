@@ -25,6 +25,10 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 Tensor broadcast_view(const Tensor& t, const Shape& shape);
 // t itself if contiguous, else a contiguous copy (no autograd).
 Tensor contiguous_raw(const Tensor& t);
+// The dtype of the statistics an op saves for its backward (LayerNorm's mean and rstd, a
+// log-sum-exp) over values of dtype d: f32 for bf16. A statistic stays at the precision it is
+// computed in; bf16's 8 bits would shift every value recomputed from it.
+inline DType stat_dtype(DType d) { return d == DType::BF16 ? DType::F32 : d; }
 // Normalised, sorted, de-duplicated axes (empty = all).
 std::vector<int64_t> normalize_axes(const char* op, std::vector<int64_t> axes, int64_t dim);
 

@@ -50,8 +50,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps)
   const Tensor xc = contiguous_raw(x), wc = w.defined() ? contiguous_raw(w) : w,
                bc = b.defined() ? contiguous_raw(b) : b;
   Shape rows(x.shape().begin(), x.shape().end() - 1);
-  Tensor y = x.empty_like(), mu = Tensor::empty(rows, x.dtype(), x.device()),
-         rstd = Tensor::empty(rows, x.dtype(), x.device());
+  Tensor y = x.empty_like(), mu = Tensor::empty(rows, stat_dtype(x.dtype()), x.device()),
+         rstd = Tensor::empty(rows, stat_dtype(x.dtype()), x.device());
   kernels(x.device()).layer_norm(xc, wc, bc, eps, y, mu, rstd);
   if (needs_grad({&x, &w, &b})) {
     const bool gw_on = w.defined() && w.requires_grad(), gb_on = b.defined() && b.requires_grad();
@@ -99,10 +99,6 @@ Tensor head_view(const Tensor& packed, int64_t H, int64_t n, int64_t i) {
   return make_view(packed, {B, H, T, D}, {T * n * H * D, D, n * H * D, 1}, packed.offset() + i * H * D);
 }
 
-// The log-sum-exp rows of an attention over dtype d: f32 for bf16 (a statistic is kept at the
-// precision it is computed in; bf16's 8 bits would shift every recomputed probability).
-DType lse_dtype(DType d) { return d == DType::BF16 ? DType::F32 : d; }
-
 // The shared forward/backward: q, k, v, out and the gradients are (B, H, T, D) views.
 struct AttentionRun {
   double scale;
@@ -136,7 +132,7 @@ Tensor attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale
            ") than k and v (", k.size(2), ")");
   const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(q.size(3))), unit_last_stride(q),
                          unit_last_stride(k), unit_last_stride(v), Tensor::empty(q.shape(), q.dtype(), q.device()),
-                         Tensor::empty({q.size(0), q.size(1), q.size(2)}, lse_dtype(q.dtype()), q.device())};
+                         Tensor::empty({q.size(0), q.size(1), q.size(2)}, stat_dtype(q.dtype()), q.device())};
   run.forward();
   Tensor out = run.out;
   if (needs_grad({&q, &k, &v})) {
@@ -163,7 +159,7 @@ Tensor attention_qkv(const Tensor& qkv, int64_t heads, double scale) {
   Tensor out = Tensor::empty({B, T, HD}, qkv.dtype(), qkv.device());  // (B, T, H, D) memory
   const AttentionRun run{scale > 0 ? scale : 1.0 / std::sqrt(double(HD / heads)), head_view(packed, heads, 3, 0),
                          head_view(packed, heads, 3, 1), head_view(packed, heads, 3, 2), head_view(out, heads, 1, 0),
-                         Tensor::empty({B, heads, T}, lse_dtype(qkv.dtype()), qkv.device())};
+                         Tensor::empty({B, heads, T}, stat_dtype(qkv.dtype()), qkv.device())};
   run.forward();
   if (needs_grad({&qkv})) {
     record(OpKind::attention_qkv, {qkv}, out,
@@ -189,7 +185,7 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& targets, Reduction redu
   check_index_range("cross_entropy", targets, V, "target");
   const Tensor lc = contiguous_raw(logits), tc = contiguous_raw(targets);
   Tensor losses = Tensor::empty(rows, logits.dtype(), logits.device());
-  Tensor lse = Tensor::empty({N}, logits.dtype(), logits.device());
+  Tensor lse = Tensor::empty({N}, stat_dtype(logits.dtype()), logits.device());
   kernels(logits.device()).cross_entropy(lc, tc, losses, lse);
   record(OpKind::cross_entropy, {logits}, losses,
          [l = save(lc), t = save(tc), lse = save(lse)](const Tensor& gy) {
