@@ -25,6 +25,38 @@ inline Dims dims_of(const Tensor& q, const Tensor& k) {
   return {q.shape()[1], q.shape()[0] * q.shape()[1], q.shape()[2], k.shape()[2], int(q.shape()[3])};
 }
 
+// One call's operands as the kernels read them: base pointers, head strides and sizes. o is
+// the forward's output (the same tensor as out, writable); the gradients only in a backward.
+template <class T> struct Operands {
+  const T *q, *k, *v, *out, *gout;
+  T *o, *gq, *gk, *gv;
+  Head qh, kh, vh, oh, goh, gqh, gkh, gvh;
+  Dims n;
+};
+template <class T>
+void set_forward(Operands<T>& a, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out) {
+  a.q = ptr<T>(q);
+  a.k = ptr<T>(k);
+  a.v = ptr<T>(v);
+  a.out = a.o = ptr<T>(out);
+  a.qh = head_of(q);
+  a.kh = head_of(k);
+  a.vh = head_of(v);
+  a.oh = head_of(out);
+  a.n = dims_of(q, k);
+}
+template <class T>
+void set_gradients(Operands<T>& a, const Tensor& gout, const Tensor& gq, const Tensor& gk, const Tensor& gv) {
+  a.gout = ptr<T>(gout);
+  a.gq = ptr<T>(gq);
+  a.gk = ptr<T>(gk);
+  a.gv = ptr<T>(gv);
+  a.goh = head_of(gout);
+  a.gqh = head_of(gq);
+  a.gkh = head_of(gk);
+  a.gvh = head_of(gv);
+}
+
 unsigned attention_grid(int64_t blocks);  // checked against the grid's limit
 // Raises a kernel's dynamic shared memory limit past the default 48 KB (call once per kernel).
 template <class K> void allow_smem(K kernel, size_t bytes) {

@@ -126,12 +126,8 @@ __device__ __forceinline__ bf16* shared_bf16() {
   return reinterpret_cast<bf16*>(smem_);
 }
 
-struct Args {
-  const bf16 *q, *k, *v, *out, *gout;
-  bf16 *o, *gq, *gk, *gv;  // o: the forward's output
+struct Args : Operands<bf16> {
   float *lse, *delta;
-  Head qh, kh, vh, oh, goh, gqh, gkh, gvh;
-  Dims n;
   float scale, scale_log2;  // scale·log2(e): scores in the exp2 domain
 };
 
@@ -361,17 +357,10 @@ bool suits(const Dims& n, const std::initializer_list<const Tensor*>& ops) {
   return true;
 }
 
-Args args_of(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, double scale) {
+Args args_of(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse, double scale) {
   Args a{};
-  a.q = ptr<bf16>(q);
-  a.k = ptr<bf16>(k);
-  a.v = ptr<bf16>(v);
-  a.out = ptr<bf16>(out);
-  a.qh = head_of(q);
-  a.kh = head_of(k);
-  a.vh = head_of(v);
-  a.oh = head_of(out);
-  a.n = dims_of(q, k);
+  set_forward(a, q, k, v, out);
+  a.lse = ptr<float>(lse);
   a.scale = float(scale);
   a.scale_log2 = float(scale * 1.4426950408889634);
   return a;
@@ -396,11 +385,9 @@ template <auto kernel> void launch(size_t smem, int64_t blocks, const Args& a) {
 
 bool attention_mma(const Tensor& q, const Tensor& k, const Tensor& v, double scale, const Tensor& out,
                    const Tensor& lse) {
-  Args a = args_of(q, k, v, out, scale);
-  if (!suits(a.n, {&q, &k, &v, &out})) return false;
+  if (!suits(dims_of(q, k), {&q, &k, &v, &out})) return false;
   MB_CHECK(lse.dtype() == DType::F32, "attention: lse of bf16 attention must be f32, got ", dtype_name(lse.dtype()));
-  a.o = ptr<bf16>(out);
-  a.lse = ptr<float>(lse);
+  const Args a = args_of(q, k, v, out, lse, scale);
   visit_tiles(a.n.D, [&](auto kd, auto bn) {
     constexpr int kD = decltype(kd)::value, BN = decltype(bn)::value;
     launch<attention_mma_forward_kernel<kD, BN>>(smem_forward<kD, BN>(), a.n.BH * ((a.n.Tq + BM - 1) / BM), a);
@@ -410,20 +397,12 @@ bool attention_mma(const Tensor& q, const Tensor& k, const Tensor& v, double sca
 
 bool attention_mma_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& lse,
                             const Tensor& gout, double scale, const Tensor& gq, const Tensor& gk, const Tensor& gv) {
-  Args a = args_of(q, k, v, out, scale);
-  if (!suits(a.n, {&q, &k, &v, &out, &gout, &gq, &gk, &gv})) return false;
+  if (!suits(dims_of(q, k), {&q, &k, &v, &out, &gout, &gq, &gk, &gv})) return false;
   MB_CHECK(lse.dtype() == DType::F32, "attention: lse of bf16 attention must be f32, got ", dtype_name(lse.dtype()));
+  Args a = args_of(q, k, v, out, lse, scale);
+  set_gradients(a, gout, gq, gk, gv);
   const Tensor delta = Tensor::empty({a.n.BH * a.n.Tq}, DType::F32, Device::CUDA);
-  a.gout = ptr<bf16>(gout);
-  a.gq = ptr<bf16>(gq);
-  a.gk = ptr<bf16>(gk);
-  a.gv = ptr<bf16>(gv);
-  a.lse = ptr<float>(lse);
   a.delta = ptr<float>(delta);
-  a.goh = head_of(gout);
-  a.gqh = head_of(gq);
-  a.gkh = head_of(gk);
-  a.gvh = head_of(gv);
   visit_tiles(a.n.D, [&](auto kd, auto bn) {
     constexpr int kD = decltype(kd)::value, BN = decltype(bn)::value;
     launch<attention_mma_dq_kernel<kD, BN>>(smem_dq<kD, BN>(), a.n.BH * ((a.n.Tq + BM - 1) / BM), a);

@@ -19,12 +19,8 @@ namespace {
 constexpr int kMaxKeys = 16, kMaxWarps = 4;
 constexpr size_t kSmemBudget = 48 * 1024;  // a block's shared memory, all warps
 
-template <class T> struct ShortArgs {
-  const T *q, *k, *v, *out, *gout;
-  T *o, *gq, *gk, *gv;
+template <class T> struct ShortArgs : Operands<T> {
   acc_t<T>* lse;  // written by the forward, read by the backward
-  Head qh, kh, vh, oh, goh, gqh, gkh, gvh;
-  Dims n;
   acc_t<T> scale;
   int tk2, warps;    // Tk rounded up to a power of two; sequences a block
   int64_t per_warp;  // shared-memory elements a warp
@@ -183,17 +179,8 @@ template <class T> bool plan(ShortArgs<T>& a, bool backward) {
 template <class T> ShortArgs<T> args_of(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
                                         const Tensor& lse, double scale) {
   ShortArgs<T> a{};
-  a.q = ptr<T>(q);
-  a.k = ptr<T>(k);
-  a.v = ptr<T>(v);
-  a.out = ptr<T>(out);
-  a.o = ptr<T>(out);
+  set_forward<T>(a, q, k, v, out);
   a.lse = ptr<acc_t<T>>(lse);
-  a.qh = head_of(q);
-  a.kh = head_of(k);
-  a.vh = head_of(v);
-  a.oh = head_of(out);
-  a.n = dims_of(q, k);
   a.scale = acc_t<T>(scale);
   return a;
 }
@@ -222,14 +209,7 @@ bool attention_short_backward(const Tensor& q, const Tensor& k, const Tensor& v,
     using T = decltype(z);
     ShortArgs<T> a = args_of<T>(q, k, v, out, lse, scale);
     if (!plan(a, true)) return false;
-    a.gout = ptr<T>(gout);
-    a.gq = ptr<T>(gq);
-    a.gk = ptr<T>(gk);
-    a.gv = ptr<T>(gv);
-    a.goh = head_of(gout);
-    a.gqh = head_of(gq);
-    a.gkh = head_of(gk);
-    a.gvh = head_of(gv);
+    set_gradients<T>(a, gout, gq, gk, gv);
     const size_t smem = size_t(a.warps) * size_t(a.per_warp) * sizeof(acc_t<T>);
     attention_short_backward_kernel<T><<<blocks_of(a), 32 * a.warps, smem, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();

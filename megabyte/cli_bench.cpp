@@ -59,7 +59,7 @@ int bench(int argc, char** argv) {
   model->init_parameters(seed);
   model->set_recompute(r.count("recompute") > 0);
   model->to(device);
-  nn::set_matmul_dtype(*model, precision == "bf16" ? DType::BF16 : DType::F32);
+  nn::set_compute_dtype(*model, precision == "bf16" ? DType::BF16 : DType::F32);
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});
   const Tensor x = to(to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8), device);
   const auto sync = kernels(device).synchronize;

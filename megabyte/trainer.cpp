@@ -378,7 +378,7 @@ class Run {
     model_->set_recompute(opt_.recompute);
     if (opt_.resume) model_->load_state_dict(resumed.model);
     model_->to(device_);  // the optimizer's state is made where the parameters live
-    nn::set_matmul_dtype(*model_, opt_.precision == "bf16" ? DType::BF16 : DType::F32);
+    nn::set_compute_dtype(*model_, opt_.precision == "bf16" ? DType::BF16 : DType::F32);
     adamw_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                          nn::AdamWOptions{opt_.beta1, opt_.beta2, 1e-8, opt_.weight_decay});
     reducer_ = std::make_unique<nn::GradReducer>(world_, model_->parameters());

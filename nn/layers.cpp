@@ -21,16 +21,22 @@ Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({
   }
 }
 
-void set_matmul_dtype(Module& m, DType d) {
+void set_compute_dtype(Module& m, DType d) {
   m.apply([d](Module& child) {
     if (auto* lin = dynamic_cast<Linear*>(&child)) lin->matmul_dtype = d;
+    if (auto* t = dynamic_cast<Transformer*>(&child)) t->stream_dtype = d;
   });
 }
 
+namespace {
+Tensor as_dtype(const Tensor& t, DType d) { return !t.defined() || t.dtype() == d ? t : mb::to(t, d); }
+}  // namespace
+
+// bf16 when x is bf16 (a bf16 stream) or this Linear computes in bf16; x's dtype otherwise
 Tensor Linear::forward_compute(const Tensor& x) const {
-  if (matmul_dtype != DType::BF16 || x.dtype() != DType::F32) return linear(x, weight, bias);
-  const Tensor b = bias.defined() ? mb::to(bias, DType::BF16) : Tensor();
-  return linear(mb::to(x, DType::BF16), mb::to(weight, DType::BF16), b);
+  const bool bf16 = x.dtype() == DType::BF16 || (matmul_dtype == DType::BF16 && x.dtype() == DType::F32);
+  const DType d = bf16 ? DType::BF16 : x.dtype();
+  return linear(as_dtype(x, d), as_dtype(weight, d), as_dtype(bias, d));
 }
 
 Tensor Linear::forward(const Tensor& x) const {
@@ -43,7 +49,9 @@ LayerNorm::LayerNorm(int64_t d, double eps_) : weight(Tensor::ones({d})), bias(T
   register_parameter("bias", bias);
 }
 
-Tensor LayerNorm::forward(const Tensor& x) const { return layer_norm(x, weight, bias, eps); }
+Tensor LayerNorm::forward(const Tensor& x) const {
+  return layer_norm(x, as_dtype(weight, x.dtype()), as_dtype(bias, x.dtype()), eps);
+}
 
 CausalSelfAttention::CausalSelfAttention(int64_t d, int64_t h) : heads(h), qkv(d, 3 * d), proj(d, d) {
   MB_CHECK(h > 0 && d % h == 0, "attention: width ", d, " is not divisible by ", h, " heads");
@@ -186,7 +194,7 @@ Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, const BlockOp
 }
 
 Tensor Transformer::forward(const Tensor& x, DropoutStream* drop, int64_t group) const {
-  Tensor h = x;
+  Tensor h = stream_dtype == DType::BF16 ? as_dtype(x, DType::BF16) : x;
   for (size_t i = 0; i < blocks.size(); ++i) {
     const Block* b = blocks[i].get();
     const DropoutStream stream = drop ? drop->fork(i) : DropoutStream{};
@@ -197,7 +205,7 @@ Tensor Transformer::forward(const Tensor& x, DropoutStream* drop, int64_t group)
     };
     h = recompute && grad_enabled() ? checkpoint(run, {h}) : run({h});
   }
-  return ln_f.forward(h);
+  return as_dtype(ln_f.forward(h), x.dtype());
 }
 
 void Transformer::start_group(std::vector<KVCache>& caches, int64_t batch, int64_t capacity, DType dtype,

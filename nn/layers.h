@@ -15,12 +15,14 @@ enum class Activation { relu, gelu };  // gelu: the exact erf form
 Activation activation_from_name(const std::string& s);
 const char* activation_name(Activation a);
 
-// Mixed precision: a Linear whose matmul_dtype is BF16 computes its GEMM on bf16 copies of x,
-// W and b (f32 accumulation) and returns f32; the weights stay f32 (the master copy AdamW
-// updates) and the gradients flow back through the casts. A CausalSelfAttention whose qkv
-// Linear computes in bf16 attends in bf16 too (tensor cores, f32 statistics). Everything else
-// (norms, softmax, loss) stays f32. Needs a backend with bf16 GEMMs (CUDA). Default F32: no
-// casts.
+// Mixed precision (`set_compute_dtype(model, BF16)`, CUDA only: the CPU computes in f32 and
+// f64): a Linear whose matmul_dtype is BF16 computes its GEMM on bf16 copies of x, W and b (f32
+// accumulation), and a Transformer whose stream_dtype is BF16 carries its residual stream in
+// bf16 from its input to its final LayerNorm: every block's LayerNorm (f32 statistics), GEMMs,
+// attention (tensor cores, f32 statistics), activations and residual adds read and write bf16,
+// and the stack returns f32 to the embeddings, head and loss around it. Parameters stay f32
+// (the master copy AdamW updates) and are cast where they are used; gradients flow back
+// through every cast. Default F32: no casts.
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
   DType matmul_dtype = DType::F32;
@@ -28,8 +30,6 @@ struct Linear : Module {
   Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out), x's dtype
   Tensor forward_compute(const Tensor& x) const;  // the same in the compute dtype (no cast back)
 };
-// Sets matmul_dtype of every Linear inside m.
-void set_matmul_dtype(Module& m, DType d);
 
 struct LayerNorm : Module {
   Tensor weight, bias;  // (d), ones and zeros
@@ -120,6 +120,7 @@ struct Transformer : Module {
   std::vector<std::unique_ptr<Block>> blocks;
   LayerNorm ln_f;
   bool recompute = false;
+  DType stream_dtype = DType::F32;  // the residual stream's dtype inside the stack (mixed precision)
   Transformer(int64_t d, int64_t layers, int64_t heads, const BlockOptions& o);
   // (B, T, d) -> (B, T, d); `group`: see CausalSelfAttention (cross-patch attention)
   Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
@@ -130,5 +131,9 @@ struct Transformer : Module {
   void start_group(std::vector<KVCache>& caches, int64_t batch, int64_t capacity, DType dtype, Device device) const;
   void set_prefix(int64_t r);  // cross-patch attention in every block
 };
+
+// Mixed precision for everything inside m: matmul_dtype of every Linear, stream_dtype of every
+// Transformer (F32 or BF16).
+void set_compute_dtype(Module& m, DType d);
 
 }  // namespace mb::nn

@@ -56,7 +56,7 @@ stage_sanitizer() {
   compute-sanitizer --tool memcheck --error-exitcode 9 "$BUILD/tests/test_gpu" \
     "-tc=rows:*,reduce:*,gather:*,optim:*,bmm:*,attention: strided*" || ok=1
   compute-sanitizer --tool racecheck --error-exitcode 9 "$BUILD/tests/test_gpu" \
-    "-tc=attention: head widths*" || ok=1
+    "-tc=attention: head widths*,attention: bf16*" || ok=1
   return $ok
 }
 stage_resources() {  # ptxas's report from build.log: per kernel, then the ones that spill
@@ -85,6 +85,10 @@ stage_bench() {
       # shellcheck disable=SC2086  # the flag lists split on purpose
       "$BUILD/megabyte" bench $ours --device cuda --precision "$p" --steps 20 --warmup 5 | sed "s/^/ours $p: /" | mfu || ok=1
     done
+    # the tensor-core attention against the CUDA-core kernels, same run
+    # shellcheck disable=SC2086
+    [ "$cfg" = large ] && { MB_ATTENTION_MMA=0 "$BUILD/megabyte" bench $ours --device cuda --precision bf16 --steps 10 \
+      --warmup 3 | sed "s/^/ours bf16, attention on CUDA cores (MB_ATTENTION_MMA=0): /" | mfu || ok=1; }
     # shellcheck disable=SC2086
     "$PY" bench/gpu_vs_torch.py "$REF" $theirs --modes fp32,bf16 || ok=1
   done

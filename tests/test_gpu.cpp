@@ -188,7 +188,7 @@ TEST_CASE("training steps on the device follow the CPU's, and bf16 stays close")
     model->init_parameters(1);
     model->to(d);
     nn::AdamW opt(model->named_parameters());
-    nn::set_matmul_dtype(*model, matmul);
+    nn::set_compute_dtype(*model, matmul);
     std::vector<double> losses;
     for (int s = 0; s < 5; ++s) {
       model->zero_grad();

@@ -45,19 +45,20 @@ TEST_CASE("Linear computes x Wᵀ + b with PyTorch's (out, in) layout") {
   CHECK(nobias.named_parameters().size() == 1);
 }
 
-TEST_CASE("bf16 mixed precision: Linear casts for its GEMM, and the CPU refuses bf16 arithmetic by name") {
+TEST_CASE("bf16 mixed precision: Linear casts for its GEMM, a Transformer its stream, and the CPU refuses bf16 arithmetic by name") {
   nn::Linear lin(3, 2), other(3, 2);
   CHECK(lin.forward(f32({1, 0, -1}, {1, 3})).dtype() == DType::F32);  // the default casts nothing
-  nn::set_matmul_dtype(lin, DType::BF16);
+  nn::set_compute_dtype(lin, DType::BF16);
   const std::string err = error_of([&] { (void)lin.forward(f32({1, 0, -1}, {1, 3})); });
   CHECK(err.find("linear") != std::string::npos);
   CHECK(err.find("bf16") != std::string::npos);
   // a setting of one module, not of the process: the other layer still runs in f32
   CHECK(other.forward(f32({1, 0, -1}, {1, 3})).dtype() == DType::F32);
   nn::Transformer t(8, 2, 2, {});
-  nn::set_matmul_dtype(t, DType::BF16);
+  nn::set_compute_dtype(t, DType::BF16);
   CHECK(t.blocks[1]->mlp.fc2.matmul_dtype == DType::BF16);
   CHECK(t.blocks[0]->attn.qkv.matmul_dtype == DType::BF16);
+  CHECK(t.stream_dtype == DType::BF16);
 }
 
 TEST_CASE("normal_quantile inverts the normal CDF, and trunc_normal_ stays in range with the right spread") {
