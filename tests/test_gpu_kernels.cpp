@@ -397,4 +397,29 @@ TEST_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU") {
         if (wb) CLOSE(gbc, gbg, tol_of(d));
       }
 }
+// map_packed (cuda/strided.cuh): contiguous operands 16 bytes at a time, the tail one by one;
+// sizes around the pack widths (2 f64, 4 f32, 8 bf16), against the CPU.
+TEST_CASE("elementwise: 128-bit packs and their tails, forward and backward") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16})
+    for (int64_t n : {1, 2, 7, 8, 9, 33, 1000}) {
+      INFO(std::string(dtype_name(d)), " n ", n);
+      const DType cd = cpu_dt(d);
+      const Tensor a = rnd({n}, 1, d), b = rnd({n}, 2, d), gy = rnd({n}, 3, d);
+      Tensor yc = E({n}, cd, Device::CPU), yg = E({n}, d, Device::CUDA);
+      C().unary(UnaryOp::tanh, to(a, cd), 0, yc);
+      G().unary(UnaryOp::tanh, dev(a), 0, yg);
+      CLOSE(yc, yg, tol_of(d));
+      Tensor gc = E({n}, cd, Device::CPU), gg = E({n}, d, Device::CUDA);
+      C().unary_backward(UnaryOp::tanh, to(a, cd), yc, 0, to(gy, cd), gc);
+      G().unary_backward(UnaryOp::tanh, dev(a), dev(to(yc, d)), 0, dev(gy), gg);
+      CLOSE(gc, gg, tol_of(d) * 5);
+      C().binary(BinaryOp::mul, to(a, cd), to(b, cd), yc);
+      G().binary(BinaryOp::mul, dev(a), dev(b), yg);
+      CLOSE(yc, yg, tol_of(d));
+      Tensor gac = E({n}, cd, Device::CPU), gbc = E({n}, cd, Device::CPU), gag = E({n}, d, Device::CUDA), gbg = E({n}, d, Device::CUDA);
+      C().binary_backward(BinaryOp::mul, to(a, cd), to(b, cd), yc, to(gy, cd), gac, gbc);
+      G().binary_backward(BinaryOp::mul, dev(a), dev(b), dev(to(yc, d)), dev(gy), gag, gbg);
+      CLOSE(gac, gag, tol_of(d)); CLOSE(gbc, gbg, tol_of(d));
+    }
+}
 #endif
