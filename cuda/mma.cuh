@@ -15,8 +15,11 @@
 // pack(d1[2], d1[3])}. And a row-major (rows, 16·k) tile in shared memory gives A fragments,
 // and a row-major (8·n, 16·k) tile gives the B fragments of its transpose, as aligned 32-bit
 // reads.
+// Standalone (the kernel lab includes it too): CUDA's bf16 header and nothing of the project.
 #pragma once
-#include "cuda/common.cuh"
+#include <cuda_bf16.h>
+
+#include <cstdint>
 
 namespace mb::cuda {
 
