@@ -71,6 +71,8 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x Wᵀ + b for x (..., in), W (out, in) as PyTorch lays it out, b (out) or undefined: one GEMM
 // that starts from the bias, Wᵀ read in place.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
+// relu(linear(x, W, b)) as one op: the ReLU in the GEMM's epilogue on CUDA (an MLP's first layer)
+Tensor linear_relu(const Tensor& x, const Tensor& w, const Tensor& b = Tensor());
 // x (B, T, C) -> (B, T, C·K): row t holds x[t − K + 1 … t] (zeros before the start), channel c at
 // offset k in column c·K + k. The copy a causal convolution multiplies.
 Tensor unfold_causal(const Tensor& x, int64_t K);
@@ -125,8 +127,8 @@ inline Tensor operator/(double s, const Tensor& a) { return rdiv_scalar(a, s); }
   X(squeeze) X(contiguous) X(clone) X(to) X(split) X(concat)                                      \
   X(where) X(masked_fill) X(dropout)                                                              \
   X(sum) X(mean) X(max) X(var) X(sum_to)                                                          \
-  X(matmul) X(linear) X(unfold_causal) X(conv1d_causal) X(softmax) X(log_softmax) X(layer_norm)   \
-  X(embedding) X(attention) X(attention_qkv) X(rope) X(cross_entropy) X(checkpoint)
+  X(matmul) X(linear) X(linear_relu) X(unfold_causal) X(conv1d_causal) X(softmax) X(log_softmax)     \
+  X(layer_norm) X(embedding) X(attention) X(attention_qkv) X(rope) X(cross_entropy) X(checkpoint)
 #define MB_NONDIFFERENTIABLE_OPS(X) MB_COMPARE_OPS(X) X(argmax)
 
 // ---- in place, outside autograd (optimizers, initialisation): dst must not require grad

@@ -1,5 +1,6 @@
 // The Linear kernels through cuBLASLt, with the bias in the GEMM's epilogue: forward
-// EPILOGUE_BIAS (y = x·wᵀ + b in one pass, no copy of b into y and no read of y), backward
+// EPILOGUE_BIAS (y = x·wᵀ + b in one pass, no copy of b into y and no read of y; RELU_BIAS for
+// an MLP's first Linear, the ReLU in the same pass), backward
 // EPILOGUE_BGRADB (gb = Σ_rows gy from the same GEMM that makes gw = gyᵀ·x, no second pass
 // over gy). Sizes are 64-bit (cuBLASLt layouts take them). f32 and bf16 (f32 accumulation;
 // TF32 when cuda::set_tf32); f64, and any combination cuBLASLt refuses, go through
@@ -72,12 +73,23 @@ cublasStatus_t run(const LtGemm& g, DType dtype) {
   return st;
 }
 
+constexpr cublasLtEpilogue_t kEpilogues[] = {CUBLASLT_EPILOGUE_DEFAULT, CUBLASLT_EPILOGUE_BIAS, CUBLASLT_EPILOGUE_RELU,
+                                             CUBLASLT_EPILOGUE_RELU_BIAS, CUBLASLT_EPILOGUE_BGRADB};
+constexpr const char* kEpilogueNames[] = {"a plain GEMM", "EPILOGUE_BIAS", "EPILOGUE_RELU", "EPILOGUE_RELU_BIAS",
+                                          "EPILOGUE_BGRADB"};
+int epilogue_index(cublasLtEpilogue_t e) {
+  for (int i = 0; i < 5; ++i)
+    if (kEpilogues[i] == e) return i;
+  return 0;
+}
+const char* epilogue_name(cublasLtEpilogue_t e) { return kEpilogueNames[epilogue_index(e)]; }
+
 // Runs g when cuBLASLt takes it for this dtype and epilogue; false (and a note, once per kind)
 // when it does not, for the caller's composed path. Other errors throw.
 bool try_lt(const LtGemm& g, DType dtype, const char* what) {
   if (dtype != DType::F32 && dtype != DType::BF16) return false;
-  static bool refused[2][2] = {};  // [bf16][epilogue is BGRADB]
-  bool& no = refused[dtype == DType::BF16][g.epilogue == CUBLASLT_EPILOGUE_BGRADB];
+  static bool refused[2][5] = {};  // [bf16][epilogue]
+  bool& no = refused[dtype == DType::BF16][epilogue_index(g.epilogue)];
   if (no) return false;
   const cublasStatus_t st = run(g, dtype);
   if (st == CUBLAS_STATUS_NOT_SUPPORTED || st == CUBLAS_STATUS_INVALID_VALUE) {
@@ -92,12 +104,14 @@ bool try_lt(const LtGemm& g, DType dtype, const char* what) {
 
 }  // namespace
 
-void linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y) {
   const int64_t rows = x.shape()[0], in = x.shape()[1], out = w.shape()[0];
   if (rows == 0 || out == 0) return;
-  const LtGemm g{true, false, out, rows, in, in, in, out, w.raw_data(), x.raw_data(), y.raw_data(),
-                 b.defined() ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT, b.defined() ? b.raw_data() : nullptr};
-  if (in == 0 || !try_lt(g, x.dtype(), b.defined() ? "EPILOGUE_BIAS" : "a GEMM")) linear_by_gemm(kernel_table(), x, w, b, y);
+  const cublasLtEpilogue_t epilogue = b.defined() ? (relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                                  : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  const LtGemm g{true, false, out, rows, in, in, in, out, w.raw_data(), x.raw_data(), y.raw_data(), epilogue,
+                 b.defined() ? b.raw_data() : nullptr};
+  if (in == 0 || !try_lt(g, x.dtype(), epilogue_name(epilogue))) linear_by_gemm(kernel_table(), x, w, b, relu, y);
 }
 
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
@@ -106,7 +120,7 @@ void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw,
   const LtGemm g{false, true, in, out, rows, in, out, in, x.raw_data(), gy.raw_data(), gw.raw_data(),
                  gb.defined() ? CUBLASLT_EPILOGUE_BGRADB : CUBLASLT_EPILOGUE_DEFAULT,
                  gb.defined() ? gb.raw_data() : nullptr};
-  if (rows == 0 || in == 0 || !try_lt(g, x.dtype(), gb.defined() ? "EPILOGUE_BGRADB" : "a GEMM"))
+  if (rows == 0 || in == 0 || !try_lt(g, x.dtype(), epilogue_name(g.epilogue)))
     linear_backward_weight_by_gemm(kernel_table(), x, gy, gw, gb);
 }
 

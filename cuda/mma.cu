@@ -1,6 +1,8 @@
 // cuda::mma_m16n8k16 (runtime.h): one mma.sync through the fragment layout cuda/mma.cuh
 // documents, so that a test can hold the layout, the emulator's and the hardware's together.
 #include "cuda/mma.cuh"
+
+#include "cuda/common.cuh"
 #include "cuda/runtime.h"
 
 namespace mb::cuda {

@@ -33,16 +33,13 @@ Tensor as_dtype(const Tensor& t, DType d) { return !t.defined() || t.dtype() == 
 }  // namespace
 
 // bf16 when x is bf16 (a bf16 stream) or this Linear computes in bf16; x's dtype otherwise
-Tensor Linear::forward_compute(const Tensor& x) const {
+Tensor Linear::forward_compute(const Tensor& x, bool relu) const {
   const bool bf16 = x.dtype() == DType::BF16 || (matmul_dtype == DType::BF16 && x.dtype() == DType::F32);
   const DType d = bf16 ? DType::BF16 : x.dtype();
-  return linear(as_dtype(x, d), as_dtype(weight, d), as_dtype(bias, d));
+  return (relu ? linear_relu : linear)(as_dtype(x, d), as_dtype(weight, d), as_dtype(bias, d));
 }
 
-Tensor Linear::forward(const Tensor& x) const {
-  const Tensor y = forward_compute(x);
-  return y.dtype() == x.dtype() ? y : mb::to(y, x.dtype());
-}
+Tensor Linear::forward(const Tensor& x, bool relu) const { return as_dtype(forward_compute(x, relu), x.dtype()); }
 
 LayerNorm::LayerNorm(int64_t d, double eps_) : weight(Tensor::ones({d})), bias(Tensor::zeros({d})), eps(eps_) {
   register_parameter("weight", weight);
@@ -160,8 +157,8 @@ MLP::MLP(int64_t d, Activation a) : fc1(d, 4 * d), fc2(4 * d, d), act(a) {
 }
 
 Tensor MLP::forward(const Tensor& x) const {
-  const Tensor h = fc1.forward(x);
-  return fc2.forward(act == Activation::relu ? relu(h) : gelu(h));
+  if (act == Activation::relu) return fc2.forward(fc1.forward(x, true));  // the ReLU fused into fc1
+  return fc2.forward(gelu(fc1.forward(x)));
 }
 
 Block::Block(int64_t d, int64_t heads, const BlockOptions& o)

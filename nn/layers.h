@@ -27,8 +27,9 @@ struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
   DType matmul_dtype = DType::F32;
   Linear(int64_t in, int64_t out, bool with_bias = true);
-  Tensor forward(const Tensor& x) const;  // (..., in) -> (..., out), x's dtype
-  Tensor forward_compute(const Tensor& x) const;  // the same in the compute dtype (no cast back)
+  // (..., in) -> (..., out) in x's dtype; relu: max(·, 0) in the same op (the GEMM's epilogue)
+  Tensor forward(const Tensor& x, bool relu = false) const;
+  Tensor forward_compute(const Tensor& x, bool relu = false) const;  // in the compute dtype (no cast back)
 };
 
 struct LayerNorm : Module {

@@ -68,15 +68,17 @@ void copy_across_devices(const Tensor& src, const Tensor& dst) {
   g_cross_copy(src, dst);
 }
 
-// y = b in every row, then y += x · wᵀ: the bias is the GEMM's starting value (no second pass)
-void linear_by_gemm(const Kernels& k, const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
+// y = b in every row, then y += x · wᵀ: the bias is the GEMM's starting value (no second pass);
+// the ReLU a pass of its own
+void linear_by_gemm(const Kernels& k, const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y) {
   const int64_t rows = x.shape()[0], in = x.shape()[1], out = w.shape()[0];
   const Tensor y3 = make_view(y, {1, rows, out}, {0, out, 1}, y.offset());
   if (b.defined()) k.copy(make_view(b, {1, rows, out}, {0, 0, b.strides()[0]}, b.offset()), y3);
   else if (in == 0) k.fill(y, 0);
-  if (in == 0) return;  // y = b (an empty product)
-  k.bmm(make_view(x, {1, rows, in}, {0, in, 1}, x.offset()),
-        make_view(w, {1, in, out}, {0, w.strides()[1], w.strides()[0]}, w.offset()), y3, b.defined());
+  if (in > 0)  // (else y = b: an empty product)
+    k.bmm(make_view(x, {1, rows, in}, {0, in, 1}, x.offset()),
+          make_view(w, {1, in, out}, {0, w.strides()[1], w.strides()[0]}, w.offset()), y3, b.defined());
+  if (relu) k.unary(UnaryOp::relu, y, 0, y);
 }
 
 void linear_backward_weight_by_gemm(const Kernels& k, const Tensor& x, const Tensor& gy, const Tensor& gw,

@@ -375,19 +375,20 @@ TEST_CASE("attention: bf16 on tensor cores, packed qkv and Tq < Tk, against f32"
     CLOSE(gvc, contiguous(host(heads(gkv5, 2))), 1e-2);
   }
 }
-// cuda/linear.cu: the bias in cuBLASLt's epilogue forward, the bias gradient from the weight
+// cuda/linear.cu: the bias (and ReLU) in cuBLASLt's epilogue forward, the bias gradient from the weight
 // GEMM backward (f64 and refused combinations take the composed path, which the CPU runs too).
 TEST_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (auto [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 5, 3}, {64, 33, 17}, {300, 64, 96}, {5, 0, 4}, {0, 6, 4}})
-      for (int wb = 0; wb < 2; ++wb) {
-        INFO(std::string(dtype_name(d)), " rows ", rows, " in ", in, " out ", out, " bias ", wb);
+      for (int wb = 0; wb < 2; ++wb)
+      for (bool relu : {false, true}) {
+        INFO(std::string(dtype_name(d)), " rows ", rows, " in ", in, " out ", out, " bias ", wb, " relu ", relu);
         const DType cd = cpu_dt(d);
         const Tensor x = rnd({rows, in}, 1, d), w = rnd({out, in}, 2, d), gy = rnd({rows, out}, 3, d);
         const Tensor b = wb ? rnd({out}, 4, d) : Tensor();
         Tensor yc = E({rows, out}, cd, Device::CPU), yg = E({rows, out}, d, Device::CUDA);
-        C().linear(to(x, cd), to(w, cd), wb ? to(b, cd) : Tensor(), yc);
-        G().linear(dev(x), dev(w), wb ? dev(b) : Tensor(), yg);
+        C().linear(to(x, cd), to(w, cd), wb ? to(b, cd) : Tensor(), relu, yc);
+        G().linear(dev(x), dev(w), wb ? dev(b) : Tensor(), relu, yg);
         CLOSE(yc, yg, tol_of(d));
         Tensor gwc = E({out, in}, cd, Device::CPU), gwg = E({out, in}, d, Device::CUDA);
         Tensor gbc = wb ? E({out}, cd, Device::CPU) : Tensor(), gbg = wb ? E({out}, d, Device::CUDA) : Tensor();

@@ -334,6 +334,17 @@ GRADCHECK(linear) {
   expect_grad(f, {randn({2, 3, 4}, 1), randn({5, 4}, 2), randn({5}, 3)});
   expect_grad([](const Inputs& in) { return linear(in[0], in[1]); }, {randn({3, 4}, 4), randn({2, 4}, 5)});
 }
+// (values away from the kink: finite differences across max(·, 0) at 0 are not a derivative)
+GRADCHECK(linear_relu) {
+  const Inputs in = {randn({2, 3, 4}, 1), randn({5, 4}, 2), randn({5}, 3)};
+  const Tensor pre = linear(in[0], in[1], in[2]);
+  CHECK(max_abs_diff(linear_relu(in[0], in[1], in[2]), relu(pre)) < 1e-12);
+  double smallest = INFINITY;
+  for (double e : pre.to_vector<double>()) smallest = std::min(smallest, std::abs(e));
+  CHECK(smallest > 1e-3);
+  expect_grad([](const Inputs& v) { return linear_relu(v[0], v[1], v[2]); }, in);
+  expect_grad([](const Inputs& v) { return linear_relu(v[0], v[1]); }, {randn({3, 4}, 4), randn({2, 4}, 5)});
+}
 GRADCHECK(unfold_causal) {
   expect_grad([](const Inputs& in) { return unfold_causal(in[0], 3); }, {randn({2, 5, 2}, 1)});
 }

@@ -86,42 +86,57 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   return y;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) {
-  ProfileScope prof("linear");
-  check_defined("linear", x, "input");
-  check_defined("linear", w, "weight");
-  check_float("linear", x);
-  check_same_device("linear", x, w);
-  check_same_dtype("linear", x, w);
-  MB_CHECK(w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1), "linear: input ", describe(x),
+namespace {
+
+// y = x Wᵀ + b, and max(y, 0) when relu (one kernel: on CUDA the ReLU is the GEMM's epilogue)
+Tensor linear_op(const char* name, const Tensor& x, const Tensor& w, const Tensor& b, bool relu) {
+  ProfileScope prof(name);
+  check_defined(name, x, "input");
+  check_defined(name, w, "weight");
+  check_float(name, x);
+  check_same_device(name, x, w);
+  check_same_dtype(name, x, w);
+  MB_CHECK(w.dim() == 2 && x.dim() >= 1 && x.size(-1) == w.size(1), name, ": input ", describe(x),
            " does not match weight ", describe(w), " (out, in)");
   const int64_t in = w.size(1), out = w.size(0), rows = x.numel() / std::max<int64_t>(in, 1);
   if (b.defined()) {
-    check_same_device("linear", x, b);
-    check_same_dtype("linear", x, b);
-    MB_CHECK(b.shape() == Shape{out}, "linear: bias ", describe(b), " does not match weight ", describe(w));
+    check_same_device(name, x, b);
+    check_same_dtype(name, x, b);
+    MB_CHECK(b.shape() == Shape{out}, name, ": bias ", describe(b), " does not match weight ", describe(w));
   }
   Shape shape = x.shape();
   shape.back() = out;
   Tensor y = Tensor::empty(shape, x.dtype(), x.device());
   const Tensor xc = contiguous_raw(x);
   auto rows_of = [&](const Tensor& t, int64_t cols) { return make_view(t, {rows, cols}, {cols, 1}, t.offset()); };
-  kernels(x.device()).linear(rows_of(xc, in), contiguous_raw(w), b.defined() ? contiguous_raw(b) : b, rows_of(y, out));
+  kernels(x.device()).linear(rows_of(xc, in), contiguous_raw(w), b.defined() ? contiguous_raw(b) : b, relu,
+                             rows_of(y, out));
   if (needs_grad({&x, &w, &b})) {
     const bool gx_on = x.requires_grad(), gw_on = w.requires_grad(), gb_on = b.defined() && b.requires_grad();
-    record(OpKind::linear, {x, w, b}, y, [=, x = save(xc), w = save(w), xs = x.shape()](const Tensor& gy) {
-      const Tensor g2 = contiguous_raw(reshape(gy, {rows, out}));
-      Tensor gw, gb;
-      if (gw_on || gb_on) {  // gyᵀ x and Σ rows, together
-        gw = Tensor::empty(w.shape(), w.dtype(), w.device());
-        gb = gb_on ? Tensor::empty({out}, w.dtype(), w.device()) : Tensor();
-        kernels(w.device()).linear_backward_weight(make_view(x, {rows, in}, {in, 1}, x.offset()), g2, gw, gb);
-      }
-      return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),  // gy W
-                                 gw_on ? gw : Tensor(), gb};
-    });
+    record(OpKind::linear, {x, w, b}, y,
+           [=, x = save(xc), w = save(w), y = relu ? save(y) : Tensor(), xs = x.shape()](const Tensor& gy) {
+             Tensor g2 = contiguous_raw(reshape(gy, {rows, out}));
+             if (relu) {  // through the ReLU: gy where y > 0 (y > 0 exactly where x Wᵀ + b > 0)
+               const Tensor y2 = make_view(y, {rows, out}, {out, 1}, y.offset()), gpre = g2.empty_like();
+               kernels(y.device()).unary_backward(UnaryOp::relu, y2, y2, 0, g2, gpre);
+               g2 = gpre;
+             }
+             Tensor gw, gb;
+             if (gw_on || gb_on) {  // gyᵀ x and Σ rows, together
+               gw = Tensor::empty(w.shape(), w.dtype(), w.device());
+               gb = gb_on ? Tensor::empty({out}, w.dtype(), w.device()) : Tensor();
+               kernels(w.device()).linear_backward_weight(make_view(x, {rows, in}, {in, 1}, x.offset()), g2, gw, gb);
+             }
+             return std::vector<Tensor>{gx_on ? reshape(matmul(g2, w), xs) : Tensor(),  // gy W
+                                        gw_on ? gw : Tensor(), gb};
+           });
   }
   return y;
 }
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& b) { return linear_op("linear", x, w, b, false); }
+Tensor linear_relu(const Tensor& x, const Tensor& w, const Tensor& b) { return linear_op("linear_relu", x, w, b, true); }
 
 }  // namespace mb

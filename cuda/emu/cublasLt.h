@@ -1,10 +1,11 @@
 #pragma once
 // cuBLASLt for the emulator: the calls cuda/linear.cu makes, a naive column-major GEMM with the
-// BIAS and BGRADB epilogues (bias added in f32 before the one rounding to the output type, as
+// BIAS, RELU, RELU_BIAS and BGRADB epilogues (bias added in f32 before the one rounding to the output type, as
 // cuBLASLt does; the bias gradient summed in f32 over k).
 #include "cublas_v2.h"
 typedef struct cublasLtContext* cublasLtHandle_t;
-enum cublasLtEpilogue_t { CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_BIAS = 4, CUBLASLT_EPILOGUE_BGRADB = 512 };
+enum cublasLtEpilogue_t { CUBLASLT_EPILOGUE_DEFAULT = 1, CUBLASLT_EPILOGUE_RELU = 2, CUBLASLT_EPILOGUE_BIAS = 4,
+  CUBLASLT_EPILOGUE_RELU_BIAS = 6, CUBLASLT_EPILOGUE_BGRADB = 512 };
 enum cublasLtMatmulDescAttributes_t { CUBLASLT_MATMUL_DESC_TRANSA = 3, CUBLASLT_MATMUL_DESC_TRANSB = 4,
   CUBLASLT_MATMUL_DESC_EPILOGUE = 7, CUBLASLT_MATMUL_DESC_BIAS_POINTER = 8 };
 struct emuLtDesc { cublasComputeType_t compute; cudaDataType_t scale; cublasOperation_t ta = CUBLAS_OP_N, tb = CUBLAS_OP_N;
@@ -46,7 +47,8 @@ template <class T> cublasStatus_t lt_gemm(const emuLtDesc& d, float alpha, const
       float s = 0;
       for (int64_t p = 0; p < k; ++p) s += a(i, p) * b(p, j);
       s = alpha * s + (beta == 0 ? 0.0f : beta * float(D[i + j * ld.ld]));
-      if (d.epilogue == CUBLASLT_EPILOGUE_BIAS) s += float(bias[i]);
+      if (d.epilogue == CUBLASLT_EPILOGUE_BIAS || d.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS) s += float(bias[i]);
+      if (d.epilogue == CUBLASLT_EPILOGUE_RELU || d.epilogue == CUBLASLT_EPILOGUE_RELU_BIAS) s = s > 0 ? s : 0;
       D[i + j * ld.ld] = T(s);
     }
   if (d.epilogue == CUBLASLT_EPILOGUE_BGRADB)
@@ -63,7 +65,9 @@ inline cublasStatus_t cublasLtMatmul(cublasLtHandle_t, cublasLtMatmulDesc_t d, c
     cublasLtMatrixLayout_t ld, const cublasLtMatmulAlgo_t*, void*, size_t, cudaStream_t) {
   if (C != D || lc->ld != ld->ld || la->type != lb->type || la->type != ld->type) return CUBLAS_STATUS_NOT_SUPPORTED;
   if (d->scale != CUDA_R_32F || (d->compute != CUBLAS_COMPUTE_32F && d->compute != CUBLAS_COMPUTE_32F_FAST_TF32)) return CUBLAS_STATUS_NOT_SUPPORTED;
-  if ((d->epilogue != CUBLASLT_EPILOGUE_DEFAULT) != (d->bias != nullptr)) return CUBLAS_STATUS_INVALID_VALUE;
+  const bool wants_bias = d->epilogue == CUBLASLT_EPILOGUE_BIAS || d->epilogue == CUBLASLT_EPILOGUE_RELU_BIAS ||
+                          d->epilogue == CUBLASLT_EPILOGUE_BGRADB;
+  if (wants_bias != (d->bias != nullptr)) return CUBLAS_STATUS_INVALID_VALUE;
   const float al = *static_cast<const float*>(alpha), be = *static_cast<const float*>(beta);
   if (ld->type == CUDA_R_32F)
     return emu::lt_gemm(*d, al, static_cast<const float*>(A), *la, static_cast<const float*>(B), *lb, be, static_cast<float*>(D), *ld);

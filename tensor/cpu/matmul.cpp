@@ -96,8 +96,8 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   else bmm_f32(a, b, out, accumulate);
 }
 
-void linear(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& y) {
-  linear_by_gemm(cpu_kernels(), x, w, b, y);
+void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y) {
+  linear_by_gemm(cpu_kernels(), x, w, b, relu, y);
 }
 
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
