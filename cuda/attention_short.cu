@@ -12,6 +12,7 @@
 
 #include "cuda/attention.cuh"
 #include "cuda/kernels.h"
+#include "cuda/strided.cuh"
 
 namespace mb::cuda {
 namespace {
@@ -23,6 +24,7 @@ template <class T> struct ShortArgs : Operands<T> {
   acc_t<T>* lse;  // written by the forward, read by the backward
   acc_t<T> scale;
   int tk2, warps;    // Tk rounded up to a power of two; sequences a block
+  bool packed;       // every row read starts on 16 bytes and D is whole 16-byte packs
   int64_t per_warp;  // shared-memory elements a warp
 };
 
@@ -31,9 +33,22 @@ template <class A> __device__ __forceinline__ A* short_smem() {
   return reinterpret_cast<A*>(smem_);
 }
 
-// rows [0, R) of a head (R x D, row stride st) into shared memory with pitch D + 1, lanes along D
+// rows [0, R) of a head (R x D, row stride st) into shared memory with pitch D + 1, lanes along
+// D: 16 bytes a lane when `packed` (every row starts on 16 bytes and D is whole packs), else an
+// element a lane
 template <class T>
-__device__ __forceinline__ void load_rows(acc_t<T>* s, const T* g, int64_t st, int R, int D, int lane) {
+__device__ __forceinline__ void load_rows(acc_t<T>* s, const T* g, int64_t st, int R, int D, int lane, bool packed) {
+  if (packed) {
+    constexpr int W = kPack<T>;
+    const int P = D / W;
+    for (int i = lane; i < R * P; i += 32) {
+      const int r = i / P, c = i % P * W;
+      const Pack<T> p = *reinterpret_cast<const Pack<T>*>(g + r * st + c);
+#pragma unroll
+      for (int e = 0; e < W; ++e) s[r * (D + 1) + c + e] = load(&p.v[e]);
+    }
+    return;
+  }
   for (int r = 0; r < R; ++r)
     for (int d = lane; d < D; d += 32) s[r * (D + 1) + d] = load(g + r * st + d);
 }
@@ -66,9 +81,9 @@ template <class T> __global__ void attention_short_forward_kernel(const ShortArg
   A* Ks = Qs + Tq * L;                           // (Tk, L)
   A* Vs = Ks + Tk * L;                           // (Tk, L)
   A* Ps = Vs + Tk * L;                           // (Tq, tk2) probabilities
-  load_rows(Qs, at(a.q, a.qh, b, h, 0), a.qh.st, Tq, D, lane);
-  load_rows(Ks, at(a.k, a.kh, b, h, 0), a.kh.st, Tk, D, lane);
-  load_rows(Vs, at(a.v, a.vh, b, h, 0), a.vh.st, Tk, D, lane);
+  load_rows(Qs, at(a.q, a.qh, b, h, 0), a.qh.st, Tq, D, lane, a.packed);
+  load_rows(Ks, at(a.k, a.kh, b, h, 0), a.kh.st, Tk, D, lane, a.packed);
+  load_rows(Vs, at(a.v, a.vh, b, h, 0), a.vh.st, Tk, D, lane, a.packed);
   __syncwarp();
   for (int i0 = 0; i0 < Tq; i0 += 32 / tk2) {  // 32 / tk2 rows of scores at a time
     const int i = i0 + lane / tk2, j = lane % tk2;
@@ -110,10 +125,10 @@ template <class T> __global__ void attention_short_backward_kernel(const ShortAr
   A* Ps = Vs + Tk * L;                           // (Tq, tk2)
   A* dSs = Ps + Tq * tk2;                        // (Tq, tk2)
   A* Dl = dSs + Tq * tk2;                        // (Tq) Δ
-  load_rows(Qs, at(a.q, a.qh, b, h, 0), a.qh.st, Tq, D, lane);
-  load_rows(dOs, at(a.gout, a.goh, b, h, 0), a.goh.st, Tq, D, lane);
-  load_rows(Ks, at(a.k, a.kh, b, h, 0), a.kh.st, Tk, D, lane);
-  load_rows(Vs, at(a.v, a.vh, b, h, 0), a.vh.st, Tk, D, lane);
+  load_rows(Qs, at(a.q, a.qh, b, h, 0), a.qh.st, Tq, D, lane, a.packed);
+  load_rows(dOs, at(a.gout, a.goh, b, h, 0), a.goh.st, Tq, D, lane, a.packed);
+  load_rows(Ks, at(a.k, a.kh, b, h, 0), a.kh.st, Tk, D, lane, a.packed);
+  load_rows(Vs, at(a.v, a.vh, b, h, 0), a.vh.st, Tk, D, lane, a.packed);
   __syncwarp();
   for (int i = 0; i < Tq; ++i) {
     const T* op = at(a.out, a.oh, b, h, i);
@@ -162,6 +177,15 @@ template <class T> __global__ void attention_short_backward_kernel(const ShortAr
 
 // The arguments and launch shape for n, or false when the sequences are too long for this
 // path or a warp's rows would not fit in the budget.
+// whether every row of t starts on 16 bytes, D being whole packs of T
+template <class T> bool rows_packed(const Tensor& t) {
+  const int64_t W = kPack<T>;
+  if (t.shape()[3] % W != 0 || reinterpret_cast<uintptr_t>(t.raw_data()) % 16 != 0) return false;
+  for (int d = 0; d < 3; ++d)
+    if (t.strides()[size_t(d)] % W != 0) return false;
+  return true;
+}
+
 template <class T> bool plan(ShortArgs<T>& a, bool backward) {
   const Dims& n = a.n;
   if (n.Tk > kMaxKeys || n.Tq > n.Tk) return false;
@@ -195,6 +219,7 @@ bool attention_short(const Tensor& q, const Tensor& k, const Tensor& v, double s
     using T = decltype(z);
     ShortArgs<T> a = args_of<T>(q, k, v, out, lse, scale);
     if (!plan(a, false)) return false;
+    a.packed = rows_packed<T>(q) && rows_packed<T>(k) && rows_packed<T>(v);
     const size_t smem = size_t(a.warps) * size_t(a.per_warp) * sizeof(acc_t<T>);
     attention_short_forward_kernel<T><<<blocks_of(a), 32 * a.warps, smem, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
@@ -210,6 +235,7 @@ bool attention_short_backward(const Tensor& q, const Tensor& k, const Tensor& v,
     ShortArgs<T> a = args_of<T>(q, k, v, out, lse, scale);
     if (!plan(a, true)) return false;
     set_gradients<T>(a, gout, gq, gk, gv);
+    a.packed = rows_packed<T>(q) && rows_packed<T>(k) && rows_packed<T>(v) && rows_packed<T>(gout);
     const size_t smem = size_t(a.warps) * size_t(a.per_warp) * sizeof(acc_t<T>);
     attention_short_backward_kernel<T><<<blocks_of(a), 32 * a.warps, smem, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
