@@ -8,9 +8,12 @@
 //
 // A block is 4 warps; each warp owns 16 rows of a 64-row tile (queries in the forward and dQ
 // kernels, keys in the dK/dV kernel) and walks the other side in tiles of BN (64, or 32 at
-// kD = 128 to stay inside 255 registers). Tiles wait in shared memory as bf16, row-major
-// and, where a product needs the other side's columns as its B operand, transposed; rows are
-// padded by 16 bytes, so a fragment's 32 lanes read 32 different banks.
+// kD = 128 to stay inside 255 registers). Tiles come in by cp.async (16 bytes a thread, no
+// trip through registers; the forward double-buffers K and V, the next tile's copies running
+// under this one's products) and wait in shared memory as bf16 rows padded by 16 bytes, so a
+// fragment's 32 lanes read 32 different banks; where a product needs a tile's columns as its B
+// operand (V in P·V, K in dS·K, dO and Q in the dK/dV kernel), ldmatrix.trans reads them from
+// the rows: no transposed copies.
 //   forward:  S = Q Kᵀ, online softmax, O += P V                       (2 products)
 //   backward: kernel 1 over query tiles: Δ, S, dP = dO Vᵀ, dQ += dS K  (3 products)
 //             kernel 2 over key tiles: Sᵀ, dPᵀ, dV += Pᵀ dO, dK += dSᵀ Q (4 products)
@@ -35,23 +38,15 @@ struct alignas(16) Chunk {  // 8 bf16
   uint32_t w[4];
 };
 
-// The R x kD tile of rows [0, R) of g (row stride st, D columns; D % 8 == 0), zero past `rows`
-// and D, into shared memory: row-major into `s` (pitch kD + 8) and/or transposed into `t`
-// (kD x R, pitch R + 8); null skips that copy. 16-byte reads, consecutive threads along a row.
-template <int R, int kD>
-__device__ __forceinline__ void load_tile(bf16* s, bf16* t, const bf16* g, int64_t st, int64_t rows, int D) {
+// Starts copying the R x kD tile of rows [0, R) of g (row stride st, D columns; D % 8 == 0)
+// into shared memory s (row-major, pitch kD + 8), zeros past `rows` and D: 16 bytes a thread at
+// a time by cp.async, consecutive threads along a row. The caller commits and waits.
+template <int R, int kD> __device__ __forceinline__ void load_tile(bf16* s, const bf16* g, int64_t st, int64_t rows, int D) {
   constexpr int kChunks = kD / 8;
   for (int c = int(threadIdx.x); c < R * kChunks; c += kMmaThreads) {
     const int r = c / kChunks, col = c % kChunks * 8;
-    Chunk v{};
-    if (r < rows && col < D) v = *reinterpret_cast<const Chunk*>(g + r * st + col);
-    if (s) *reinterpret_cast<Chunk*>(s + r * (kD + 8) + col) = v;
-    if (t) {
-      bf16 e[8];
-      std::memcpy(e, &v, sizeof v);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) t[(col + i) * (R + 8) + r] = e[i];
-    }
+    const bool in = r < rows && col < D;
+    cp_async16(s + r * (kD + 8) + col, in ? g + r * st + col : g, in);
   }
 }
 
@@ -77,9 +72,10 @@ __device__ __forceinline__ void mma_xyt(float (&acc)[BN / 8][4], const uint32_t 
   }
 }
 
-// acc (16 x kD) += P (16 x BN, accumulators) · Z, Z given transposed: Zt (kD x BN, pitch BN + 8)
+// acc (16 x kD) += P (16 x BN, accumulators) · Z, Z the BN x kD row-major tile (its B
+// fragments by ldmatrix.trans)
 template <int kD, int BN>
-__device__ __forceinline__ void mma_pz(float (&acc)[kD / 8][4], const float (&p)[BN / 8][4], const bf16* Zt, int lane) {
+__device__ __forceinline__ void mma_pz(float (&acc)[kD / 8][4], const float (&p)[BN / 8][4], const bf16* Z, int lane) {
 #pragma unroll
   for (int kk = 0; kk < BN / 16; ++kk) {
     uint32_t a[4];
@@ -87,7 +83,7 @@ __device__ __forceinline__ void mma_pz(float (&acc)[kD / 8][4], const float (&p)
 #pragma unroll
     for (int nd = 0; nd < kD / 8; ++nd) {
       uint32_t b[2];
-      load_bt(b, Zt + nd * 8 * (BN + 8), BN + 8, 16 * kk, lane);
+      load_b(b, Z, kD + 8, 16 * kk, 8 * nd, lane);
       mma_16816(acc[nd], a, b);
     }
   }
@@ -132,30 +128,45 @@ struct Args : Operands<bf16> {
 };
 
 // Block (query tile, batch-head), the tiles with the most keys first.
-template <int kD, int BN> constexpr size_t smem_forward() {  // Q, K, Vᵀ
-  return size_t(BM * (kD + 8) + BN * (kD + 8) + kD * (BN + 8)) * sizeof(bf16);
+template <int kD, int BN> constexpr size_t smem_forward() {  // Q, then two buffers of K and V
+  return size_t(BM * (kD + 8) + 4 * BN * (kD + 8)) * sizeof(bf16);
 }
 template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attention_mma_forward_kernel(const Args a) {
-  bf16* Qs = shared_bf16();          // (BM, kD + 8)
-  bf16* Ks = Qs + BM * (kD + 8);     // (BN, kD + 8)
-  bf16* Vt = Ks + BN * (kD + 8);     // (kD, BN + 8)
+  bf16* Qs = shared_bf16();  // (BM, kD + 8)
+  bf16* KV = Qs + BM * (kD + 8);  // buffer u: K (BN, kD + 8) at KV + 2u·BN·(kD + 8), V after it
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const Dims n = a.n;
   const int64_t ntiles = (n.Tq + BM - 1) / BM, blk = blockIdx.x;
   const int64_t bh = blk % n.BH, i0 = (ntiles - 1 - blk / n.BH) * BM, b = bh / n.H, h = bh % n.H;
   const int64_t shift = n.Tk - n.Tq, row0 = i0 + 16 * warp + lane / 4;  // rows row0, row0 + 8
-  load_tile<BM, kD>(Qs, nullptr, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
+  const int64_t kend = min(n.Tk, shift + i0 + BM);
+  // tile j0's K and V into buffer u (one cp.async group)
+  auto fetch = [&](int64_t j0, int u) {
+    bf16* Ks = KV + 2 * u * BN * (kD + 8);
+    load_tile<BN, kD>(Ks, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
+    load_tile<BN, kD>(Ks + BN * (kD + 8), at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
+    cp_async_commit();
+  };
+  load_tile<BM, kD>(Qs, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
+  cp_async_commit();
+  fetch(0, 0);
+  cp_async_wait<1>();  // Q is in
   __syncthreads();
   uint32_t qf[kD / 16][4];
   load_rows<kD>(qf, Qs + 16 * warp * (kD + 8), lane);
   float o[kD / 8][4], m[2] = {-CUDART_INF_F, -CUDART_INF_F}, l[2] = {0, 0};
   zero(o);
-  const int64_t kend = min(n.Tk, shift + i0 + BM);
-  for (int64_t j0 = 0; j0 < kend; j0 += BN) {
-    __syncthreads();  // the previous tile is done with Ks, Vt
-    load_tile<BN, kD>(Ks, nullptr, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
-    load_tile<BN, kD>(nullptr, Vt, at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
-    __syncthreads();
+  for (int64_t j0 = 0, u = 0; j0 < kend; j0 += BN, u ^= 1) {
+    // double buffering: the next tile's copies run while this one is multiplied
+    if (j0 + BN < kend) {
+      fetch(j0 + BN, int(u ^ 1));
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // tile j0 is in buffer u for every thread
+    const bf16* Ks = KV + 2 * u * BN * (kD + 8);
+    const bf16* Vs = Ks + BN * (kD + 8);
     float s[BN / 8][4];
     mma_xyt<kD, BN>(s, qf, Ks, lane);  // S = Q Kᵀ
 #pragma unroll
@@ -189,7 +200,8 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
         o[nd][2 * r + 1] *= corr;
       }
     }
-    mma_pz<kD, BN>(o, s, Vt, lane);  // O += P V
+    mma_pz<kD, BN>(o, s, Vs, lane);  // O += P V
+    __syncthreads();  // buffer u is used up before the next iteration's copies refill it
   }
   const float l0 = quad_sum(l[0]), l1 = quad_sum(l[1]);
   const bool in0 = row0 < n.Tq, in1 = row0 + 8 < n.Tq;
@@ -204,24 +216,25 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
 // dQ for a tile of BM queries (and Δ = rowsum(dO ∘ O), which kernel 2 reads): over the key
 // tiles the queries see, P = exp2(S·scale·log2e - lse·log2e), dS = P ∘ (dO Vᵀ - Δ) · scale,
 // dQ += dS K.
-template <int kD, int BN> constexpr size_t smem_dq() {  // Q, dO, K, V, Kᵀ, lse, Δ
-  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8) + kD * (BN + 8)) * sizeof(bf16) + 2 * BM * sizeof(float);
+template <int kD, int BN> constexpr size_t smem_dq() {  // Q, dO, K, V, lse, Δ
+  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8)) * sizeof(bf16) + 2 * BM * sizeof(float);
 }
 template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attention_mma_dq_kernel(const Args a) {
   bf16* Qs = shared_bf16();            // (BM, kD + 8)
   bf16* dOs = Qs + BM * (kD + 8);      // (BM, kD + 8)
   bf16* Ks = dOs + BM * (kD + 8);      // (BN, kD + 8)
   bf16* Vs = Ks + BN * (kD + 8);       // (BN, kD + 8)
-  bf16* Kt = Vs + BN * (kD + 8);       // (kD, BN + 8)
-  float* Ls = reinterpret_cast<float*>(Kt + kD * (BN + 8));  // (BM) lse·log2e
+  float* Ls = reinterpret_cast<float*>(Vs + BN * (kD + 8));  // (BM) lse·log2e
   float* Ds = Ls + BM;                                        // (BM) Δ
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const Dims n = a.n;
   const int64_t ntiles = (n.Tq + BM - 1) / BM, blk = blockIdx.x;
   const int64_t bh = blk % n.BH, i0 = (ntiles - 1 - blk / n.BH) * BM, b = bh / n.H, h = bh % n.H;
   const int64_t shift = n.Tk - n.Tq, row0 = i0 + 16 * warp + lane / 4;
-  load_tile<BM, kD>(Qs, nullptr, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
-  load_tile<BM, kD>(dOs, nullptr, at(a.gout, a.goh, b, h, i0), a.goh.st, n.Tq - i0, n.D);
+  load_tile<BM, kD>(Qs, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
+  load_tile<BM, kD>(dOs, at(a.gout, a.goh, b, h, i0), a.goh.st, n.Tq - i0, n.D);
+  cp_async_commit();
+  cp_async_wait<0>();
   __syncthreads();
   {  // Δ of row r = tid / 2 (BM = kMmaThreads / 2), each of a pair of threads taking half the columns
     const int r = int(threadIdx.x) / 2, half = int(threadIdx.x) % 2;
@@ -249,9 +262,11 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
   zero(dq);
   const int64_t kend = min(n.Tk, shift + i0 + BM);
   for (int64_t j0 = 0; j0 < kend; j0 += BN) {
-    __syncthreads();  // the previous tile is done with Ks, Vs, Kt
-    load_tile<BN, kD>(Ks, Kt, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
-    load_tile<BN, kD>(Vs, nullptr, at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
+    __syncthreads();  // the previous tile is done with Ks, Vs
+    load_tile<BN, kD>(Ks, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
+    load_tile<BN, kD>(Vs, at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
+    cp_async_commit();
+    cp_async_wait<0>();
     __syncthreads();
     float s[BN / 8][4], dp[BN / 8][4];
     mma_xyt<kD, BN>(s, qf, Ks, lane);   // S = Q Kᵀ
@@ -265,7 +280,7 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
         const float p = gi < n.Tq && col <= shift + gi ? exp2f(s[nt][i] * a.scale_log2 - L[r]) : 0.0f;
         s[nt][i] = p * (dp[nt][i] - Dl[r]) * a.scale;  // dS
       }
-    mma_pz<kD, BN>(dq, s, Kt, lane);  // dQ += dS K
+    mma_pz<kD, BN>(dq, s, Ks, lane);  // dQ += dS K
   }
   store_rows<kD>(row0 < n.Tq ? at(a.gq, a.gqh, b, h, row0) : nullptr,
                  row0 + 8 < n.Tq ? at(a.gq, a.gqh, b, h, row0 + 8) : nullptr, dq, 1.0f, 1.0f, n.D, lane);
@@ -273,24 +288,24 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
 
 // dK, dV for a tile of BM keys: over the query tiles that see them, Pᵀ = exp2(Sᵀ·scale·log2e -
 // lse·log2e), dV += Pᵀ dO, dSᵀ = Pᵀ ∘ (V dOᵀ - Δ) · scale, dK += dSᵀ Q.
-template <int kD, int BN> constexpr size_t smem_dkv() {  // K, V, Q, dO, Qᵀ, dOᵀ, lse, Δ
-  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8) + 2 * kD * (BN + 8)) * sizeof(bf16) + 2 * BN * sizeof(float);
+template <int kD, int BN> constexpr size_t smem_dkv() {  // K, V, Q, dO, lse, Δ
+  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8)) * sizeof(bf16) + 2 * BN * sizeof(float);
 }
 template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attention_mma_dkv_kernel(const Args a) {
   bf16* Ks = shared_bf16();            // (BM, kD + 8)
   bf16* Vs = Ks + BM * (kD + 8);       // (BM, kD + 8)
   bf16* Qs = Vs + BM * (kD + 8);       // (BN, kD + 8)
   bf16* dOs = Qs + BN * (kD + 8);      // (BN, kD + 8)
-  bf16* Qt = dOs + BN * (kD + 8);      // (kD, BN + 8)
-  bf16* dOt = Qt + kD * (BN + 8);      // (kD, BN + 8)
-  float* Ls = reinterpret_cast<float*>(dOt + kD * (BN + 8));  // (BN) lse·log2e of the query tile
+  float* Ls = reinterpret_cast<float*>(dOs + BN * (kD + 8));  // (BN) lse·log2e of the query tile
   float* Ds = Ls + BN;                                         // (BN) its Δ
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const Dims n = a.n;
   const int64_t blk = blockIdx.x, bh = blk % n.BH, j0 = blk / n.BH * BM, b = bh / n.H, h = bh % n.H;
   const int64_t shift = n.Tk - n.Tq, key0 = j0 + 16 * warp + lane / 4;  // keys key0, key0 + 8
-  load_tile<BM, kD>(Ks, nullptr, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
-  load_tile<BM, kD>(Vs, nullptr, at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
+  load_tile<BM, kD>(Ks, at(a.k, a.kh, b, h, j0), a.kh.st, n.Tk - j0, n.D);
+  load_tile<BM, kD>(Vs, at(a.v, a.vh, b, h, j0), a.vh.st, n.Tk - j0, n.D);
+  cp_async_commit();
+  cp_async_wait<0>();
   __syncthreads();
   uint32_t kf[kD / 16][4], vf[kD / 16][4];
   load_rows<kD>(kf, Ks + 16 * warp * (kD + 8), lane);
@@ -300,14 +315,16 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
   zero(dv);
   const int64_t ibeg = j0 > shift ? (j0 - shift) / BN * BN : 0;  // the first query tile that sees key j0
   for (int64_t i0 = ibeg; i0 < n.Tq; i0 += BN) {
-    __syncthreads();  // the previous tile is done with Qs, dOs, Qt, dOt, Ls, Ds
-    load_tile<BN, kD>(Qs, Qt, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
-    load_tile<BN, kD>(dOs, dOt, at(a.gout, a.goh, b, h, i0), a.goh.st, n.Tq - i0, n.D);
+    __syncthreads();  // the previous tile is done with Qs, dOs, Ls, Ds
+    load_tile<BN, kD>(Qs, at(a.q, a.qh, b, h, i0), a.qh.st, n.Tq - i0, n.D);
+    load_tile<BN, kD>(dOs, at(a.gout, a.goh, b, h, i0), a.goh.st, n.Tq - i0, n.D);
+    cp_async_commit();
     if (int(threadIdx.x) < BN) {
       const int64_t gi = i0 + threadIdx.x;
       Ls[threadIdx.x] = gi < n.Tq ? a.lse[bh * n.Tq + gi] * kLog2e : 0.0f;
       Ds[threadIdx.x] = gi < n.Tq ? a.delta[bh * n.Tq + gi] : 0.0f;
     }
+    cp_async_wait<0>();
     __syncthreads();
     float s[BN / 8][4], dp[BN / 8][4];
     mma_xyt<kD, BN>(s, kf, Qs, lane);    // Sᵀ = K Qᵀ
@@ -322,8 +339,8 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
         s[nt][i] = p;
         dp[nt][i] = p * (dp[nt][i] - Ds[c]) * a.scale;  // dSᵀ
       }
-    mma_pz<kD, BN>(dv, s, dOt, lane);  // dV += Pᵀ dO
-    mma_pz<kD, BN>(dk, dp, Qt, lane);  // dK += dSᵀ Q
+    mma_pz<kD, BN>(dv, s, dOs, lane);  // dV += Pᵀ dO
+    mma_pz<kD, BN>(dk, dp, Qs, lane);  // dK += dSᵀ Q
   }
   const bool in0 = key0 < n.Tk, in1 = key0 + 8 < n.Tk;
   store_rows<kD>(in0 ? at(a.gk, a.gkh, b, h, key0) : nullptr, in1 ? at(a.gk, a.gkh, b, h, key0 + 8) : nullptr, dk, 1.0f,

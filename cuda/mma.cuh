@@ -20,6 +20,7 @@
 #include <cuda_bf16.h>
 
 #include <cstdint>
+#include <cstring>
 
 namespace mb::cuda {
 
@@ -61,6 +62,51 @@ __device__ __forceinline__ void load_bt(uint32_t (&b)[2], const __nv_bfloat16* s
   const __nv_bfloat16* p = s + (lane / 4) * ld + k0 + 2 * (lane % 4);
   b[0] = ld_pair(p);
   b[1] = ld_pair(p + 8);
+}
+
+// ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16: two 8 x 8 bf16 matrices, transposed, from
+// shared memory; lanes 0-7 give the addresses of matrix 0's rows, lanes 8-15 of matrix 1's (16
+// bytes each, on 16 bytes), and lane 4g + t receives rows 2t, 2t + 1 of column g of each. So the
+// B fragment of B = Z (16 x 8: rows k0 .. k0 + 15, columns n0 .. n0 + 7 of a row-major tile) is
+// read straight from Z's rows: no transposed copy in shared memory.
+__device__ __forceinline__ void load_b(uint32_t (&b)[2], const __nv_bfloat16* s, int ld, int k0, int n0, int lane) {
+  const __nv_bfloat16* p = s + (k0 + lane % 16) * ld + n0;
+#if defined(EMU_CUDA)
+  emu::ldmatrix_x2_trans(b, p);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const uint32_t a = uint32_t(__cvta_generic_to_shared(p));
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16 {%0, %1}, [%2];\n" : "=r"(b[0]), "=r"(b[1]) : "r"(a));
+#else
+  (void)p;
+  __trap();
+#endif
+}
+
+// cp.async (sm_80): 16 bytes from global to shared memory without a trip through registers,
+// zeros when !in (src-size 0); the copies of a thread form a group at cp_async_commit, and
+// cp_async_wait<N> waits until at most N of its groups are still in flight. (The emulator
+// copies at once: a missing wait shows on the GPU's racecheck, not here.)
+__device__ __forceinline__ void cp_async16(void* smem, const void* global, bool in) {
+#if defined(EMU_CUDA)
+  if (in) std::memcpy(smem, global, 16);
+  else std::memset(smem, 0, 16);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  const uint32_t a = uint32_t(__cvta_generic_to_shared(smem));
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(global), "r"(in ? 16 : 0));
+#else
+  (void)smem, (void)global, (void)in;
+  __trap();
+#endif
+}
+__device__ __forceinline__ void cp_async_commit() {
+#if !defined(EMU_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.commit_group;\n" ::);
+#endif
+}
+template <int N> __device__ __forceinline__ void cp_async_wait() {
+#if !defined(EMU_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
+#endif
 }
 
 // The A fragment of the 16 x 16 bf16 product operand made of accumulators d0 (columns 0-7)

@@ -28,8 +28,9 @@ void empty_cache();  // returns the cached free blocks to the driver
 // MB_TF32=1 in the environment turns it on at start.
 void set_tf32(bool on);
 
-// One warp's tensor-core product through cuda/mma.cuh, for the test of its fragment layout:
-// d (16 x 8) = a (16 x 16) · b (16 x 8), row-major host arrays, a and b as bf16 bit patterns.
+// One warp's tensor-core product through cuda/mma.cuh, for the test of its fragment layouts:
+// d (16 x 8) = a (16 x 16) · b (16 x 8), row-major host arrays, a and b as bf16 bit patterns,
+// d twice (256 floats): B's fragments gathered by hand, then read by ldmatrix.trans.
 // Throws on a device without bf16 tensor cores (before sm_80).
 void mma_m16n8k16(const uint16_t* a, const uint16_t* b, float* d);
 

@@ -122,7 +122,11 @@ Tensor Megabyte::local_inputs(const Tensor& slices, const Tensor& prev, int64_t 
 }
 
 Tensor Megabyte::logits(const Tensor& v) const {
-  return head ? head->forward(v) : matmul(v, transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1));
+  if (head) return head->forward(v);
+  const Tensor e = transpose(narrow(local_byte_embed, 0, 0, Config::vocab), 0, 1);  // (D_L, 256)
+  if (local.stream_dtype != DType::BF16 || v.dtype() != DType::F32) return matmul(v, e);
+  // mixed precision: the product in bf16 like the local stack's, the logits back in f32 for the loss
+  return mb::to(matmul(mb::to(v, DType::BF16), mb::to(e, DType::BF16)), DType::F32);
 }
 
 Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {

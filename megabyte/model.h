@@ -73,7 +73,8 @@ class Megabyte : public ByteModel {
   // slices (R, n, D_L) the projected global (or last mid) context, prev (R, n) the byte before
   // each in the patch (256 at p = 0) -> slices + its embedding + the position's embedding.
   Tensor local_inputs(const Tensor& slices, const Tensor& prev, int64_t first) const;
-  // The head: v (..., D_L) -> logits (..., 256), tied to the local byte embedding or untied.
+  // The head: v (..., D_L) -> logits (..., 256), tied to the local byte embedding or untied;
+  // in bf16 (f32 logits) when the local stack computes in bf16 (nn::set_compute_dtype).
   Tensor logits(const Tensor& v) const;
 
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)

@@ -328,9 +328,9 @@ TEST_CASE("elementwise: bf16 unary and binary through the table") {
 // The fragment layout of cuda/mma.cuh, which the emulator implements and the tensor-core
 // attention relies on: on a GPU this holds the emulator to the hardware. Small integers, so
 // every product and sum is exact in f32.
-TEST_CASE("mma: fragment layout of mma.sync m16n8k16 (bf16, f32 accumulation)") {
+TEST_CASE("mma: fragment layouts of mma.sync m16n8k16 (bf16, f32 accumulation) and ldmatrix.trans") {
   std::vector<uint16_t> a(256), b(128);
-  std::vector<float> want(128, 0), got(128, -1);
+  std::vector<float> want(128, 0), got(256, -1);
   auto bits = [](float f) { uint32_t u; std::memcpy(&u, &f, 4); return uint16_t(u >> 16); };
   for (int i = 0; i < 256; ++i) a[size_t(i)] = bits(float((i * 7) % 11 - 5));
   for (int i = 0; i < 128; ++i) b[size_t(i)] = bits(float((i * 5) % 9 - 4));
@@ -339,9 +339,9 @@ TEST_CASE("mma: fragment layout of mma.sync m16n8k16 (bf16, f32 accumulation)") 
     for (int c = 0; c < 8; ++c)
       for (int k = 0; k < 16; ++k) want[size_t(r * 8 + c)] += val(a[size_t(r * 16 + k)]) * val(b[size_t(k * 8 + c)]);
   cuda::mma_m16n8k16(a.data(), b.data(), got.data());
-  for (int i = 0; i < 128; ++i) {
-    INFO("element (", i / 8, ", ", i % 8, ")");
-    CHECK(got[size_t(i)] == want[size_t(i)]);
+  for (int i = 0; i < 256; ++i) {
+    INFO((i < 128 ? "B by hand" : "B by ldmatrix.trans"), ": element (", i % 128 / 8, ", ", i % 8, ")");
+    CHECK(got[size_t(i)] == want[size_t(i % 128)]);
   }
 }
 

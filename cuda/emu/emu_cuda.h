@@ -55,6 +55,7 @@ struct __nv_bfloat16 {
 inline __nv_bfloat16 __float2bfloat16(float f) { return __nv_bfloat16(f); }
 inline float __bfloat162float(__nv_bfloat16 b) { return float(b); }
 inline unsigned short __bfloat16_as_ushort(__nv_bfloat16 b) { return b.x; }
+inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short u) { __nv_bfloat16 b; b.x = u; return b; }
 
 // ---- math ----
 #define CUDART_INF_F __builtin_huge_valf()
@@ -233,6 +234,25 @@ inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t
     float s = d[e];
     for (int k = 0; k < 16; ++k) s += A(row, k) * B(k, col);  // bf16 products are exact in f32
     d[e] = s;
+  }
+  yield_to_sched(3);
+}
+
+// ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16: every lane hands in a row address (lanes 0-7
+// the rows of matrix 0, 8-15 those of matrix 1), then lane 4g + t takes rows 2t, 2t + 1 of
+// column g of each matrix.
+inline std::vector<const void*> ldm_addr;
+inline void ldmatrix_x2_trans(uint32_t (&r)[2], const void* addr) {
+  const int t = ltid(), lane = t % 32, w0 = t - lane;
+  if (w0 + 32 > int(blockDim.x * blockDim.y * blockDim.z)) fail("ldmatrix in a warp of fewer than 32 threads");
+  if (reinterpret_cast<uintptr_t>(addr) % 16 != 0 && lane < 16) fail("ldmatrix: a row address not on 16 bytes");
+  if (ldm_addr.size() < fibers.size()) ldm_addr.resize(fibers.size());
+  ldm_addr[size_t(t)] = addr;
+  yield_to_sched(3);
+  for (int j = 0; j < 2; ++j) {
+    const auto* r0 = static_cast<const uint16_t*>(ldm_addr[size_t(w0 + 8 * j + 2 * (lane % 4))]);
+    const auto* r1 = static_cast<const uint16_t*>(ldm_addr[size_t(w0 + 8 * j + 2 * (lane % 4) + 1)]);
+    r[j] = uint32_t(r0[lane / 4]) | uint32_t(r1[lane / 4]) << 16;
   }
   yield_to_sched(3);
 }
