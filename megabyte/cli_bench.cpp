@@ -36,7 +36,7 @@ int bench(int argc, char** argv) {
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
       "recompute", "activation recomputation (less memory, one more forward pass)")(
       "device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(
-      "precision", "fp32, or bf16 (GEMMs in bf16, f32 master weights; cuda only)",
+      "precision", "fp32, or bf16 (the transformer stacks compute in bf16 on tensor cores, f32 master weights; cuda only)",
       cxxopts::value<std::string>()->default_value("fp32"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;

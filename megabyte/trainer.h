@@ -51,7 +51,7 @@ constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step interv
     "activation recomputation: keep only each block's input, run it again in backward")                           \
   X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                          \
   X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                                 \
-    "fp32, or bf16 (GEMMs in bf16 with f32 master weights; cuda only)")                                           \
+    "fp32, or bf16 (the transformer stacks in bf16 on tensor cores, f32 master weights; cuda only)")                                           \
   X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                              \
   X(bool, resume, "resume", false, any(), "run",                                                                  \
     "continue from the newest checkpoint in --out (its config and options)")                                      \
