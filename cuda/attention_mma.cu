@@ -213,19 +213,34 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
   }
 }
 
+// The shared memory of a backward kernel: two tiles of R1 rows (the block's own side), two of
+// R2 rows (the side it walks), pitch kD + 8, then lse·log2e and Δ of NS rows.
+struct BwdSmem {
+  bf16 *own0, *own1, *walk0, *walk1;
+  float *lse2, *delta;
+};
+template <int kD> constexpr size_t smem_backward(int R1, int R2, int NS) {
+  return size_t(2 * R1 * (kD + 8) + 2 * R2 * (kD + 8)) * sizeof(bf16) + 2 * size_t(NS) * sizeof(float);
+}
+template <int kD> __device__ __forceinline__ BwdSmem carve_backward(int R1, int R2, int NS) {
+  BwdSmem m;
+  m.own0 = shared_bf16();
+  m.own1 = m.own0 + R1 * (kD + 8);
+  m.walk0 = m.own1 + R1 * (kD + 8);
+  m.walk1 = m.walk0 + R2 * (kD + 8);
+  m.lse2 = reinterpret_cast<float*>(m.walk1 + R2 * (kD + 8));
+  m.delta = m.lse2 + NS;
+  return m;
+}
+
 // dQ for a tile of BM queries (and Δ = rowsum(dO ∘ O), which kernel 2 reads): over the key
 // tiles the queries see, P = exp2(S·scale·log2e - lse·log2e), dS = P ∘ (dO Vᵀ - Δ) · scale,
 // dQ += dS K.
-template <int kD, int BN> constexpr size_t smem_dq() {  // Q, dO, K, V, lse, Δ
-  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8)) * sizeof(bf16) + 2 * BM * sizeof(float);
-}
+template <int kD, int BN> constexpr size_t smem_dq() { return smem_backward<kD>(BM, BN, BM); }
 template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attention_mma_dq_kernel(const Args a) {
-  bf16* Qs = shared_bf16();            // (BM, kD + 8)
-  bf16* dOs = Qs + BM * (kD + 8);      // (BM, kD + 8)
-  bf16* Ks = dOs + BM * (kD + 8);      // (BN, kD + 8)
-  bf16* Vs = Ks + BN * (kD + 8);       // (BN, kD + 8)
-  float* Ls = reinterpret_cast<float*>(Vs + BN * (kD + 8));  // (BM) lse·log2e
-  float* Ds = Ls + BM;                                        // (BM) Δ
+  const BwdSmem sm = carve_backward<kD>(BM, BN, BM);
+  bf16 *Qs = sm.own0, *dOs = sm.own1, *Ks = sm.walk0, *Vs = sm.walk1;  // (BM | BN, kD + 8)
+  float *Ls = sm.lse2, *Ds = sm.delta;                                  // (BM)
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const Dims n = a.n;
   const int64_t ntiles = (n.Tq + BM - 1) / BM, blk = blockIdx.x;
@@ -288,16 +303,11 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
 
 // dK, dV for a tile of BM keys: over the query tiles that see them, Pᵀ = exp2(Sᵀ·scale·log2e -
 // lse·log2e), dV += Pᵀ dO, dSᵀ = Pᵀ ∘ (V dOᵀ - Δ) · scale, dK += dSᵀ Q.
-template <int kD, int BN> constexpr size_t smem_dkv() {  // K, V, Q, dO, lse, Δ
-  return size_t(2 * BM * (kD + 8) + 2 * BN * (kD + 8)) * sizeof(bf16) + 2 * BN * sizeof(float);
-}
+template <int kD, int BN> constexpr size_t smem_dkv() { return smem_backward<kD>(BM, BN, BN); }
 template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attention_mma_dkv_kernel(const Args a) {
-  bf16* Ks = shared_bf16();            // (BM, kD + 8)
-  bf16* Vs = Ks + BM * (kD + 8);       // (BM, kD + 8)
-  bf16* Qs = Vs + BM * (kD + 8);       // (BN, kD + 8)
-  bf16* dOs = Qs + BN * (kD + 8);      // (BN, kD + 8)
-  float* Ls = reinterpret_cast<float*>(dOs + BN * (kD + 8));  // (BN) lse·log2e of the query tile
-  float* Ds = Ls + BN;                                         // (BN) its Δ
+  const BwdSmem sm = carve_backward<kD>(BM, BN, BN);
+  bf16 *Ks = sm.own0, *Vs = sm.own1, *Qs = sm.walk0, *dOs = sm.walk1;  // (BM | BN, kD + 8)
+  float *Ls = sm.lse2, *Ds = sm.delta;  // (BN) of the query tile
   const int warp = int(threadIdx.x) / 32, lane = int(threadIdx.x) % 32;
   const Dims n = a.n;
   const int64_t blk = blockIdx.x, bh = blk % n.BH, j0 = blk / n.BH * BM, b = bh / n.H, h = bh % n.H;

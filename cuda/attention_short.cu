@@ -53,6 +53,21 @@ __device__ __forceinline__ void load_rows(acc_t<T>* s, const T* g, int64_t st, i
     for (int d = lane; d < D; d += 32) s[r * (D + 1) + d] = load(g + r * st + d);
 }
 
+// rows r < R of a head (at base, strides hd) = M (R, tk2) · Z (Tk, pitch L), from shared
+// memory, lanes along D
+template <class T, class A>
+__device__ __forceinline__ void store_product(T* base, Head hd, int64_t b, int64_t h, const A* M, int R, int tk2,
+                                              const A* Z, int Tk, int L, int D, int lane) {
+  for (int r = 0; r < R; ++r) {
+    T* p = at(base, hd, b, h, r);
+    for (int d = lane; d < D; d += 32) {
+      A acc = 0;
+      for (int j = 0; j < Tk; ++j) acc += M[r * tk2 + j] * Z[j * L + d];
+      store(p + d, acc);
+    }
+  }
+}
+
 template <class A> __device__ __forceinline__ A dot(const A* x, const A* y, int D) {
   A s = 0;
   for (int d = 0; d < D; ++d) s += x[d] * y[d];
@@ -98,14 +113,7 @@ template <class T> __global__ void attention_short_forward_kernel(const ShortArg
     }
   }
   __syncwarp();
-  for (int i = 0; i < Tq; ++i) {  // O = P V
-    T* op = at(a.o, a.oh, b, h, i);
-    for (int d = lane; d < D; d += 32) {
-      A acc = 0;
-      for (int j = 0; j < Tk; ++j) acc += Ps[i * tk2 + j] * Vs[j * L + d];
-      store(op + d, acc);
-    }
-  }
+  store_product(a.o, a.oh, b, h, Ps, Tq, tk2, Vs, Tk, L, D, lane);  // O = P V
 }
 
 // Δ_i = dO_i · O_i; P = exp(S·scale - lse); dS = P ∘ (dO Vᵀ - Δ) · scale;
@@ -152,14 +160,7 @@ template <class T> __global__ void attention_short_backward_kernel(const ShortAr
     dSs[i * tk2 + j] = ds;
   }
   __syncwarp();
-  for (int r = 0; r < Tq; ++r) {  // dQ = dS K
-    T* gp = at(a.gq, a.gqh, b, h, r);
-    for (int d = lane; d < D; d += 32) {
-      A acc = 0;
-      for (int j = 0; j < Tk; ++j) acc += dSs[r * tk2 + j] * Ks[j * L + d];
-      store(gp + d, acc);
-    }
-  }
+  store_product(a.gq, a.gqh, b, h, dSs, Tq, tk2, Ks, Tk, L, D, lane);  // dQ = dS K
   for (int r = 0; r < Tk; ++r) {  // dK = dSᵀ Q, dV = Pᵀ dO
     T* gk = at(a.gk, a.gkh, b, h, r);
     T* gv = at(a.gv, a.gvh, b, h, r);
