@@ -187,12 +187,8 @@ __device__ __forceinline__ void store_row(T* p, const A (&a)[kD / 16], A f, int 
 // ---------------------------------------------------------------------------------------------
 // forward
 
-template <class T> struct FwdArgs {
-  const T *q, *k, *v;
-  T* out;
+template <class T> struct FwdArgs : Operands<T> {
   acc_t<T>* lse;  // f32 for bf16: a statistic, not an activation
-  Head qh, kh, vh, oh;
-  Dims n;
   acc_t<T> scale;
   int64_t splits, split_len;  // keys [s·split_len, (s+1)·split_len) go to split s
   // splits > 1: unnormalised outputs (splits, BH, Tq, kD), maxes and sums (splits, BH, Tq)
@@ -272,7 +268,7 @@ __global__ void __launch_bounds__(kAttnThreads, blocks_per_sm(smem_forward<acc_t
     const int64_t gi = i0 + ty + 16 * i;
     if (gi >= n.Tq) continue;
     if (a.splits == 1) {
-      store_row<A, T, kD>(at(a.out, a.oh, b, h, gi), o[i], A(1) / lt[i], n.D, tx);
+      store_row<A, T, kD>(at(a.o, a.oh, b, h, gi), o[i], A(1) / lt[i], n.D, tx);
       if (tx == 0) a.lse[bh * n.Tq + gi] = m[i] + log_of(lt[i]);
     } else {
       const int64_t r = (split * n.BH + bh) * n.Tq + gi;
@@ -303,7 +299,7 @@ template <class T> __global__ void attention_combine_kernel(const FwdArgs<T> a, 
       L += a.pl[r] * f;
       O += a.po[r * kd + col] * f;
     }
-    store(at(a.out, a.oh, bh / n.H, bh % n.H, gi) + col, O / L);
+    store(at(a.o, a.oh, bh / n.H, bh % n.H, gi) + col, O / L);
     if (col == 0) a.lse[row] = M + log_of(L);
   }
 }
@@ -311,12 +307,8 @@ template <class T> __global__ void attention_combine_kernel(const FwdArgs<T> a, 
 // ---------------------------------------------------------------------------------------------
 // backward
 
-template <class T> struct BwdArgs {
-  const T *q, *k, *v, *out, *gout;
+template <class T> struct BwdArgs : Operands<T> {
   const acc_t<T>* lse;
-  T *gq, *gk, *gv;
-  Head qh, kh, vh, oh, goh, gqh, gkh, gvh;
-  Dims n;
   acc_t<T> scale;
   const acc_t<T>* delta;  // (BH, Tq)
 };
@@ -566,9 +558,10 @@ void attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, 
   visit_floating(q.dtype(), [&](auto z) {
     using T = decltype(z);
     using A = acc_t<T>;
-    const FwdArgs<T> a{ptr<T>(q),    ptr<T>(k),    ptr<T>(v),    ptr<T>(out), ptr<A>(lse), head_of(q), head_of(k),
-                       head_of(v),   head_of(out), n,            A(scale),    1,           0,          nullptr,
-                       nullptr,      nullptr};
+    FwdArgs<T> a{};  // (no key splits until run_forward chooses them)
+    set_forward<T>(a, q, k, v, out);
+    a.lse = ptr<A>(lse);
+    a.scale = A(scale);
     visit_head_width(n.D, [&](auto kd) {
       constexpr int kD = decltype(kd)::value;
       using Tl = Tiles<A, kD>;
@@ -589,10 +582,12 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
     using T = decltype(z);
     using A = acc_t<T>;
     const Tensor delta = Tensor::empty({std::max<int64_t>(n.BH * n.Tq, 1)}, acc_dtype<A>(), Device::CUDA);
-    const BwdArgs<T> a{ptr<T>(q),    ptr<T>(k),     ptr<T>(v),   ptr<T>(out), ptr<T>(gout), ptr<A>(lse),
-                       ptr<T>(gq),   ptr<T>(gk),    ptr<T>(gv),  head_of(q),  head_of(k),  head_of(v),
-                       head_of(out), head_of(gout), head_of(gq), head_of(gk), head_of(gv), n,
-                       A(scale),     ptr<A>(delta)};
+    BwdArgs<T> a{};
+    set_forward<T>(a, q, k, v, out);
+    set_gradients<T>(a, gout, gq, gk, gv);
+    a.lse = ptr<A>(lse);
+    a.scale = A(scale);
+    a.delta = ptr<A>(delta);
     if (n.Tq > 0) {
       attention_delta_kernel<T>
           <<<attention_grid((n.BH * n.Tq + kAttnThreads / 32 - 1) / (kAttnThreads / 32)), kAttnThreads, 0, stream()>>>(

@@ -57,6 +57,16 @@ void set_gradients(Operands<T>& a, const Tensor& gout, const Tensor& gq, const T
   a.gvh = head_of(gv);
 }
 
+// Whether every row of a (B, H, T, D) view of T elements starts on 16 bytes and D is whole
+// 16-byte packs: what 16-byte loads of its rows need.
+template <class T> bool rows_on_16_bytes(const Tensor& t) {
+  const int64_t W = 16 / int64_t(sizeof(T));
+  if (t.shape()[3] % W != 0 || reinterpret_cast<uintptr_t>(t.raw_data()) % 16 != 0) return false;
+  for (int d = 0; d < 3; ++d)
+    if (t.strides()[size_t(d)] % W != 0) return false;
+  return true;
+}
+
 unsigned attention_grid(int64_t blocks);  // checked against the grid's limit
 // Raises a kernel's dynamic shared memory limit past the default 48 KB (call once per kernel).
 template <class K> void allow_smem(K kernel, size_t bytes) {

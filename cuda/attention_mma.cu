@@ -368,19 +368,11 @@ template <int kD, int BN> __global__ void __launch_bounds__(kMmaThreads) attenti
 bool suits(const Dims& n, const std::initializer_list<const Tensor*>& ops) {
   static const bool enabled = [] {
     const char* e = std::getenv("MB_ATTENTION_MMA");
-    if (e && std::strcmp(e, "0") == 0) return false;
-    int dev = 0;
-    MB_CUDA_CHECK(cudaGetDevice(&dev));
-    cudaDeviceProp p;
-    MB_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
-    return p.major >= 8;
+    return !(e && std::strcmp(e, "0") == 0) && compute_capability_major() >= 8;
   }();
-  if (!enabled || n.D % 8 != 0 || n.D > 128 || n.Tq <= 16) return false;
-  for (const Tensor* t : ops) {
-    if (t->dtype() != DType::BF16 || reinterpret_cast<uintptr_t>(t->raw_data()) % 16 != 0) return false;
-    for (int d = 0; d < 3; ++d)
-      if (t->strides()[size_t(d)] % 8 != 0) return false;
-  }
+  if (!enabled || n.D > 128 || n.Tq <= 16) return false;
+  for (const Tensor* t : ops)
+    if (t->dtype() != DType::BF16 || !rows_on_16_bytes<bf16>(*t)) return false;  // (D % 8 == 0 with it)
   return true;
 }
 

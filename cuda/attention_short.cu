@@ -178,15 +178,6 @@ template <class T> __global__ void attention_short_backward_kernel(const ShortAr
 
 // The arguments and launch shape for n, or false when the sequences are too long for this
 // path or a warp's rows would not fit in the budget.
-// whether every row of t starts on 16 bytes, D being whole packs of T
-template <class T> bool rows_packed(const Tensor& t) {
-  const int64_t W = kPack<T>;
-  if (t.shape()[3] % W != 0 || reinterpret_cast<uintptr_t>(t.raw_data()) % 16 != 0) return false;
-  for (int d = 0; d < 3; ++d)
-    if (t.strides()[size_t(d)] % W != 0) return false;
-  return true;
-}
-
 template <class T> bool plan(ShortArgs<T>& a, bool backward) {
   const Dims& n = a.n;
   if (n.Tk > kMaxKeys || n.Tq > n.Tk) return false;
@@ -220,7 +211,7 @@ bool attention_short(const Tensor& q, const Tensor& k, const Tensor& v, double s
     using T = decltype(z);
     ShortArgs<T> a = args_of<T>(q, k, v, out, lse, scale);
     if (!plan(a, false)) return false;
-    a.packed = rows_packed<T>(q) && rows_packed<T>(k) && rows_packed<T>(v);
+    a.packed = rows_on_16_bytes<T>(q) && rows_on_16_bytes<T>(k) && rows_on_16_bytes<T>(v);
     const size_t smem = size_t(a.warps) * size_t(a.per_warp) * sizeof(acc_t<T>);
     attention_short_forward_kernel<T><<<blocks_of(a), 32 * a.warps, smem, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();
@@ -236,7 +227,7 @@ bool attention_short_backward(const Tensor& q, const Tensor& k, const Tensor& v,
     ShortArgs<T> a = args_of<T>(q, k, v, out, lse, scale);
     if (!plan(a, true)) return false;
     set_gradients<T>(a, gout, gq, gk, gv);
-    a.packed = rows_packed<T>(q) && rows_packed<T>(k) && rows_packed<T>(v) && rows_packed<T>(gout);
+    a.packed = rows_on_16_bytes<T>(q) && rows_on_16_bytes<T>(k) && rows_on_16_bytes<T>(v) && rows_on_16_bytes<T>(gout);
     const size_t smem = size_t(a.warps) * size_t(a.per_warp) * sizeof(acc_t<T>);
     attention_short_backward_kernel<T><<<blocks_of(a), 32 * a.warps, smem, stream()>>>(a);
     MB_CUDA_LAUNCH_CHECK();

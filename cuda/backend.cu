@@ -51,6 +51,17 @@ std::string device_name() {
   return prop.name;
 }
 
+int compute_capability_major() {
+  static const int major = [] {
+    int dev = 0;
+    MB_CUDA_CHECK(cudaGetDevice(&dev));
+    cudaDeviceProp prop{};
+    MB_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+    return prop.major;
+  }();
+  return major;
+}
+
 void synchronize() { MB_CUDA_CHECK(cudaStreamSynchronize(stream())); }
 std::string device_description() { return device_name(); }
 size_t peak_memory() { return memory_stats().peak; }

@@ -26,6 +26,10 @@ void after_launch(const char* function, const char* file, int line);
 // The stream every kernel and copy of the backend runs on (one stream: ops are ordered).
 cudaStream_t stream();
 
+// Compute capability of the current device (asked once): bf16 tensor cores (mma.sync,
+// ldmatrix, cp.async) from 8.0 on.
+int compute_capability_major();
+
 constexpr int kThreads = 256;
 inline unsigned blocks_for(int64_t n, int threads = kThreads) {
   const int64_t b = (n + threads - 1) / threads;

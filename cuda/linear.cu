@@ -86,7 +86,7 @@ const char* epilogue_name(cublasLtEpilogue_t e) { return kEpilogueNames[epilogue
 
 // Runs g when cuBLASLt takes it for this dtype and epilogue; false (and a note, once per kind)
 // when it does not, for the caller's composed path. Other errors throw.
-bool try_lt(const LtGemm& g, DType dtype, const char* what) {
+bool try_lt(const LtGemm& g, DType dtype) {
   if (dtype != DType::F32 && dtype != DType::BF16) return false;
   static bool refused[2][5] = {};  // [bf16][epilogue]
   bool& no = refused[dtype == DType::BF16][epilogue_index(g.epilogue)];
@@ -94,7 +94,7 @@ bool try_lt(const LtGemm& g, DType dtype, const char* what) {
   const cublasStatus_t st = run(g, dtype);
   if (st == CUBLAS_STATUS_NOT_SUPPORTED || st == CUBLAS_STATUS_INVALID_VALUE) {
     no = true;
-    std::fprintf(stderr, "cuBLASLt: %s in %s is %s here; using a GEMM and a separate pass\n", what,
+    std::fprintf(stderr, "cuBLASLt: %s in %s is %s here; using a GEMM and a separate pass\n", epilogue_name(g.epilogue),
                  dtype_name(dtype), cublas_status_name(st));
     return false;
   }
@@ -111,7 +111,7 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const 
                                                   : (relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
   const LtGemm g{true, false, out, rows, in, in, in, out, w.raw_data(), x.raw_data(), y.raw_data(), epilogue,
                  b.defined() ? b.raw_data() : nullptr};
-  if (in == 0 || !try_lt(g, x.dtype(), epilogue_name(epilogue))) linear_by_gemm(kernel_table(), x, w, b, relu, y);
+  if (in == 0 || !try_lt(g, x.dtype())) linear_by_gemm(kernel_table(), x, w, b, relu, y);
 }
 
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
@@ -120,7 +120,7 @@ void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw,
   const LtGemm g{false, true, in, out, rows, in, out, in, x.raw_data(), gy.raw_data(), gw.raw_data(),
                  gb.defined() ? CUBLASLT_EPILOGUE_BGRADB : CUBLASLT_EPILOGUE_DEFAULT,
                  gb.defined() ? gb.raw_data() : nullptr};
-  if (rows == 0 || in == 0 || !try_lt(g, x.dtype(), epilogue_name(g.epilogue)))
+  if (rows == 0 || in == 0 || !try_lt(g, x.dtype()))
     linear_backward_weight_by_gemm(kernel_table(), x, gy, gw, gb);
 }
 

@@ -36,12 +36,8 @@ __global__ void mma_product_kernel(const uint16_t* a, const uint16_t* b, float* 
 }  // namespace
 
 void mma_m16n8k16(const uint16_t* a, const uint16_t* b, float* d) {
-  int dev = 0;
-  MB_CUDA_CHECK(cudaGetDevice(&dev));
-  cudaDeviceProp p;
-  MB_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
-  MB_CHECK(p.major >= 8, "mma_m16n8k16: bf16 tensor cores need compute capability 8.0, the device has ", p.major, ".",
-           p.minor);
+  MB_CHECK(compute_capability_major() >= 8, "mma_m16n8k16: bf16 tensor cores need compute capability 8.0, the device "
+           "has ", compute_capability_major(), ".x");
   const Tensor da = Tensor::empty({16, 16}, DType::BF16, Device::CUDA), db = Tensor::empty({16, 8}, DType::BF16, Device::CUDA),
                dd = Tensor::empty({2, 16, 8}, DType::F32, Device::CUDA);
   MB_CUDA_CHECK(cudaMemcpyAsync(da.raw_data(), a, 256 * sizeof(uint16_t), cudaMemcpyHostToDevice, stream()));

@@ -167,10 +167,7 @@ if (D.audio) {
   d.appendChild(chart('bits per byte', 'byte', [{name: 'plain', color: '#c0392b', xs, ys: D.bits}], 1000, 160));
   $('media').appendChild(d);
 }
-document.body.dataset.ready = '1';
-document.body.dataset.ms = performance.now().toFixed(0);  // from navigation start: loaded, parsed, drawn
-</script>
-</body></html>
+@END@
 )PAGE";
 
 const char* kReport = R"PAGE(<!doctype html>
@@ -217,16 +214,21 @@ for (const r of D) {
   }
   $('details').appendChild(d);
 }
-document.body.dataset.ready = '1';
-document.body.dataset.ms = performance.now().toFixed(0);  // from navigation start: loaded, parsed, drawn
-</script>
-</body></html>
+@END@
 )PAGE";
 
-// a page with the shared styles and scripts in place of its @COMMON@ mark
+// the end of both pages' scripts: the marks the browser test (tests/pages.sh) waits for
+const char* kEnd = R"PAGE(document.body.dataset.ready = '1';
+document.body.dataset.ms = performance.now().toFixed(0);  // from navigation start: loaded, parsed, drawn
+</script>
+</body></html>)PAGE";
+
+// a page with the shared styles and scripts in place of its @COMMON@ mark and the shared end
+// in place of @END@
 std::string with_common(const char* page) {
   std::string s = page;
   s.replace(s.find("@COMMON@"), 8, kCommon);
+  s.replace(s.find("@END@"), 5, kEnd);
   return s;
 }
 

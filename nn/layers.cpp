@@ -90,7 +90,7 @@ Tensor CausalSelfAttention::forward(const Tensor& x, int64_t group) const {
   }
   if (prefix == 0) {  // in bf16 (tensor cores) when the projections compute in bf16
     const Tensor y = attention_qkv(qkv.forward_compute(x), heads);
-    return proj.forward(y.dtype() == x.dtype() ? y : mb::to(y, x.dtype()));
+    return proj.forward(as_dtype(y, x.dtype()));
   }
   const auto [q, k, v] = project(x);
   const Tensor keys = rope(concat({previous_tail(k, group), k}, 2), 0);
