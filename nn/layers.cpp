@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/checkpoint.h"
+#include "nn/step.h"
 
 namespace mb::nn {
 
@@ -217,6 +218,7 @@ void Transformer::set_prefix(int64_t r) {
 
 Tensor Transformer::forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const {
   caches.resize(blocks.size());
+  if (one_position_fits(*this, x, caches)) return one_position(*this, x, caches);  // decoding's lean step
   Tensor h = x;
   for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->forward_cached(h, caches[i], capacity);
   return ln_f.forward(h);

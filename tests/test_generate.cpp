@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "megabyte/generate.h"
+#include "tensor/parallel.h"
 
 using namespace mb;
 using namespace mb::test;
@@ -101,6 +102,49 @@ TEST_CASE("cached baseline decoding equals the full forward pass at every byte")
 TEST_CASE("the recomputing decoder agrees too (it is the benchmark's yardstick)") {
   Megabyte m(config(24, 4, true, true));
   check_cache_equivalence(m, true);
+}
+
+// Decoding one byte at a time takes the one-position step (nn/step.h) in every stack; the f64
+// tests above hold it to the full pass's logic. Here: GELU too, and in f32 (the dtype it runs
+// in for users) within rounding of the full pass, with the same bits on 1, 2 and 3 threads
+// (every output element is computed by one thread, in a fixed order).
+TEST_CASE("the one-position step: GELU, f32 within rounding, the same bits on any thread count") {
+  Config c = config(48, 4, true, true);
+  c.act = nn::Activation::gelu;
+  Megabyte g(c);
+  check_cache_equivalence(g);
+  for (nn::Activation act : {nn::Activation::relu, nn::Activation::gelu}) {
+    c.act = act;
+    Megabyte m(c);
+    m.init_parameters(5);
+    const Tensor x = to(mul_scalar(Tensor::rand({1, c.seq}, 13, 0), 256.0), DType::U8);
+    Tensor full;
+    {
+      NoGradGuard no_grad;
+      full = m.forward(x);
+    }
+    const int threads = num_threads();
+    std::vector<std::vector<float>> runs;
+    for (int n : {1, 2, 3}) {
+      set_num_threads(n);
+      auto dec = cached_decoder(m);
+      std::vector<float> all;
+      double worst = 0;
+      for (int64_t t = 0; t < c.seq; ++t) {
+        const Tensor l = dec->next_logits();
+        worst = std::max(worst, max_abs_diff(l, reshape(narrow(full, 1, t, 1), {256})));
+        const std::vector<float> v = l.to_vector<float>();
+        all.insert(all.end(), v.begin(), v.end());
+        dec->push(uint8_t(x.at({0, t})));
+      }
+      INFO(nn::activation_name(act), ", ", n, " threads: worst difference ", worst);
+      CHECK(worst < 1e-4);
+      runs.push_back(all);
+    }
+    set_num_threads(threads);
+    CHECK(runs[0] == runs[1]);
+    CHECK(runs[0] == runs[2]);
+  }
 }
 
 TEST_CASE("decoding past T slides the context and keeps going") {

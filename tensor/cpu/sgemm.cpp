@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "tensor/cpu/dot.h"
 #include "tensor/error.h"
 #include "tensor/parallel.h"
 
@@ -177,37 +178,6 @@ GemmIsa gemm_isa() {
 
 namespace {
 
-// out[r] (+)= Σ_k x[k] · w[r·ldw + k] for r < 4: four dot products over contiguous rows at once,
-// eight lanes each (GCC vector extensions: AVX2, or what the target has), summed in a fixed order.
-void dot4(const float* x, const float* w, int64_t ldw, int64_t K, float* out, bool accumulate) {
-  using v8 = float __attribute__((vector_size(32)));
-  auto load = [](const float* p) {
-    v8 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  };
-  v8 acc[4] = {};
-  int64_t k = 0;
-  for (; k + 8 <= K; k += 8) {
-    const v8 xv = load(x + k);
-    for (int r = 0; r < 4; ++r) acc[r] += xv * load(w + r * ldw + k);
-  }
-  // the four lane sums at once: pairwise halving, a tree of three vector adds
-  using v4 = float __attribute__((vector_size(16)));
-  v4 h[4];
-  for (int r = 0; r < 4; ++r) h[r] = __builtin_shufflevector(acc[r], acc[r], 0, 1, 2, 3) +
-                                     __builtin_shufflevector(acc[r], acc[r], 4, 5, 6, 7);
-  const v4 lo01 = __builtin_shufflevector(h[0], h[1], 0, 4, 1, 5), hi01 = __builtin_shufflevector(h[0], h[1], 2, 6, 3, 7);
-  const v4 lo23 = __builtin_shufflevector(h[2], h[3], 0, 4, 1, 5), hi23 = __builtin_shufflevector(h[2], h[3], 2, 6, 3, 7);
-  const v4 s01 = lo01 + hi01, s23 = lo23 + hi23;  // (r0, r1, r0, r1) and (r2, r3, r2, r3) partials
-  const v4 s = __builtin_shufflevector(s01, s23, 0, 1, 4, 5) + __builtin_shufflevector(s01, s23, 2, 3, 6, 7);
-  for (int r = 0; r < 4; ++r) {
-    float t = s[r];
-    for (int64_t kk = k; kk < K; ++kk) t += x[kk] * w[r * ldw + kk];
-    out[r] = accumulate ? out[r] + t : t;
-  }
-}
-
 // A few rows of C (a vector times a matrix, as in decoding): B read once in place with no
 // packing, which would cost more than the product; each element summed over k in order.
 void sgemm_few_rows(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b,
@@ -225,13 +195,7 @@ void sgemm_few_rows(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa
           for (int64_t j = j0; j < j1; ++j) ci[j] += x * bk[j];
         }
       } else if (csa == 1 && rsb == 1) {  // columns of B contiguous (a transposed weight)
-        int64_t j = j0;
-        for (; j + 4 <= j1; j += 4) dot4(ai, b + j * csb, csb, K, ci + j, accumulate);
-        for (; j < j1; ++j) {
-          float s = 0;
-          for (int64_t k = 0; k < K; ++k) s += ai[k] * b[j * csb + k];
-          ci[j] = accumulate ? ci[j] + s : s;
-        }
+        dot_rows(ai, b + j0 * csb, csb, K, j1 - j0, ci + j0, accumulate);
       } else {
         for (int64_t j = j0; j < j1; ++j) {
           float s = 0;

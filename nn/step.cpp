@@ -1,0 +1,170 @@
+#include "nn/step.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/node.h"
+#include "tensor/cpu/dot.h"
+#include "tensor/cpu/eigen.h"
+#include "tensor/parallel.h"
+
+namespace mb::nn {
+
+namespace {
+
+template <class T> using Vec = Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+template <class T> using CVec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+template <class T> using CRowMajor = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+
+// f32 (decoding) or f64 (the tests' models), on the CPU, contiguous, in the dtype of x
+bool plain(const Tensor& t, DType dt) { return t.device() == Device::CPU && t.dtype() == dt && t.is_contiguous(); }
+bool plain(const Linear& l, DType dt) {
+  return l.matmul_dtype == DType::F32 && plain(l.weight, dt) && (!l.bias.defined() || plain(l.bias, dt));
+}
+bool plain(const LayerNorm& n, DType dt) { return plain(n.weight, dt) && plain(n.bias, dt); }
+template <class T> const T* ptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
+// out[r] (+)= W[r]·x for the n rows of W (n, K) at w
+void dot_rows(const float* x, const float* w, int64_t K, int64_t n, float* out, bool add) {
+  cpu::dot_rows(x, w, K, K, n, out, add);
+}
+void dot_rows(const double* x, const double* w, int64_t K, int64_t n, double* out, bool add) {
+  if (add) Vec<double>(out, n).noalias() += CRowMajor<double>(w, n, K) * CVec<double>(x, K);
+  else Vec<double>(out, n).noalias() = CRowMajor<double>(w, n, K) * CVec<double>(x, K);
+}
+
+// [lo, hi): thread t's contiguous share of n items among nt, on multiples of 4 (dot4's rows)
+std::pair<int64_t, int64_t> share(int64_t n, int t, int nt) {
+  const int64_t quads = (n + 3) / 4;
+  return {std::min(n, quads * t / nt * 4), std::min(n, quads * (t + 1) / nt * 4)};
+}
+
+enum class Out { store, relu, add };
+
+// rows [lo, hi) of y = W x + b (W: (out, in)), stored, stored through ReLU, or added to y
+template <class T>
+void product(const Linear& l, const T* x, std::pair<int64_t, int64_t> rows, T* y, Out out) {
+  const auto [lo, hi] = rows;
+  const int64_t in = l.weight.size(1);
+  dot_rows(x, ptr<T>(l.weight) + lo * in, in, hi - lo, y + lo, out == Out::add);
+  if (const T* b = ptr<T>(l.bias))
+    for (int64_t r = lo; r < hi; ++r) y[r] += b[r];
+  if (out == Out::relu)
+    for (int64_t r = lo; r < hi; ++r) y[r] = std::max(y[r], T(0));
+}
+
+// y (d) = LayerNorm(x) over d, as the CPU kernel computes it
+template <class T>
+void layer_norm(const LayerNorm& n, const T* x, int64_t d, T* y) {
+  const auto xa = CVec<T>(x, d).array();
+  const T mu = xa.sum() / T(d);
+  const T r = T(1) / std::sqrt((xa - mu).square().sum() / T(d) + T(n.eps));
+  Vec<T>(y, d).array() = (xa - mu) * r * CVec<T>(ptr<T>(n.weight), d).array() + CVec<T>(ptr<T>(n.bias), d).array();
+}
+
+// One head over the L cached positions: out (dh) = softmax(K q / √dh) V; K, V: (L, dh) rows,
+// scores: room for L
+template <class T>
+void attend(const T* q, const T* K, const T* V, int64_t L, int64_t dh, T* scores, T* out) {
+  Vec<T> s(scores, L);
+  s.noalias() = CRowMajor<T>(K, L, dh) * CVec<T>(q, dh);
+  s *= T(1) / std::sqrt(T(dh));
+  s = (s.array() - s.maxCoeff()).exp().matrix();
+  Vec<T>(out, dh).noalias() = CRowMajor<T>(V, L, dh).transpose() * s / s.sum();
+}
+
+// The shared state of one step: the residual stream and the products all threads read. Eigen's
+// vectors, aligned alike on every run: Eigen's sums and exp take scalar steps up to the first
+// aligned element, so a buffer's alignment would change the bits.
+template <class T>
+struct Shared {
+  using V = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  V x, qkv, att, hidden;
+};
+
+// Block b at position `at` (its cache holds positions < at, with room for `at`), thread t of nt:
+// x = x + attn(ln1(x)); x = x + mlp(ln2(x)). y and scores are the thread's own.
+template <class T>
+void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, T* y, T* scores, int t, int nt) {
+  const CausalSelfAttention& a = b.attn;
+  const int64_t d = sh.x.size(), h = a.heads, dh = d / h, cap = c.k.size(2);
+  layer_norm(b.ln1, sh.x.data(), d, y);
+  product(a.qkv, y, share(3 * d, t, nt), sh.qkv.data(), Out::store);
+#pragma omp barrier
+  const int64_t j0 = h * t / nt, j1 = h * (t + 1) / nt;  // this thread's heads
+  for (int64_t j = j0; j < j1; ++j) {
+    T* K = c.k.data<T>() + j * cap * dh;
+    T* V = c.v.data<T>() + j * cap * dh;
+    std::copy_n(sh.qkv.data() + d + j * dh, dh, K + at * dh);
+    std::copy_n(sh.qkv.data() + 2 * d + j * dh, dh, V + at * dh);
+    attend(sh.qkv.data() + j * dh, K, V, at + 1, dh, scores, sh.att.data() + j * dh);
+  }
+#pragma omp barrier
+  product(a.proj, sh.att.data(), share(d, t, nt), sh.x.data(), Out::add);
+#pragma omp barrier
+  layer_norm(b.ln2, sh.x.data(), d, y);
+  const bool relu = b.mlp.act == Activation::relu;
+  const auto rows = share(4 * d, t, nt);
+  product(b.mlp.fc1, y, rows, sh.hidden.data(), relu ? Out::relu : Out::store);
+  if (!relu)  // GELU, the exact erf form
+    for (int64_t r = rows.first; r < rows.second; ++r) {
+      const T v = sh.hidden[r];
+      sh.hidden[r] = T(0.5) * v * (T(1) + std::erf(v * T(0.70710678118654752)));
+    }
+#pragma omp barrier
+  product(b.mlp.fc2, sh.hidden.data(), share(d, t, nt), sh.x.data(), Out::add);
+#pragma omp barrier
+}
+
+}  // namespace
+
+bool one_position_fits(const Transformer& t, const Tensor& x, const std::vector<KVCache>& caches) {
+  const DType dt = x.dtype();
+  if (grad_enabled() || (dt != DType::F32 && dt != DType::F64) || !plain(x, dt)) return false;
+  if (x.dim() != 3 || x.size(0) != 1 || x.size(1) != 1) return false;
+  if (t.stream_dtype != DType::F32 || !plain(t.ln_f, dt) || caches.size() != t.blocks.size()) return false;
+  for (size_t i = 0; i < t.blocks.size(); ++i) {
+    const Block& b = *t.blocks[i];
+    const KVCache& c = caches[i];
+    if (b.attn.prefix != 0 || !plain(b.ln1, dt) || !plain(b.ln2, dt) || !plain(b.attn.qkv, dt) ||
+        !plain(b.attn.proj, dt) || !plain(b.mlp.fc1, dt) || !plain(b.mlp.fc2, dt))
+      return false;
+    if (!c.k.defined() || !plain(c.k, dt) || !plain(c.v, dt) || c.k.size(0) != 1 || c.len >= c.k.size(2)) return false;
+  }
+  return x.size(2) == t.ln_f.weight.size(0);
+}
+
+namespace {
+
+template <class T>
+Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches) {
+  const int64_t d = x.size(2);
+  const T* x0 = x.data<T>();
+  Shared<T> sh{CVec<T>(x0, d), typename Shared<T>::V(3 * d), typename Shared<T>::V(d), typename Shared<T>::V(4 * d)};
+  int64_t longest = 0;
+  for (const KVCache& c : caches) longest = std::max(longest, c.len + 1);
+  Tensor out = Tensor::empty({1, 1, d}, x.dtype());
+  const int threads = in_serial_scope() ? 1 : num_threads();
+#pragma omp parallel num_threads(threads)
+  {
+#ifdef _OPENMP
+    const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+    const int tid = 0, nt = 1;
+#endif
+    typename Shared<T>::V y(d), scores(longest);  // the thread's own, aligned as Shared's
+    for (size_t i = 0; i < t.blocks.size(); ++i)
+      block_step(*t.blocks[i], caches[i], caches[i].len, sh, y.data(), scores.data(), tid, nt);
+    if (tid == 0) layer_norm(t.ln_f, sh.x.data(), d, out.data<T>());
+  }
+  for (KVCache& c : caches) ++c.len;
+  return out;
+}
+
+}  // namespace
+
+Tensor one_position(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches) {
+  return x.dtype() == DType::F64 ? step<double>(t, x, caches) : step<float>(t, x, caches);
+}
+
+}  // namespace mb::nn
