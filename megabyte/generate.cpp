@@ -49,11 +49,12 @@ class CachedDecoder : public Decoder {
       if (size() == seq_) slide();
       NoGradGuard no_grad;
       const bool one = done_ == size();  // one position: small ops, see StepThreads
+      StepThreads& threads = threads_[step_kind(size())];
       std::optional<SerialScope> serial;
-      if (one && threads_.serial()) serial.emplace();
+      if (one && threads.serial()) serial.emplace();
       const auto t0 = std::chrono::steady_clock::now();
       next_ = advance(done_, size());
-      if (one) threads_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      if (one) threads.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
       done_ = size() + 1;
     }
     return next_;
@@ -70,6 +71,9 @@ class CachedDecoder : public Decoder {
   // logits of position t.
   virtual Tensor advance(int64_t a, int64_t t) = 0;
   virtual void reset_caches() = 0;
+  // Steps of different kinds choose their threads apart (StepThreads): MEGABYTE's step at a
+  // patch's first byte also runs the global model, 1 to 2 orders of magnitude more work.
+  virtual int step_kind(int64_t /*t*/) const { return 0; }
   // the context bytes [from, from + n) as (1, n) ids, on the model's device
   Tensor ids(int64_t from, int64_t n) const {
     return to(Tensor::from_vector(std::vector<int64_t>(bytes_.begin() + from, bytes_.begin() + from + n), {1, n}), device_);
@@ -94,8 +98,14 @@ class CachedDecoder : public Decoder {
   int64_t seq_, align_, done_ = 0;  // done_: positions 0 .. done_ − 1 are in the caches
   Device device_;
   Tensor next_;
-  StepThreads threads_;
+  StepThreads threads_[2];  // by step_kind
 };
+
+// A new unit's caches start empty; their memory is kept, so its first position takes the lean
+// one-position step (nn/step.h) like the rest.
+void rewind(std::vector<nn::KVCache>& caches) {
+  for (nn::KVCache& c : caches) c.len = 0;
+}
 
 // The levels from the top: the global model (one position per patch, over the whole context),
 // the mid levels (one position per unit, over the units of the unit above) and the local model
@@ -122,6 +132,7 @@ class MegabyteDecoder : public CachedDecoder {
     }
     return logits;
   }
+  int step_kind(int64_t t) const override { return t % m_.config().patch == 0; }
   void reset_caches() override {
     global_.clear();
     for (auto& m : mid_) m.clear();
@@ -151,7 +162,7 @@ class MegabyteDecoder : public CachedDecoder {
     const MidStage& ms = m_.config().mids[i];
     const MidLevel& lv = *m_.mids[i];
     const int64_t U = ms.patch, q0 = (lo + U - 1) / U * U, n = hi / U * U >= q0 ? (hi / U * U - q0) / U + 1 : 0;
-    if (lo == s) mid_[i].clear();
+    if (lo == s) rewind(mid_[i]);
     Tensor out;  // (1, n, dim): units q0, q0 + U, …
     if (n > 0) {
       const Tensor h = lv.inputs(narrow(ctx_[i], 1, q0 - s, n * U), earlier(q0, n * U, U, s), q0 - s);
@@ -172,7 +183,7 @@ class MegabyteDecoder : public CachedDecoder {
     if (lo == s) {
       slices_ = m_.global_to_local.forward(ctx_.back());  // (1, span, D_L)
       if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + span, slices_.dtype(), slices_.device());
-      else local_.clear();
+      else rewind(local_);
     }
     const int64_t n = hi - lo + 1;
     const Tensor u = m_.local_inputs(narrow(slices_, 1, lo - s, n), earlier(lo, n, 1, s), lo - s);

@@ -1,7 +1,10 @@
 #include "nn/step.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "autograd/node.h"
 #include "tensor/cpu/dot.h"
@@ -82,15 +85,44 @@ struct Shared {
   V x, qkv, att, hidden;
 };
 
+// The step's barrier: a block has five, a few microseconds apart. OpenMP's barrier sleeps in
+// the kernel under OMP_WAIT_POLICY=PASSIVE (what our scripts set), and waking costs more than
+// the phases; this one spins, for at most 50 µs before it yields the core (a thread of ours
+// waiting for a core held by another process must not keep the core from it).
+class Barrier {
+ public:
+  void wait(int team) {  // team: the threads that take part
+    const int gen = gen_.load(std::memory_order_acquire);
+    if (arrived_.fetch_add(1, std::memory_order_acq_rel) == team - 1) {  // the last in opens it
+      arrived_.store(0, std::memory_order_relaxed);
+      gen_.fetch_add(1, std::memory_order_release);
+      return;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int spins = 0; gen_.load(std::memory_order_acquire) == gen; ++spins) {
+      if (spins < 64 || std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(50)) pause();
+      else std::this_thread::yield();
+    }
+  }
+
+ private:
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  std::atomic<int> arrived_{0}, gen_{0};
+};
+
 // Block b at position `at` (its cache holds positions < at, with room for `at`), thread t of nt:
 // x = x + attn(ln1(x)); x = x + mlp(ln2(x)). y and scores are the thread's own.
 template <class T>
-void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, T* y, T* scores, int t, int nt) {
+void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, Barrier& bar, T* y, T* scores, int t, int nt) {
   const CausalSelfAttention& a = b.attn;
   const int64_t d = sh.x.size(), h = a.heads, dh = d / h, cap = c.k.size(2);
   layer_norm(b.ln1, sh.x.data(), d, y);
   product(a.qkv, y, share(3 * d, t, nt), sh.qkv.data(), Out::store);
-#pragma omp barrier
+  bar.wait(nt);
   const int64_t j0 = h * t / nt, j1 = h * (t + 1) / nt;  // this thread's heads
   for (int64_t j = j0; j < j1; ++j) {
     T* K = c.k.data<T>() + j * cap * dh;
@@ -99,9 +131,9 @@ void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, T* y, T* 
     std::copy_n(sh.qkv.data() + 2 * d + j * dh, dh, V + at * dh);
     attend(sh.qkv.data() + j * dh, K, V, at + 1, dh, scores, sh.att.data() + j * dh);
   }
-#pragma omp barrier
+  bar.wait(nt);
   product(a.proj, sh.att.data(), share(d, t, nt), sh.x.data(), Out::add);
-#pragma omp barrier
+  bar.wait(nt);
   layer_norm(b.ln2, sh.x.data(), d, y);
   const bool relu = b.mlp.act == Activation::relu;
   const auto rows = share(4 * d, t, nt);
@@ -111,9 +143,9 @@ void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, T* y, T* 
       const T v = sh.hidden[r];
       sh.hidden[r] = T(0.5) * v * (T(1) + std::erf(v * T(0.70710678118654752)));
     }
-#pragma omp barrier
+  bar.wait(nt);
   product(b.mlp.fc2, sh.hidden.data(), share(d, t, nt), sh.x.data(), Out::add);
-#pragma omp barrier
+  bar.wait(nt);
 }
 
 }  // namespace
@@ -145,7 +177,8 @@ Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches)
   for (const KVCache& c : caches) longest = std::max(longest, c.len + 1);
   Tensor out = Tensor::empty({1, 1, d}, x.dtype());
   const int threads = in_serial_scope() ? 1 : num_threads();
-#pragma omp parallel num_threads(threads)
+  Barrier bar;
+#pragma omp parallel num_threads(threads) if (threads > 1)
   {
 #ifdef _OPENMP
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -154,7 +187,7 @@ Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches)
 #endif
     typename Shared<T>::V y(d), scores(longest);  // the thread's own, aligned as Shared's
     for (size_t i = 0; i < t.blocks.size(); ++i)
-      block_step(*t.blocks[i], caches[i], caches[i].len, sh, y.data(), scores.data(), tid, nt);
+      block_step(*t.blocks[i], caches[i], caches[i].len, sh, bar, y.data(), scores.data(), tid, nt);
     if (tid == 0) layer_norm(t.ln_f, sh.x.data(), d, out.data<T>());
   }
   for (KVCache& c : caches) ++c.len;
