@@ -14,24 +14,36 @@ namespace mb {
 namespace {
 
 // Whether a one-position step runs on the calling thread alone (a SerialScope) or may fork:
-// on a quiet machine threads pay (the global model's attention splits over heads: 4,800 vs
-// 3,000 bytes/s on small, 2 threads), but beside another busy process each fork waits for a
-// core (1,000 vs 2,200 bytes/s). Results are the same either way, so it measures: in every
-// period, a trial of steps each way, then the faster for the rest.
+// on a quiet machine threads pay, but beside another busy process a thread may wait for a
+// core. Results are the same either way, so it measures: a trial of steps each way (the
+// threaded one spanning several of the scheduler's time slices: its steps beside a neighbour
+// take 25 µs or 40 ms by turns), then the faster per step for kRun seconds, then again. A
+// threaded trial at 4x the serial one's time is cut short.
 class StepThreads {
  public:
-  bool serial() const { return phase() == 0 || (phase() == 2 && serial_wins_); }
+  bool serial() const { return phase_ == 0 || (phase_ == 2 && serial_wins_); }
   void record(double seconds) {
-    if (phase() < 2) trial_[phase()] += seconds;
-    if (++step_ == 2 * kTrial) serial_wins_ = trial_[0] <= trial_[1];
-    if (step_ == kPeriod) *this = StepThreads{};
+    Span& s = spans_[phase_];
+    s.seconds += seconds;
+    ++s.steps;
+    if (phase_ == 1 && s.seconds > 4 * s.steps * spans_[0].seconds / spans_[0].steps) {  // a lost cause
+      phase_ = 2;
+      serial_wins_ = true;
+    } else if (phase_ < 2 && s.steps >= 4 && s.seconds >= kTrial[phase_]) {
+      if (++phase_ == 2) serial_wins_ = spans_[0].seconds / spans_[0].steps <= spans_[1].seconds / spans_[1].steps;
+    } else if (phase_ == 2 && s.seconds >= kRun) {
+      *this = StepThreads{};
+    }
   }
 
  private:
-  static constexpr int64_t kTrial = 64, kPeriod = 1024;
-  int phase() const { return step_ < kTrial ? 0 : step_ < 2 * kTrial ? 1 : 2; }  // serial trial, threaded trial, run
-  int64_t step_ = 0;
-  double trial_[2] = {0, 0};
+  static constexpr double kTrial[2] = {0.005, 0.02}, kRun = 0.5;  // serial, threaded; run
+  struct Span {
+    int64_t steps = 0;
+    double seconds = 0;
+  };
+  int phase_ = 0;  // serial trial, threaded trial, run
+  Span spans_[3];
   bool serial_wins_ = true;
 };
 
