@@ -124,6 +124,12 @@ TEST_CASE("reductions over any axes, with keepdim") {
   check_values(sum(transpose(reshape(x, {6, 4}), 0, 1), {1}), {60, 66, 72, 78});
   // integer sums stay integers
   CHECK(sum(Tensor::arange(0, 5)).item() == 10);
+  // rows of 8 lanes and a tail, and rows long enough to be summed in chunks: exact in f64
+  const Tensor n = reshape(to(Tensor::arange(0, 3 * 50001), DType::F64), {3, 50001});
+  auto tri = [](double k) { return k * (k - 1) / 2; };  // 0 + 1 + … + (k − 1)
+  check_values(sum(n, {1}), {tri(50001), tri(100002) - tri(50001), tri(150003) - tri(100002)});
+  check_values(sum(narrow(n, 1, 0, 13), {1}), {78, 13 * 50001 + 78, 13 * 100002 + 78});
+  CHECK(sum(n).item() == tri(150003));
 }
 
 // naive (..., M, K) @ (..., K, N) reference
@@ -365,9 +371,10 @@ TEST_CASE("the packed GEMM gives bitwise the same result on 1 and 2 threads") {
 TEST_CASE("results do not depend on the thread count") {
   const int threads = num_threads();
   const Tensor x = Tensor::randn({64, 300}, 1), w = Tensor::randn({300}, 2), b = Tensor::randn({300}, 3);
-  const Tensor q = Tensor::randn({2, 2, 100, 16}, 4);
+  const Tensor q = Tensor::randn({2, 2, 100, 16}, 4), long_rows = Tensor::randn({3, 70001}, 5);
   auto run = [&] {
-    return std::vector<Tensor>{layer_norm(x, w, b), softmax(x), sum(x, {0}), attention(q, q, q)};
+    return std::vector<Tensor>{layer_norm(x, w, b), softmax(x), sum(x, {0}), sum(x, {1}), attention(q, q, q),
+                               sum(long_rows, {1}), sum(long_rows)};
   };
   set_num_threads(1);
   const auto one = run();

@@ -1,8 +1,10 @@
 // CPU reductions of the middle dim of a contiguous (A, R, N) tensor -> (A, N). The op layer
 // views x this way without copying when the reduced axes are adjacent (a bias gradient is
 // A = 1, R = B·T, N = C), and permutes them together otherwise. Each output element is summed
-// by one thread in the order of r, so results do not depend on the thread count.
+// in an order fixed by the shape alone (eight lanes over r; rows longer than kChunk in fixed
+// chunks), so results do not depend on the thread count.
 #include <limits>
+#include <vector>
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
@@ -14,15 +16,46 @@ namespace {
 // floats and doubles accumulate in double, integers in int64
 template <class T> using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
 
+// Σ row[r] for r < R in a fixed order: eight running sums (lane j takes r ≡ j mod 8, so the
+// additions are independent and vectorise instead of waiting on each other), then a fixed tree
+// and the tail in order
+template <class T> Acc<T> sum_row(const T* row, int64_t R) {
+  Acc<T> lane[8] = {};
+  int64_t r = 0;
+  for (; r + 8 <= R; r += 8)
+    for (int j = 0; j < 8; ++j) lane[j] += Acc<T>(row[r + j]);
+  Acc<T> acc = ((lane[0] + lane[4]) + (lane[2] + lane[6])) + ((lane[1] + lane[5]) + (lane[3] + lane[7]));
+  for (; r < R; ++r) acc += Acc<T>(row[r]);
+  return acc;
+}
+
+// x (A, R) rows -> out (A) sums, for rows longer than kChunk: fixed chunks of a row summed
+// apart (so the threads share even one row), then the chunks' sums in order
+constexpr int64_t kChunk = 16384;
+template <class T> void sum_long_rows(const T* x, int64_t A, int64_t R, const Tensor& out) {
+  const int64_t C = (R + kChunk - 1) / kChunk;
+  std::vector<Acc<T>> part(static_cast<size_t>(A * C));
+  parallel_for(0, A * C, 1, [&](int64_t lo, int64_t hi) {
+    for (int64_t w = lo; w < hi; ++w) {
+      const int64_t r0 = w % C * kChunk;
+      part[size_t(w)] = sum_row(x + w / C * R + r0, std::min(kChunk, R - r0));
+    }
+  });
+  for (int64_t a = 0; a < A; ++a) {
+    Acc<T> acc = 0;
+    for (int64_t c = 0; c < C; ++c) acc += part[size_t(a * C + c)];
+    static_cast<T*>(out.raw_data())[a] = T(acc);
+  }
+}
+
 // x (A, R) rows -> out (A): sum, max or argmax (first index of the maximum; NaN wins)
 template <class T> void reduce_rows(ReduceOp op, const T* x, int64_t A, int64_t R, const Tensor& out) {
+  if (op == ReduceOp::sum && R > kChunk) return sum_long_rows(x, A, R, out);
   parallel_for(0, A, std::max<int64_t>(1, 16384 / std::max<int64_t>(R, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t a = lo; a < hi; ++a) {
       const T* row = x + a * R;
       if (op == ReduceOp::sum) {
-        Acc<T> acc = 0;
-        for (int64_t r = 0; r < R; ++r) acc += Acc<T>(row[r]);
-        static_cast<T*>(out.raw_data())[a] = T(acc);
+        static_cast<T*>(out.raw_data())[a] = T(sum_row(row, R));
         continue;
       }
       int64_t best = 0;
