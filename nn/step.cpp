@@ -9,6 +9,8 @@
 #include "autograd/node.h"
 #include "tensor/cpu/dot.h"
 #include "tensor/cpu/eigen.h"
+#include "tensor/cpu/row_bodies.h"
+#include "tensor/elementwise_ops.h"
 #include "tensor/parallel.h"
 
 namespace mb::nn {
@@ -53,27 +55,13 @@ void product(const Linear& l, const T* x, std::pair<int64_t, int64_t> rows, T* y
   if (const T* b = ptr<T>(l.bias))
     for (int64_t r = lo; r < hi; ++r) y[r] += b[r];
   if (out == Out::relu)
-    for (int64_t r = lo; r < hi; ++r) y[r] = std::max(y[r], T(0));
+    for (int64_t r = lo; r < hi; ++r) y[r] = unary_fwd<UnaryOp::relu>(y[r], T(0));
 }
 
-// y (d) = LayerNorm(x) over d, as the CPU kernel computes it
+// y (d) = LayerNorm(x), as the CPU kernel computes it
 template <class T>
 void layer_norm(const LayerNorm& n, const T* x, int64_t d, T* y) {
-  const auto xa = CVec<T>(x, d).array();
-  const T mu = xa.sum() / T(d);
-  const T r = T(1) / std::sqrt((xa - mu).square().sum() / T(d) + T(n.eps));
-  Vec<T>(y, d).array() = (xa - mu) * r * CVec<T>(ptr<T>(n.weight), d).array() + CVec<T>(ptr<T>(n.bias), d).array();
-}
-
-// One head over the L cached positions: out (dh) = softmax(K q / √dh) V; K, V: (L, dh) rows,
-// scores: room for L
-template <class T>
-void attend(const T* q, const T* K, const T* V, int64_t L, int64_t dh, T* scores, T* out) {
-  Vec<T> s(scores, L);
-  s.noalias() = CRowMajor<T>(K, L, dh) * CVec<T>(q, dh);
-  s *= T(1) / std::sqrt(T(dh));
-  s = (s.array() - s.maxCoeff()).exp().matrix();
-  Vec<T>(out, dh).noalias() = CRowMajor<T>(V, L, dh).transpose() * s / s.sum();
+  cpu::layer_norm_row(x, ptr<T>(n.weight), ptr<T>(n.bias), d, T(n.eps), y);
 }
 
 // The shared state of one step: the residual stream and the products all threads read. Eigen's
@@ -129,7 +117,8 @@ void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, Barrier& 
     T* V = c.v.data<T>() + j * cap * dh;
     std::copy_n(sh.qkv.data() + d + j * dh, dh, K + at * dh);
     std::copy_n(sh.qkv.data() + 2 * d + j * dh, dh, V + at * dh);
-    attend(sh.qkv.data() + j * dh, K, V, at + 1, dh, scores, sh.att.data() + j * dh);
+    cpu::attend_row(sh.qkv.data() + j * dh, K, dh, V, dh, at + 1, dh, T(1.0 / std::sqrt(double(dh))), scores,
+                    sh.att.data() + j * dh);
   }
   bar.wait(nt);
   product(a.proj, sh.att.data(), share(d, t, nt), sh.x.data(), Out::add);
@@ -138,11 +127,8 @@ void block_step(const Block& b, KVCache& c, int64_t at, Shared<T>& sh, Barrier& 
   const bool relu = b.mlp.act == Activation::relu;
   const auto rows = share(4 * d, t, nt);
   product(b.mlp.fc1, y, rows, sh.hidden.data(), relu ? Out::relu : Out::store);
-  if (!relu)  // GELU, the exact erf form
-    for (int64_t r = rows.first; r < rows.second; ++r) {
-      const T v = sh.hidden[r];
-      sh.hidden[r] = T(0.5) * v * (T(1) + std::erf(v * T(0.70710678118654752)));
-    }
+  if (!relu)
+    for (int64_t r = rows.first; r < rows.second; ++r) sh.hidden[r] = unary_fwd<UnaryOp::gelu>(sh.hidden[r], T(0));
   bar.wait(nt);
   product(b.mlp.fc2, sh.hidden.data(), share(d, t, nt), sh.x.data(), Out::add);
   bar.wait(nt);

@@ -14,6 +14,7 @@
 
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
+#include "tensor/cpu/row_bodies.h"
 
 namespace mb::cpu {
 namespace {
@@ -102,22 +103,16 @@ void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale
 }
 
 // A few queries against a long KV cache (decoding): one query row at a time, all its scores
-// at once in p (Tk long), where the blocked loop below would run the online softmax's
-// bookkeeping for every block of one row.
+// at once in p (Tk long; Eigen's, aligned alike on every thread, since Eigen's sums start with
+// scalar steps up to the first aligned element), where the blocked loop below would run the
+// online softmax's bookkeeping for every block of one row.
 template <class T>
 void forward_rows(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale, int64_t shift, Map<T>& O, T* L,
-                  std::vector<T>& p) {
-  p.resize(size_t(K.rows()));
-  for (int64_t i = 0; i < Q.rows(); ++i) {
-    const int64_t n = shift + i + 1;  // keys 0 .. shift + i
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> s(p.data(), n);
-    s = (K.topRows(n) * Q.row(i).transpose()).array() * scale;  // (n) scores
-    const T m = s.maxCoeff();
-    s = (s - m).exp();
-    const T l = s.sum();
-    O.row(i).noalias() = (s.matrix().transpose() / l) * V.topRows(n);
-    L[i] = m + std::log(l);
-  }
+                  Eigen::Matrix<T, Eigen::Dynamic, 1>& p) {
+  p.resize(K.rows());
+  for (int64_t i = 0; i < Q.rows(); ++i)  // query i sees keys 0 .. shift + i
+    L[i] = attend_row(row(Q, i), K.data(), K.outerStride(), V.data(), V.outerStride(), shift + i + 1, Q.cols(), scale,
+                      p.data(), row(O, i));
 }
 
 template <class T>
@@ -142,8 +137,7 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
   const Dims d(q, k);
   parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, acc;
-    Eigen::Matrix<T, Eigen::Dynamic, 1> m, l;
-    std::vector<T> p;
+    Eigen::Matrix<T, Eigen::Dynamic, 1> m, l, p;
     for (int64_t bh = lo; bh < hi; ++bh) {
       const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh);
       Map<T> O = head<T>(out, bh);

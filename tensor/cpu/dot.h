@@ -8,20 +8,22 @@
 
 namespace mb::cpu {
 
+// eight floats (GCC vector extensions: AVX2, or what the target has), loaded unaligned
+using v8 = float __attribute__((vector_size(32)));
+inline v8 load8(const float* p) {
+  v8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
 // out[r] (+)= Σ_k x[k] · w[r·ldw + k] for r < 4: four dot products over contiguous rows at once,
-// eight lanes each (GCC vector extensions: AVX2, or what the target has), summed in a fixed order.
+// eight lanes each, summed in a fixed order.
 inline void dot4(const float* x, const float* w, int64_t ldw, int64_t K, float* out, bool accumulate) {
-  using v8 = float __attribute__((vector_size(32)));
-  auto load = [](const float* p) {
-    v8 v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  };
   v8 acc[4] = {};
   int64_t k = 0;
   for (; k + 8 <= K; k += 8) {
-    const v8 xv = load(x + k);
-    for (int r = 0; r < 4; ++r) acc[r] += xv * load(w + r * ldw + k);
+    const v8 xv = load8(x + k);
+    for (int r = 0; r < 4; ++r) acc[r] += xv * load8(w + r * ldw + k);
   }
   // the four lane sums at once: pairwise halving, a tree of three vector adds
   using v4 = float __attribute__((vector_size(16)));
@@ -42,15 +44,9 @@ inline void dot4(const float* x, const float* w, int64_t ldw, int64_t K, float* 
 // out (+)= Σ_k x[k] · w[k]: one row summed exactly as dot4 sums each of its four, so a row gives
 // the same bits whether it falls in a group of four or is left over
 inline void dot1(const float* x, const float* w, int64_t K, float* out, bool accumulate) {
-  using v8 = float __attribute__((vector_size(32)));
   v8 acc = {};
   int64_t k = 0;
-  for (; k + 8 <= K; k += 8) {
-    v8 xv, wv;
-    std::memcpy(&xv, x + k, sizeof xv);
-    std::memcpy(&wv, w + k, sizeof wv);
-    acc += xv * wv;
-  }
+  for (; k + 8 <= K; k += 8) acc += load8(x + k) * load8(w + k);
   const float h0 = acc[0] + acc[4], h1 = acc[1] + acc[5], h2 = acc[2] + acc[6], h3 = acc[3] + acc[7];
   float t = (h0 + h2) + (h1 + h3);  // dot4's tree, one lane of it
   for (; k < K; ++k) t += x[k] * w[k];

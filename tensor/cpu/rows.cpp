@@ -8,6 +8,7 @@
 
 #include "tensor/cpu/eigen.h"
 #include "tensor/cpu/kernels.h"
+#include "tensor/cpu/row_bodies.h"
 #include "tensor/cpu/loops.h"
 
 namespace mb::cpu {
@@ -72,16 +73,12 @@ void layer_norm(const Tensor& x, const Tensor& w, const Tensor& b, double eps, c
   const int64_t C = last_dim(x), N = row_count(x);
   visit_float(x.dtype(), [&](auto z) {
     using T = decltype(z);
+    const T* wp = w.defined() ? cdata<T>(w) : nullptr;
+    const T* bp = b.defined() ? cdata<T>(b) : nullptr;
     rows(N, C, [&](int64_t n) {
-      const CRow<T> xr(cdata<T>(x) + n * C, C);
-      Row<T> yr(mdata<T>(y) + n * C, C);
-      const T mu = xr.sum() / T(C);
-      const T r = T(1) / std::sqrt((xr - mu).square().sum() / T(C) + T(eps));
+      const auto [mu, r] = layer_norm_row(cdata<T>(x) + n * C, wp, bp, C, T(eps), mdata<T>(y) + n * C);
       mdata<T>(mean)[n] = mu;
       mdata<T>(rstd)[n] = r;
-      yr = (xr - mu) * r;
-      if (w.defined()) yr *= CRow<T>(cdata<T>(w), C);
-      if (b.defined()) yr += CRow<T>(cdata<T>(b), C);
     });
   });
 }
