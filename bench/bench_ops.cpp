@@ -4,6 +4,7 @@
 
 #include "autograd/ops.h"
 #include "bench/timing.h"
+#include "tensor/denormals.h"
 #include "tensor/parallel.h"
 
 using namespace mb;
@@ -15,6 +16,15 @@ int main(int argc, char** argv) {
   const Tensor x = Tensor::randn({rows, cols}, 1), y = Tensor::randn({rows, cols}, 2);
   const Tensor w = Tensor::randn({cols}, 3), bias = Tensor::randn({cols}, 4);
   const Tensor dst = Tensor::empty({rows, cols});
+  // subnormal f32 (made while they are kept: with flushing on, 1e-39 would be stored as 0)
+  set_flush_denormals(false);
+  const Tensor subnormal = Tensor::full({rows, cols}, 1e-39);
+  set_flush_denormals(true);
+  auto with_subnormals = [&](bool flush) {
+    set_flush_denormals(flush);
+    (void)mul_scalar(subnormal, 0.5);
+    set_flush_denormals(true);
+  };
   const double mb = double(rows * cols) * 4;  // bytes of one tensor
   struct Case {
     const char* name;
@@ -29,6 +39,9 @@ int main(int argc, char** argv) {
       {"mul_scalar", 2 * mb, [&] { (void)mul_scalar(x, 0.5); }},
       {"gelu", 2 * mb, [&] { (void)gelu(x); }},
       {"exp", 2 * mb, [&] { (void)exp(x); }},
+      // what a subnormal costs this CPU (tensor/denormals.h): x86 takes an assist per operation
+      {"mul_scalar of subnormals, kept", 2 * mb, [&] { with_subnormals(false); }},
+      {"mul_scalar of subnormals, flushed", 2 * mb, [&] { with_subnormals(true); }},
       {"sum over rows", mb, [&] { (void)sum(x, {1}); }},
       // the read ceiling of decoding, whose step reads ~20 MB of weights and caches from L3
       {"sum of 16 MiB (an L3-sized read)", mb / 2, [&] { (void)sum(narrow(x, 0, 0, rows / 2)); }},

@@ -166,6 +166,7 @@ Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches)
   Barrier bar;
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
+    ensure_float_mode();
 #ifdef _OPENMP
     const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
 #else

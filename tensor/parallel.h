@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 
+#include "tensor/denormals.h"
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -31,17 +33,20 @@ bool in_serial_scope();
 // Runs f(begin_i, end_i) over [begin, end) split into contiguous static chunks, one per
 // thread. Work below `min_per_thread` items per thread stays on the calling thread, where
 // the fork/join would cost more than it saves. Static chunks keep results independent of
-// scheduling: a given item is always computed the same way.
+// scheduling: a given item is always computed the same way. Every thread that runs a chunk
+// runs it in the library's floating-point mode (tensor/denormals.h).
 template <class F>
 void parallel_for(int64_t begin, int64_t end, int64_t min_per_thread, F&& f) {
   const int64_t n = end - begin;
   if (n <= 0) return;
+  ensure_float_mode();
 #ifdef _OPENMP
   const int64_t max_t = min_per_thread > 0 ? (n + min_per_thread - 1) / min_per_thread : n;
   const int threads = int(max_t < omp_get_max_threads() ? max_t : omp_get_max_threads());
   if (threads > 1 && !omp_in_parallel() && !in_serial_scope()) {
 #pragma omp parallel num_threads(threads)
     {
+      ensure_float_mode();
       const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
       const int64_t lo = begin + n * t / nt, hi = begin + n * (t + 1) / nt;
       if (lo < hi) f(lo, hi);

@@ -408,3 +408,55 @@ TEST_CASE("a SerialScope keeps parallel loops on the calling thread, and nests")
 #endif
   set_num_threads(threads);
 }
+
+// 1e-30 · 1e-10 = 1e-40 is a subnormal f32: 0 with flushing on, kept with it off; likewise a
+// subnormal input (DAZ) reads as 0. Computed on each thread of a parallel loop.
+static std::vector<float> products_on_each_thread() {
+  std::vector<float> out(2, -1.0f);
+  parallel_for(0, 2, 1, [&](int64_t lo, int64_t hi) {
+    volatile float a = 1e-30f, b = 1e-10f;
+    for (int64_t i = lo; i < hi; ++i) out[i] = a * b;
+  });
+  return out;
+}
+TEST_CASE("subnormals are flushed on every compute thread by default, and kept on request") {
+  const int threads = num_threads();
+  set_num_threads(2);
+  REQUIRE(flush_denormals());  // the default (MB_DENORMALS is not set in the tests)
+  for (float r : products_on_each_thread()) CHECK(r == 0.0f);
+  volatile float sub = 1e-40f;
+  CHECK(sub * 1.0f == 0.0f);  // DAZ: a subnormal input is read as 0
+  set_flush_denormals(false);
+  for (float r : products_on_each_thread()) CHECK(r == doctest::Approx(1e-40f).epsilon(1e-3));
+  CHECK(sub * 1.0f != 0.0f);
+  set_flush_denormals(true);
+  for (float r : products_on_each_thread()) CHECK(r == 0.0f);
+  set_num_threads(threads);
+}
+
+// Eigen's vectorised exp turns anything below about -88.4 into 2.9e-39, a subnormal; the
+// kernels' exp gives 0 there, whatever the flushing mode, and the exact value elsewhere.
+TEST_CASE("exp in the CPU kernels makes no subnormals: masked and far-off scores weigh exactly 0") {
+  set_flush_denormals(false);
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {-inf, -1000, -100, -88.5f, -87.4f, -87.3f, -50, 0, 1};
+  for (int i = 0; i < 23; ++i) v.push_back(-inf);  // past a vector's width, into the scalar tail
+  const Tensor x = Tensor::from_vector(v, {int64_t(v.size())});
+  const std::vector<float> e = exp(x).to_vector<float>();
+  for (size_t i = 0; i < v.size(); ++i) {
+    CHECK(std::fpclassify(e[i]) != FP_SUBNORMAL);
+    if (v[i] < -87.34f) CHECK(e[i] == 0.0f);
+    else CHECK(e[i] == doctest::Approx(std::exp(double(v[i]))).epsilon(1e-6));
+  }
+  // softmax and cross-entropy's gradient over a row with masked and far-off logits
+  const Tensor row = Tensor::from_vector(std::vector<float>{0, -inf, -100, -95, 0, -inf, -120, -90, 0}, {1, 9});
+  const std::vector<float> p = softmax(row).to_vector<float>();
+  for (int i : {1, 2, 3, 5, 6, 7}) CHECK(p[i] == 0.0f);
+  CHECK(p[0] == doctest::Approx(1.0 / 3));
+  Tensor logits = row.detach();
+  logits.set_requires_grad(true);
+  backward(cross_entropy(logits, Tensor::from_vector(std::vector<int64_t>{0}, {1})));
+  const std::vector<float> g = logits.grad().to_vector<float>();
+  for (int i : {1, 2, 3, 5, 6, 7}) CHECK(g[i] == 0.0f);
+  set_flush_denormals(true);
+}

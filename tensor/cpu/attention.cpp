@@ -161,7 +161,7 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
           for (int64_t r = 0; r < nq; ++r) {
             const T mnew = std::max(m[r], S.row(r).maxCoeff());
             const T corr = std::exp(m[r] - mnew);  // exp(-inf) = 0 on the first block
-            S.row(r) = (S.row(r).array() - mnew).exp();
+            S.row(r) = exp_ftz(S.row(r).array() - mnew);
             l[r] = l[r] * corr + S.row(r).sum();
             acc.row(r) *= corr;
             m[r] = mnew;
@@ -205,7 +205,7 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
         for (int64_t j0 = 0; j0 < kend; j0 += kBlockK) {
           const int64_t nk = std::min(kBlockK, kend - j0);
           masked_scores(Q, K, i0, nq, j0, nk, d.shift(), scale, S);
-          for (int64_t r = 0; r < nq; ++r) S.row(r) = (S.row(r).array() - L[i0 + r]).exp();
+          for (int64_t r = 0; r < nq; ++r) S.row(r) = exp_ftz(S.row(r).array() - L[i0 + r]);
           dV.middleRows(j0, nk).noalias() += S.transpose() * dO.middleRows(i0, nq);
           dP.noalias() = dO.middleRows(i0, nq) * V.middleRows(j0, nk).transpose();
           for (int64_t r = 0; r < nq; ++r)

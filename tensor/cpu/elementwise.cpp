@@ -39,10 +39,10 @@ template <UnaryOp op> constexpr bool has_simd() {
 }
 template <UnaryOp op, class A> auto simd_fwd(const A& x) {
   using T = typename A::Scalar;
-  if constexpr (op == UnaryOp::exp) return x.exp();
+  if constexpr (op == UnaryOp::exp) return exp_ftz(x);
   else if constexpr (op == UnaryOp::log) return x.log();
   else if constexpr (op == UnaryOp::tanh) return x.tanh();
-  else if constexpr (op == UnaryOp::sigmoid) return T(1) / (T(1) + (-x).exp());
+  else if constexpr (op == UnaryOp::sigmoid) return T(1) / (T(1) + exp_ftz(-x));
   else return T(0.5) * x * (T(1) + (x * T(0.70710678118654752)).erf());  // gelu
 }
 // The gradients with a SIMD form, gx = gy · dy/dx from x alone: GELU's derivative is
@@ -53,7 +53,7 @@ template <UnaryOp op, class A, class G> auto simd_grad(const A& x, const G& gy) 
   using T = typename A::Scalar;
   if constexpr (op == UnaryOp::relu) return gy * (x > T(0)).template cast<T>();
   else return gy * (T(0.5) * (T(1) + (x * T(0.70710678118654752)).erf()) +
-                    x * (T(-0.5) * x.square()).exp() * T(0.39894228040143268));  // gelu
+                    x * exp_ftz(T(-0.5) * x.square()) * T(0.39894228040143268));  // gelu
 }
 
 template <class T> using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;

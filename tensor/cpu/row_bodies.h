@@ -33,7 +33,7 @@ T attend_row(const T* q, const T* K, int64_t ldk, const T* V, int64_t ldv, int64
   Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> p(s, n);
   p = (Kn * Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>(q, D)).array() * scale;
   const T m = p.maxCoeff();
-  p = (p - m).exp();
+  p = exp_ftz(p - m);
   const T l = p.sum();
   Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>(out, D).noalias() = (p.matrix().transpose() / l) * Vn;
   return m + std::log(l);

@@ -29,7 +29,7 @@ template <class F> void rows(int64_t N, int64_t C, F f) {
 template <class T> T logsumexp(const CRow<T>& x) {
   const T m = x.maxCoeff();
   if (std::isinf(m)) return m;
-  return m + std::log((x - m).exp().sum());
+  return m + std::log(exp_ftz(x - m).sum());
 }
 
 int64_t last_dim(const Tensor& t) { return t.dim() ? t.shape().back() : 1; }
@@ -49,7 +49,7 @@ void softmax(const Tensor& x, const Tensor& y, bool log) {
       Row<T> yr(mdata<T>(y) + n * C, C);
       const T lse = logsumexp(xr);
       if (log) yr = xr - lse;
-      else yr = (xr - lse).exp();
+      else yr = exp_ftz(xr - lse);
     });
   });
 }
@@ -62,7 +62,7 @@ void softmax_backward(const Tensor& y, const Tensor& gy, const Tensor& gx, bool 
     rows(N, C, [&](int64_t n) {
       const CRow<T> yr(cdata<T>(y) + n * C, C), gr(cdata<T>(gy) + n * C, C);
       Row<T> o(mdata<T>(gx) + n * C, C);
-      if (log) o = gr - yr.exp() * gr.sum();
+      if (log) o = gr - exp_ftz(yr) * gr.sum();
       else o = yr * (gr - (gr * yr).sum());
     });
   });
@@ -143,7 +143,7 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
     using T = decltype(z);
     rows(N, C, [&](int64_t n) {
       const T g = cdata<T>(gloss)[n];
-      Row<T>(mdata<T>(glogits) + n * C, C) = g * (CRow<T>(cdata<T>(logits) + n * C, C) - cdata<T>(lse)[n]).exp();
+      Row<T>(mdata<T>(glogits) + n * C, C) = g * exp_ftz(CRow<T>(cdata<T>(logits) + n * C, C) - cdata<T>(lse)[n]);
       mdata<T>(glogits)[n * C + index_at(targets, n)] -= g;
     });
   });
