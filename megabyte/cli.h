@@ -44,8 +44,11 @@ Device device_from_flag(const std::string& value);
 
 // A checkpoint path, or a run folder (its newest checkpoint).
 std::string resolve_checkpoint(const std::string& path);
-// The model of a checkpoint file, ready to score and sample (evaluation mode).
-std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint);
+// --weights f32|bf16, for the commands that score or sample a checkpoint.
+void add_weights_flag(cxxopts::Options& opts);
+// The model of a checkpoint file, ready to score and sample (evaluation mode), its Linear
+// weights rounded to bf16 when --weights bf16 was given (nn::round_weights_to_bf16).
+std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint, const cxxopts::ParseResult& r);
 
 // --threads: refused below 0, applied when above (0: OMP_NUM_THREADS or every core).
 void apply_threads_flag(const cxxopts::ParseResult& r);

@@ -58,9 +58,19 @@ Device device_from_flag(const std::string& value) {
   return value == "cuda" ? Device::CUDA : Device::CPU;
 }
 
-std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint) {
+void add_weights_flag(cxxopts::Options& opts) {
+  opts.add_options()("weights",
+                     "f32, or bf16: every Linear weight rounded to bf16 (decoding on the CPU reads half the bytes; "
+                     "the arithmetic stays f32)",
+                     cxxopts::value<std::string>()->default_value("f32"));
+}
+
+std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint, const cxxopts::ParseResult& r) {
+  const std::string weights = r["weights"].as<std::string>();
+  MB_CHECK(weights == "f32" || weights == "bf16", "--weights must be f32 or bf16, got '", weights, "'");
   auto model = load_model(checkpoint);
   model->train(false);
+  if (weights == "bf16") nn::round_weights_to_bf16(*model);
   return model;
 }
 

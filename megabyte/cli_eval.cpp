@@ -28,12 +28,13 @@ int eval(int argc, char** argv) {
       cxxopts::value<double>()->default_value("0"))(
       "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
+  add_weights_flag(opts);
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
   apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = inference_model(ckpt);
+  const auto model = inference_model(ckpt, r);
   Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
   apply_scan(corpus, scan_from_name(r["scan"].as<std::string>()), model->config().patch);
   EvalOptions eo;

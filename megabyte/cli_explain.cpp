@@ -22,12 +22,13 @@ int explain(int argc, char** argv) {
       "audio", "the span is 8-bit mu-law audio: draw the waveform above its bits")(
       "out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"))(
       "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
+  add_weights_flag(opts);
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
   apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = inference_model(ckpt);
+  const auto model = inference_model(ckpt, r);
   const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
   ExplainOptions o;
   o.offset = r["offset"].as<int64_t>();

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "nn/step.h"
 #include "tensor/parallel.h"
 #include "tensor/philox.h"
 
@@ -266,6 +267,25 @@ std::unique_ptr<Decoder> cached_decoder(const ByteModel& model) {
 
 std::unique_ptr<Decoder> recompute_decoder(const ByteModel& model) {
   return std::make_unique<RecomputeDecoder>(model);
+}
+
+double decode_bytes_per_byte(const ByteModel& model, int64_t context) {
+  const Config& c = model.config();
+  auto bytes = [](const Tensor& x) { return double(x.numel() * int64_t(dtype_size(x.dtype()))); };
+  if (auto* b = dynamic_cast<const ByteTransformer*>(&model))
+    return double(nn::one_position_bytes(b->body, context)) + bytes(b->head.weight) + bytes(b->head.bias);
+  const auto& m = dynamic_cast<const Megabyte&>(model);
+  // each level's step once per unit, over the positions of its unit above (half of them, on
+  // average): the global model over the whole context
+  double total = double(nn::one_position_bytes(m.global, context / c.patch)) / double(c.patch);
+  int64_t above = c.patch;
+  for (size_t i = 0; i < m.mids.size(); ++i) {
+    const int64_t unit = c.mids[i].patch;
+    total += double(nn::one_position_bytes(m.mids[i]->body, above / unit / 2)) / double(unit);
+    above = unit;
+  }
+  const double head = m.head ? bytes(m.head->weight) + bytes(m.head->bias) : bytes(m.local_byte_embed) * 256 / 257;
+  return total + double(nn::one_position_bytes(m.local, above / 2)) + head;
 }
 
 void SampleOptions::validate() const {

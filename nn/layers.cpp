@@ -33,6 +33,16 @@ namespace {
 Tensor as_dtype(const Tensor& t, DType d) { return !t.defined() || t.dtype() == d ? t : mb::to(t, d); }
 }  // namespace
 
+void round_weights_to_bf16(Module& m) {
+  NoGradGuard no_grad;
+  m.apply([](Module& child) {
+    auto* lin = dynamic_cast<Linear*>(&child);
+    if (!lin || lin->weight.dtype() != DType::F32) return;
+    lin->weight_bf16 = mb::to(lin->weight, DType::BF16);
+    copy_(lin->weight, lin->weight_bf16);
+  });
+}
+
 // bf16 when x is bf16 (a bf16 stream) or this Linear computes in bf16; x's dtype otherwise
 Tensor Linear::forward_compute(const Tensor& x, bool relu) const {
   const bool bf16 = x.dtype() == DType::BF16 || (matmul_dtype == DType::BF16 && x.dtype() == DType::F32);

@@ -26,6 +26,7 @@ const char* activation_name(Activation a);
 struct Linear : Module {
   Tensor weight, bias;  // (out, in), (out) or undefined
   DType matmul_dtype = DType::F32;
+  Tensor weight_bf16;   // weight's values in bf16, for decoding (round_weights_to_bf16); not a parameter
   Linear(int64_t in, int64_t out, bool with_bias = true);
   // (..., in) -> (..., out) in x's dtype; relu: max(·, 0) in the same op (the GEMM's epilogue)
   Tensor forward(const Tensor& x, bool relu = false) const;
@@ -136,5 +137,12 @@ struct Transformer : Module {
 // Mixed precision for everything inside m: matmul_dtype of every Linear, stream_dtype of every
 // Transformer (F32 or BF16).
 void set_compute_dtype(Module& m, DType d);
+
+// Decoding with bf16 weights (`generate --weights bf16`): every Linear's weight inside m is
+// rounded to bf16 in place, so every path (the batched prompt pass, the one-position step,
+// evaluation) computes with the same values, and kept a second time as bf16 (weight_bf16),
+// which the CPU's one-position step (nn/step.cpp) reads instead: half the bytes, the arithmetic
+// still f32. For inference only: training updates weight, not its copy.
+void round_weights_to_bf16(Module& m);
 
 }  // namespace mb::nn

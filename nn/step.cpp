@@ -24,18 +24,24 @@ template <class T> using CRowMajor = Eigen::Map<const Eigen::Matrix<T, Eigen::Dy
 // f32 (decoding) or f64 (the tests' models), on the CPU, contiguous, in the dtype of x
 bool plain(const Tensor& t, DType dt) { return t.device() == Device::CPU && t.dtype() == dt && t.is_contiguous(); }
 bool plain(const Linear& l, DType dt) {
-  return l.matmul_dtype == DType::F32 && plain(l.weight, dt) && (!l.bias.defined() || plain(l.bias, dt));
+  return l.matmul_dtype == DType::F32 && plain(l.weight, dt) && (!l.bias.defined() || plain(l.bias, dt)) &&
+         (!l.weight_bf16.defined() || (dt == DType::F32 && plain(l.weight_bf16, DType::BF16) &&
+                                       l.weight_bf16.shape() == l.weight.shape()));
 }
 bool plain(const LayerNorm& n, DType dt) { return plain(n.weight, dt) && plain(n.bias, dt); }
 template <class T> const T* ptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
 
-// out[r] (+)= W[r]·x for the n rows of W (n, K) at w
-void dot_rows(const float* x, const float* w, int64_t K, int64_t n, float* out, bool add) {
-  cpu::dot_rows(x, w, K, K, n, out, add);
+// out[r] (+)= W[r]·x for rows [lo, hi) of l's weight (out, K): f64, f32, or its bf16 copy
+void dot_rows(const Linear& l, const float* x, int64_t lo, int64_t hi, float* out, bool add) {
+  const int64_t K = l.weight.size(1);
+  if (l.weight_bf16.defined()) cpu::dot_rows(x, l.weight_bf16.data<bf16>() + lo * K, K, K, hi - lo, out + lo, add);
+  else cpu::dot_rows(x, l.weight.data<float>() + lo * K, K, K, hi - lo, out + lo, add);
 }
-void dot_rows(const double* x, const double* w, int64_t K, int64_t n, double* out, bool add) {
-  if (add) Vec<double>(out, n).noalias() += CRowMajor<double>(w, n, K) * CVec<double>(x, K);
-  else Vec<double>(out, n).noalias() = CRowMajor<double>(w, n, K) * CVec<double>(x, K);
+void dot_rows(const Linear& l, const double* x, int64_t lo, int64_t hi, double* out, bool add) {
+  const int64_t K = l.weight.size(1);
+  const CRowMajor<double> w(l.weight.data<double>() + lo * K, hi - lo, K);
+  if (add) Vec<double>(out + lo, hi - lo).noalias() += w * CVec<double>(x, K);
+  else Vec<double>(out + lo, hi - lo).noalias() = w * CVec<double>(x, K);
 }
 
 // [lo, hi): thread t's contiguous share of n items among nt, on multiples of 4 (dot4's rows)
@@ -50,8 +56,7 @@ enum class Out { store, relu, add };
 template <class T>
 void product(const Linear& l, const T* x, std::pair<int64_t, int64_t> rows, T* y, Out out) {
   const auto [lo, hi] = rows;
-  const int64_t in = l.weight.size(1);
-  dot_rows(x, ptr<T>(l.weight) + lo * in, in, hi - lo, y + lo, out == Out::add);
+  dot_rows(l, x, lo, hi, y, out == Out::add);
   if (const T* b = ptr<T>(l.bias))
     for (int64_t r = lo; r < hi; ++r) y[r] += b[r];
   if (out == Out::relu)
@@ -182,6 +187,17 @@ Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches)
 }
 
 }  // namespace
+
+int64_t one_position_bytes(const Transformer& t, int64_t cached) {
+  auto bytes = [](const Tensor& x) { return x.defined() ? x.numel() * int64_t(dtype_size(x.dtype())) : 0; };
+  auto linear = [&](const Linear& l) { return bytes(l.weight_bf16.defined() ? l.weight_bf16 : l.weight) + bytes(l.bias); };
+  auto norm = [&](const LayerNorm& n) { return bytes(n.weight) + bytes(n.bias); };
+  int64_t total = norm(t.ln_f);
+  for (const auto& b : t.blocks)
+    total += norm(b->ln1) + norm(b->ln2) + linear(b->attn.qkv) + linear(b->attn.proj) + linear(b->mlp.fc1) +
+             linear(b->mlp.fc2) + 2 * (cached + 1) * bytes(b->ln1.weight);  // a key and a value per position
+  return total;
+}
 
 Tensor one_position(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches) {
   return x.dtype() == DType::F64 ? step<double>(t, x, caches) : step<float>(t, x, caches);

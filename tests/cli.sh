@@ -68,11 +68,14 @@ if ! "$MB" train --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 -
   --steps 6 --batch 2 --eval-every 3 --out run --quiet >/dev/null 2>&1 ||
   ! "$MB" eval --ckpt run --data short.txt | tail -1 | grep -q '^bpb [0-9.]*$' ||
   [ "$("$MB" generate --ckpt run --prompt ab --bytes 10 --temperature 0 2>/dev/null | wc -c)" -ne 12 ] ||
+  [ "$("$MB" generate --ckpt run --prompt ab --bytes 10 --weights bf16 2>/dev/null | wc -c)" -ne 12 ] ||
+  ! "$MB" eval --ckpt run --data short.txt --weights bf16 | tail -1 | grep -q '^bpb [0-9.]*$' ||
   ! "$MB" info --ckpt run >/dev/null; then
   echo "FAIL: train / eval / generate / info on a fresh run"
   fails=$((fails + 1))
 fi
 expect_error "already holds checkpoints of another run" "$MB" train --steps 2 --out run
+expect_error "--weights must be f32 or bf16, got 'f16'" "$MB" generate --ckpt run --weights f16
 # --config FILE.json over a preset, with a flag over both
 checks=$((checks + 1))
 printf '{"seq": 48, "patch": 4, "gdim": 32, "glayers": 1, "gheads": 2, "ldim": 16, "llayers": 1, "act": "gelu"}' >cfg.json

@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "megabyte/generate.h"
+#include "nn/step.h"
 #include "tensor/parallel.h"
 
 using namespace mb;
@@ -145,6 +146,56 @@ TEST_CASE("the one-position step: GELU, f32 within rounding, the same bits on an
     CHECK(runs[0] == runs[1]);
     CHECK(runs[0] == runs[2]);
   }
+}
+
+// Decoding with bf16 weights: round_weights_to_bf16 rounds every Linear weight in place and
+// keeps a bf16 copy that the one-position step reads instead. The copy holds the same values,
+// so the step's logits are bitwise those of the same step reading the rounded f32 weights; and
+// the rounded model differs from the original by bf16's rounding only.
+static std::vector<float> decode_all(const ByteModel& m, const Tensor& x) {
+  auto dec = cached_decoder(m);
+  std::vector<float> all;
+  for (int64_t t = 0; t < m.config().seq; ++t) {
+    const std::vector<float> v = dec->next_logits().to_vector<float>();
+    all.insert(all.end(), v.begin(), v.end());
+    dec->push(uint8_t(x.at({0, t})));
+  }
+  return all;
+}
+TEST_CASE("decoding with bf16 weights reads the rounded values, bit for bit") {
+  Megabyte m(config(48, 4, true, true));
+  m.init_parameters(5);
+  const Tensor x = to(mul_scalar(Tensor::rand({1, m.config().seq}, 13, 0), 256.0), DType::U8);
+  const std::vector<float> f32 = decode_all(m, x);
+  const Tensor w = to(m.local.blocks[0]->attn.qkv.weight, DType::F64);  // a copy
+  nn::round_weights_to_bf16(m);
+  const nn::Linear& qkv = m.local.blocks[0]->attn.qkv;
+  REQUIRE(qkv.weight_bf16.dtype() == DType::BF16);
+  CHECK(max_abs_diff(qkv.weight, w) > 0);                                  // rounded in place,
+  CHECK(max_abs_diff(qkv.weight, w) <= max_abs_diff(w, mul_scalar(w, 0.0)) * std::ldexp(1.0, -8));  // half a bf16 step: 2^-8 relative
+  CHECK(max_abs_diff(to(qkv.weight_bf16, DType::F32), qkv.weight) == 0);
+  const std::vector<float> bf16 = decode_all(m, x);
+  m.apply([](nn::Module& child) {  // the same rounded weights, read as f32
+    if (auto* lin = dynamic_cast<nn::Linear*>(&child)) lin->weight_bf16 = Tensor();
+  });
+  CHECK(decode_all(m, x) == bf16);
+  double worst = 0;
+  for (size_t i = 0; i < f32.size(); ++i) worst = std::max(worst, double(std::abs(f32[i] - bf16[i])));
+  INFO("bf16 vs f32 weights: worst logit difference ", worst);
+  CHECK(worst > 0);
+  CHECK(worst < 0.05);
+}
+
+// The bytes a step reads, counted by hand for one block of width d = 8 after 5 cached positions:
+// two layer norms (2 x 2d) and the final one (2d), qkv (3d x d + 3d), proj (d x d + d), fc1
+// (4d x d + 4d), fc2 (d x 4d + d), keys and values of 6 positions (2 x 6 x d); 4 bytes each,
+// and the weight matrices 2 bytes each in bf16.
+TEST_CASE("the bytes the one-position step reads: weights once, caches, bf16 copies at half") {
+  nn::Transformer t(8, 1, 2, nn::BlockOptions{});
+  const int64_t d = 8, weights = 12 * d * d, rest = 6 * d + 9 * d + 12 * d;
+  CHECK(nn::one_position_bytes(t, 5) == 4 * (weights + rest));
+  nn::round_weights_to_bf16(t);
+  CHECK(nn::one_position_bytes(t, 5) == 2 * weights + 4 * rest);
 }
 
 TEST_CASE("decoding past T slides the context and keeps going") {
