@@ -67,10 +67,25 @@ def flushed(script, *args):
     return [sys.executable, os.path.abspath(__file__), "--flushed", script, *args]
 
 
+def flush_when_torch_loads():
+    """torch.set_flush_denormal(True) as soon as the script's own `import torch` finishes: not
+    before, since scripts set OpenMP's and OpenBLAS's environment before they import torch."""
+    import builtins
+    real = builtins.__import__
+
+    def hook(name, *args, **kwargs):
+        module = real(name, *args, **kwargs)
+        if name == "torch" and hasattr(module, "set_flush_denormal"):  # (torch's own nested imports see it half-made)
+            builtins.__import__ = real
+            module.set_flush_denormal(True)
+        return module
+    builtins.__import__ = hook
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--flushed"]:
-        import runpy, torch
-        torch.set_flush_denormal(True)
+        import runpy
+        flush_when_torch_loads()
         sys.argv = sys.argv[2:]
         if sys.argv[0] == "-c":  # code, as python3 -c CODE ARGS... (sys.argv[0] is "-c" there too)
             code = sys.argv.pop(1)

@@ -36,6 +36,10 @@ ours() {  # our preset + flags for a config
   esac
 }
 steps() { case "$1" in baseline-small) echo 3 ;; small) echo 5 ;; *) echo 10 ;; esac; }
+# Each side with its own wait policy: ours OpenMP's default (its workers spin between the
+# many short parallel loops of a step; sleeping costs tiny's step 1.4x), the reference
+# PASSIVE (torch_megabyte.py sets it: spinning OpenMP workers starve OpenBLAS's threads).
+unset OMP_WAIT_POLICY
 eval "$(/usr/bin/python3 bench/torch_env.py --exports)"
 BEST_CORE=${OPENBLAS_CORETYPE:-}
 unset OPENBLAS_CORETYPE
