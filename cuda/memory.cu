@@ -69,6 +69,9 @@ void* alloc(size_t nbytes) {
     p.stats.reserved += sz;
   }
   p.size_of[ptr] = sz;
+#if defined(EMU_CUDA)
+  emu::device_block(ptr, nbytes, sz);  // the emulator's memcheck: the bytes asked for, not the bin's
+#endif
   p.stats.in_use += sz;
   p.stats.peak = std::max(p.stats.peak, p.stats.in_use);
   return ptr;
@@ -81,6 +84,9 @@ void free(void* ptr) {
   auto it = p.size_of.find(ptr);
   if (it == p.size_of.end()) return;
   p.free[it->second].push_back(ptr);
+#if defined(EMU_CUDA)
+  emu::device_block(ptr, 0, it->second);  // a cached block: no access until it is handed out again
+#endif
   p.stats.in_use -= it->second;
   p.size_of.erase(it);
 }

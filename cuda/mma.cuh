@@ -85,11 +85,10 @@ __device__ __forceinline__ void load_b(uint32_t (&b)[2], const __nv_bfloat16* s,
 // cp.async (sm_80): 16 bytes from global to shared memory without a trip through registers,
 // zeros when !in (src-size 0); the copies of a thread form a group at cp_async_commit, and
 // cp_async_wait<N> waits until at most N of its groups are still in flight. (The emulator
-// copies at once: a missing wait shows on the GPU's racecheck, not here.)
+// lands a copy at the wait that covers it, with poison in its destination until then.)
 __device__ __forceinline__ void cp_async16(void* smem, const void* global, bool in) {
 #if defined(EMU_CUDA)
-  if (in) std::memcpy(smem, global, 16);
-  else std::memset(smem, 0, 16);
+  emu::cp_async16(smem, global, in);
 #elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   const uint32_t a = uint32_t(__cvta_generic_to_shared(smem));
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(a), "l"(global), "r"(in ? 16 : 0));
@@ -99,12 +98,16 @@ __device__ __forceinline__ void cp_async16(void* smem, const void* global, bool 
 #endif
 }
 __device__ __forceinline__ void cp_async_commit() {
-#if !defined(EMU_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(EMU_CUDA)
+  emu::cp_async_commit();
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("cp.async.commit_group;\n" ::);
 #endif
 }
 template <int N> __device__ __forceinline__ void cp_async_wait() {
-#if !defined(EMU_CUDA) && defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(EMU_CUDA)
+  emu::cp_async_wait(N);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }
