@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The gpu tests on a machine without a GPU: the CUDA backend's sources made plain C++ and run
 # under the CPU emulator of cuda/emu (one fiber per CUDA thread), against the CPU oracle; the
-# kernel lab's versions against theirs; and the emulator's own planted-bug tests. Built with
-# AddressSanitizer and UndefinedBehaviorSanitizer: an access outside a device allocation (its
-# exact size, not the caching allocator's bin) stops the test with ASan's report, as
-# compute-sanitizer's memcheck would on a GPU.
+# kernel lab's versions against theirs; and the emulator's own planted-bug tests. The emulated
+# kernels are built with AddressSanitizer (MB_EMU_MEMCHECK): an access outside a device
+# allocation (its exact size, not the caching allocator's bin) stops the test with ASan's
+# report, as compute-sanitizer's memcheck would on a GPU.
 # Slow (an emulated thread per CUDA thread) and about correctness only.
 #   bash scripts/test_cuda_emu.sh [CTEST ARGS...]      e.g.  -R "gradcheck attention"
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # (with the vendored dependencies only: CI's proof that third_party/ builds)
 cmake -B build-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON -DMB_BUILD_BENCH=OFF \
-  -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=ON -DMB_MPI=OFF >/dev/null
+  -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=OFF -DMB_EMU_MEMCHECK=ON >/dev/null
 cmake --build build-emu --target test_gpu_emu kernel_lab_emu emu_planted_bugs
 export OMP_WAIT_POLICY=PASSIVE
 ctest --test-dir build-emu -L emu --output-on-failure "$@"

@@ -89,7 +89,7 @@ template <class T> inline T __ldg(const T* p) { return *p; }
 namespace emu {
 struct Fiber {
   void* sp = nullptr;
-  char* stack = nullptr;
+  std::vector<char> stack;  // (owned: freed with the fibers, so LeakSanitizer's exit check stays quiet)
   int state = 0;  // 0 runnable, 1 done, 2 block barrier, 3 warp collective
   int coll = 0;      // at a warp collective: which (Collective)
   unsigned mask = 0;  // and the lanes it names
@@ -272,7 +272,7 @@ inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, c
   if (fibers.size() < size_t(n)) {
     size_t old = fibers.size();
     fibers.resize(size_t(n));
-    for (size_t i = old; i < fibers.size(); ++i) fibers[i].stack = static_cast<char*>(std::malloc(kStack));
+    for (size_t i = old; i < fibers.size(); ++i) fibers[i].stack.resize(kStack);
   }
   if (copies.size() < fibers.size()) copies.resize(fibers.size());
   if (dyn_smem_size < smem) { std::free(dyn_smem_buf); dyn_smem_buf = static_cast<unsigned char*>(std::aligned_alloc(256, (smem + 255) / 256 * 256)); dyn_smem_size = smem; }
@@ -286,7 +286,7 @@ inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, c
         Fiber& fb = fibers[size_t(t)];
         fb.state = 0;
         fb.tid = dim3(t % block.x, t / block.x % block.y, t / (block.x * block.y));
-        uintptr_t top = (reinterpret_cast<uintptr_t>(fb.stack) + kStack) & ~uintptr_t(15);
+        uintptr_t top = (reinterpret_cast<uintptr_t>(fb.stack.data()) + kStack) & ~uintptr_t(15);
         void** sp = reinterpret_cast<void**>(top - 64);
         for (int i = 0; i < 6; ++i) sp[i] = nullptr;
         sp[6] = reinterpret_cast<void*>(&entry);

@@ -181,8 +181,8 @@ TEST_CASE("memcheck: one past a cudaMalloc'd buffer") {
 TEST_CASE("memcheck: one past a tensor inside its allocator's bin") {
   const mb::Tensor t = mb::Tensor::empty({5}, mb::DType::F32, mb::Device::CUDA);  // a 512-byte bin
   float* y = static_cast<float*>(t.raw_data());
-  fill_ones<<<1, 32>>>(y.p, 5, false);
+  fill_ones<<<1, 32>>>(y, 5, false);
   CHECK(download(y, 5)[4] == 1.0f);
-  fill_ones<<<1, 32>>>(y.p, 5, true);
+  fill_ones<<<1, 32>>>(y, 5, true);
 }
 #endif
