@@ -4,7 +4,9 @@
 # kernel lab's versions against theirs; and the emulator's own planted-bug tests. The emulated
 # kernels are built with AddressSanitizer (MB_EMU_MEMCHECK): an access outside a device
 # allocation (its exact size, not the caching allocator's bin) stops the test with ASan's
-# report, as compute-sanitizer's memcheck would on a GPU.
+# report, as compute-sanitizer's memcheck would on a GPU. And again with ThreadSanitizer
+# (MB_EMU_RACECHECK, label emu-race): a data race between the threads of a block is reported,
+# as racecheck would.
 # Slow (an emulated thread per CUDA thread) and about correctness only.
 #   bash scripts/test_cuda_emu.sh [CTEST ARGS...]      e.g.  -R "gradcheck attention"
 set -euo pipefail
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # (with the vendored dependencies only: CI's proof that third_party/ builds)
 cmake -B build-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON -DMB_BUILD_BENCH=OFF \
-  -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=OFF -DMB_EMU_MEMCHECK=ON >/dev/null
-cmake --build build-emu --target test_gpu_emu kernel_lab_emu emu_planted_bugs
+  -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=OFF -DMB_EMU_MEMCHECK=ON -DMB_EMU_RACECHECK=ON >/dev/null
+cmake --build build-emu --target test_gpu_emu kernel_lab_emu emu_planted_bugs test_gpu_emu_race emu_planted_bugs_race
 export OMP_WAIT_POLICY=PASSIVE
-ctest --test-dir build-emu -L emu --output-on-failure "$@"
+ctest --test-dir build-emu -L emu --output-on-failure "$@"   # (-L is a pattern: emu and emu-race)

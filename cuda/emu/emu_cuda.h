@@ -37,6 +37,8 @@
 
 #include <sanitizer/asan_interface.h>  // (its poisoning macros do nothing without AddressSanitizer)
 
+#include "emu_racecheck.h"
+
 struct dim3 {
   unsigned x, y, z;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
@@ -95,11 +97,17 @@ struct Fiber {
   unsigned mask = 0;  // and the lanes it names
   dim3 tid;
   unsigned long long slot = 0;
+  void* tsan = nullptr;              // its ThreadSanitizer fiber (racecheck builds)
+  int barriers = 0, collectives = 0;  // passed in this block (racecheck's parity)
 };
 extern "C" void emu_switch(void** save, void* to);
 inline dim3 threadIdx, blockIdx, blockDim, gridDim;
 inline void* sched_sp;
 inline std::vector<Fiber> fibers;
+// what the lanes of a warp hand in at mma.sync and ldmatrix (sized with the fibers, in whole warps)
+struct MmaRegs { uint32_t a[4], b[2]; };
+inline std::vector<MmaRegs> mma_regs;
+inline std::vector<const void*> ldm_addr;
 inline int cur;
 inline const std::function<void()>* body;
 inline unsigned char* dyn_smem_buf = nullptr;
@@ -127,14 +135,35 @@ inline void refuse(int error, const char* what) {
   std::fprintf(stderr, "EMU ERROR [%s] launch refused: %s\n", cur_kernel, what);
 }
 [[noreturn]] inline void entry() {
+  race::acquire(&race::block_start);
   try { (*body)(); } catch (...) { std::fprintf(stderr, "EMU: exception in kernel\n"); std::abort(); }
-  fibers[size_t(cur)].state = 1;
+  race::release(&race::block_end);
+  {
+    race::Untracked u;
+    fibers[size_t(cur)].state = 1;
+  }
+  race::to_host();
   emu_switch(&fibers[size_t(cur)].sp, sched_sp);
   std::abort();
 }
 inline void yield_to_sched(int st) {
-  fibers[size_t(cur)].state = st;
+  {
+    race::Untracked u;
+    fibers[size_t(cur)].state = st;
+  }
+  race::to_host();
   emu_switch(&fibers[size_t(cur)].sp, sched_sp);
+}
+// __syncthreads: what each thread did before it happens before what every thread does after
+inline void block_barrier() {
+  char* sync;
+  {
+    race::Untracked u;
+    sync = &race::barrier[fibers[size_t(cur)].barriers++ % 2];
+  }
+  race::release(sync);
+  yield_to_sched(2);
+  race::acquire(sync);
 }
 // A warp collective: the lanes wait for each other; the scheduler checks that they all came to
 // the same kind of collective with the same mask, and that the mask names no lane that exited.
@@ -143,9 +172,17 @@ inline const char* collective_name(int c) {
   return c == kShuffle ? "shuffle" : c == kSyncwarp ? "__syncwarp" : c == kMma ? "mma.sync" : "ldmatrix";
 }
 inline void arrive(Collective c, unsigned mask) {
-  fibers[size_t(cur)].coll = c;
-  fibers[size_t(cur)].mask = mask;
+  char* sync;
+  {
+    race::Untracked u;
+    Fiber& f = fibers[size_t(cur)];
+    f.coll = c;
+    f.mask = mask;
+    sync = &race::warp[cur / 32][f.collectives++ % 2];
+  }
+  race::release(sync);
   yield_to_sched(3);
+  race::acquire(sync);
 }
 inline unsigned char* dyn_smem() { return dyn_smem_buf; }
 constexpr unsigned char kPoison = 0xff;  // all bits set: a NaN in f32 and bf16
@@ -155,6 +192,7 @@ constexpr unsigned char kPoison = 0xff;  // all bits set: a NaN in f32 and bf16
 struct Region { void* p; size_t n; };
 inline std::vector<Region> shared_arrays;
 inline void shared_array(void* p, size_t n) {
+  race::Untracked u;
   for (const Region& r : shared_arrays)
     if (r.p == p) return;
   shared_arrays.push_back({p, n});
@@ -191,6 +229,7 @@ inline bool launchable(const void* kernel, dim3 grid, dim3 block, size_t smem) {
 // Releases every warp whose live lanes all wait at a collective, after checking them; true if
 // any was released.
 inline bool release_warps(int n, int nwarps) {
+  race::Untracked u;
   bool released = false;
   for (int w = 0; w < nwarps; ++w) {
     const int lo = w * 32, hi = std::min(n, lo + 32);
@@ -230,6 +269,7 @@ inline bool release_warps(int n, int nwarps) {
 // Runs the threads of one block until all have exited. False when they cannot go on (a
 // deadlock): the launch is abandoned, as a GPU's would hang or fault.
 inline bool run_block(int n) {
+  race::Untracked u;
   static const int order_mode = std::getenv("EMU_ORDER") ? std::atoi(std::getenv("EMU_ORDER")) : 0;
   static unsigned long long rng = 0x9e3779b97f4a7c15ull;
   static std::vector<int> perm;
@@ -241,7 +281,12 @@ inline bool run_block(int n) {
       for (int t = n - 1; t > 0; --t) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; std::swap(perm[size_t(t)], perm[size_t(rng % unsigned(t + 1))]); }
     for (int pi = 0; pi < n; ++pi) {
       const int t = perm[size_t(pi)];
-      if (fibers[size_t(t)].state == 0) { cur = t; threadIdx = fibers[size_t(t)].tid; emu_switch(&sched_sp, fibers[size_t(t)].sp); }
+      if (fibers[size_t(t)].state == 0) {
+        cur = t;
+        threadIdx = fibers[size_t(t)].tid;
+        race::to_fiber(fibers[size_t(t)].tsan);
+        emu_switch(&sched_sp, fibers[size_t(t)].sp);
+      }
     }
     if (release_warps(n, nwarps)) continue;
     int live = 0, atbar = 0;
@@ -263,18 +308,26 @@ inline bool run_block(int n) {
 }
 
 inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, const std::function<void()>& f) {
+  race::Untracked u;  // (the host's bookkeeping; the kernels' threads are tracked in their own fibers)
   static bool reg = (std::atexit([] { if (std::getenv("EMU_STATS")) std::fprintf(stderr, "EMU: %lld launches, %d errors\n", nlaunch, errors); }), true);
   (void)reg;
   if (!launchable(kernel, grid, block, smem)) return;
   ++nlaunch;
+  race::at_launch();
   gridDim = grid; blockDim = block; body = &f;
   const int n = int((long long)block.x * block.y * block.z);
   if (fibers.size() < size_t(n)) {
     size_t old = fibers.size();
     fibers.resize(size_t(n));
-    for (size_t i = old; i < fibers.size(); ++i) fibers[i].stack.resize(kStack);
+    for (size_t i = old; i < fibers.size(); ++i) {
+      fibers[i].stack.resize(kStack);
+      fibers[i].tsan = race::new_fiber();
+    }
   }
   if (copies.size() < fibers.size()) copies.resize(fibers.size());
+  const size_t lanes = (fibers.size() + 31) / 32 * 32;  // whole warps: the collectives' tables
+  if (mma_regs.size() < lanes) mma_regs.resize(lanes);
+  if (ldm_addr.size() < lanes) ldm_addr.resize(lanes, nullptr);
   if (dyn_smem_size < smem) { std::free(dyn_smem_buf); dyn_smem_buf = static_cast<unsigned char*>(std::aligned_alloc(256, (smem + 255) / 256 * 256)); dyn_smem_size = smem; }
   for (unsigned bz = 0; bz < grid.z; ++bz)
   for (unsigned by = 0; by < grid.y; ++by)
@@ -292,9 +345,13 @@ inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, c
         sp[6] = reinterpret_cast<void*>(&entry);
         sp[7] = nullptr;
         fb.sp = sp;
+        fb.barriers = fb.collectives = 0;
+        race::name(fb.tsan, cur_kernel, fb.tid.x, fb.tid.y, fb.tid.z, bx, by, bz);
         copies[size_t(t)] = CopyQueue{};
       }
+      race::release(&race::block_start);  // the host's work, and the blocks before, happen before this one
       if (!run_block(n)) return;
+      race::acquire(&race::block_end);
       if (errors > 20) { std::fprintf(stderr, "EMU: too many errors\n"); std::abort(); }
     }
 }
@@ -343,15 +400,12 @@ template <class T> T shfl_impl(unsigned mask, T v, int src_lane_of(int lane, int
 // need, then a second barrier so that no lane reuses its slot before the others have read it.
 // Lane 4g + t holds a = A[g][2t,2t+1], A[g+8][2t,2t+1], A[g][2t+8,2t+9], A[g+8][2t+8,2t+9];
 // b = B[2t,2t+1][g], B[2t+8,2t+9][g]; d = C[g][2t,2t+1], C[g+8][2t,2t+1] (low half first).
-struct MmaRegs { uint32_t a[4], b[2]; };
-inline std::vector<MmaRegs> mma_regs;
 inline float bf16_half(uint32_t r, int hi) {
   const uint32_t u = (hi ? r >> 16 : r & 0xffffu) << 16;
   float f; std::memcpy(&f, &u, 4); return f;
 }
 inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
   const int t = ltid(), lane = t % 32, w0 = t - lane;
-  if (mma_regs.size() < size_t(w0 + 32)) mma_regs.resize(size_t(w0 + 32));  // (a partial warp: reported at the collective)
   std::memcpy(mma_regs[size_t(t)].a, a, sizeof a);
   std::memcpy(mma_regs[size_t(t)].b, b, sizeof b);
   arrive(kMma, ~0u);
@@ -370,11 +424,9 @@ inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t
 // ldmatrix.sync.aligned.m8n8.x2.trans.shared.b16: every lane hands in a row address (lanes 0-7
 // the rows of matrix 0, 8-15 those of matrix 1), then lane 4g + t takes rows 2t, 2t + 1 of
 // column g of each matrix.
-inline std::vector<const void*> ldm_addr;
 inline void ldmatrix_x2_trans(uint32_t (&r)[2], const void* addr) {
   const int t = ltid(), lane = t % 32, w0 = t - lane;
   if (reinterpret_cast<uintptr_t>(addr) % 16 != 0 && lane < 16) fail("ldmatrix: a row address not on 16 bytes");
-  if (ldm_addr.size() < size_t(w0 + 32)) ldm_addr.resize(size_t(w0 + 32), nullptr);
   ldm_addr[size_t(t)] = addr;
   arrive(kLdmatrix, ~0u);
   for (int j = 0; j < 2; ++j) {
@@ -419,7 +471,7 @@ inline void cp_async_wait(int n) {
 }  // namespace emu
 
 using emu::threadIdx; using emu::blockIdx; using emu::blockDim; using emu::gridDim;
-inline void __syncthreads() { emu::yield_to_sched(2); }
+inline void __syncthreads() { emu::block_barrier(); }
 inline void __syncwarp(unsigned mask = 0xffffffffu) { emu::arrive(emu::kSyncwarp, mask); }
 template <class T> inline T __shfl_xor_sync(unsigned mask, T v, int m, int w = 32) {
   return emu::shfl_impl<T>(mask, v, [](int l, int a) { return l ^ a; }, m, w); }

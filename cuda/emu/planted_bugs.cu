@@ -82,6 +82,15 @@ __global__ void dynamic_shared(float* out) {
   out[threadIdx.x] = s[threadIdx.x];
 }
 
+// out[t] = what thread t + 1 wrote to shared memory, read after a barrier (control) or with
+// none between the write and the read (a race)
+__global__ void neighbour(float* out, bool barrier) {
+  __shared__ float s[64];
+  s[threadIdx.x] = float(threadIdx.x);
+  if (barrier) __syncthreads();
+  out[threadIdx.x] = s[(threadIdx.x + 1) % 64];
+}
+
 // y[i] = 1 for i < n, and with `off_by_one` for i == n too: one element past the end
 __global__ void fill_ones(float* y, int n, bool off_by_one) {
   const int i = int(threadIdx.x);
@@ -167,6 +176,21 @@ TEST_CASE("planted: bad launch configurations are refused by cudaGetLastError") 
   fill_ones<<<1, 32>>>(out.p, 32, false);
   CHECK(cudaGetLastError() == cudaSuccess);
 }
+
+// In the racecheck build (ThreadSanitizer), the control must run clean; the race is below.
+TEST_CASE("planted: a neighbour's shared write read after a barrier") {
+  const Floats out(64);
+  neighbour<<<2, 64>>>(out.p, true);
+  CHECK(download(out, 64)[0] == 1.0f);
+  CHECK(download(out, 64)[63] == 0.0f);
+}
+
+#if defined(__SANITIZE_THREAD__)
+TEST_CASE("racecheck: a neighbour's shared write read with no barrier between") {
+  const Floats out(64);
+  neighbour<<<1, 64>>>(out.p, false);
+}
+#endif
 
 // Past the end of memory: AddressSanitizer reports these (the ASan build of the emulator, which
 // scripts/test_cuda_emu.sh runs); ctest expects its report. Controls first: they must pass.
