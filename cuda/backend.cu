@@ -7,6 +7,7 @@
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
 #include "cuda/common.cuh"
+#include "cuda/indices.cuh"
 
 namespace mb::cuda {
 
@@ -24,7 +25,10 @@ void after_launch(const char* function, const char* file, int line) {
     return v && std::string(v) != "0";
   }();
   check(cudaGetLastError(), cat("the kernel launch in ", function).c_str(), file, line);
-  if (sync) check(cudaStreamSynchronize(stream()), cat("the kernel launched by ", function, " (MB_CUDA_SYNC)").c_str(), file, line);
+  if (sync) {
+    check(cudaStreamSynchronize(stream()), cat("the kernel launched by ", function, " (MB_CUDA_SYNC)").c_str(), file, line);
+    raise_bad_index();
+  }
 }
 
 cudaStream_t stream() {
@@ -62,7 +66,10 @@ int compute_capability_major() {
   return major;
 }
 
-void synchronize() { MB_CUDA_CHECK(cudaStreamSynchronize(stream())); }
+void synchronize() {
+  MB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  raise_bad_index();
+}
 std::string device_description() { return device_name(); }
 size_t peak_memory() { return memory_stats().peak; }
 

@@ -62,6 +62,9 @@ template <class T> T* ptr(const Tensor& t) { return static_cast<T*>(t.raw_data()
 template <class A> __device__ __forceinline__ A inf_of();
 template <> __device__ __forceinline__ float inf_of<float>() { return CUDART_INF_F; }
 template <> __device__ __forceinline__ double inf_of<double>() { return CUDART_INF; }
+template <class A> __device__ __forceinline__ A nan_of();
+template <> __device__ __forceinline__ float nan_of<float>() { return CUDART_NAN_F; }
+template <> __device__ __forceinline__ double nan_of<double>() { return CUDART_NAN; }
 __device__ __forceinline__ float exp_of(float x) { return expf(x); }
 __device__ __forceinline__ double exp_of(double x) { return ::exp(x); }
 __device__ __forceinline__ float log_of(float x) { return logf(x); }

@@ -2,16 +2,19 @@
 // convolution (tensor/cpu/embedding.cpp and conv.cpp are the CPU twins).
 #include <algorithm>
 
+#include "cuda/indices.cuh"
 #include "cuda/kernels.h"
 #include "cuda/strided.cuh"
 
 namespace mb::cuda {
 namespace {
 
-// out (N, D) = weight[idx[n]]
-template <class T> __global__ void embedding_kernel(const T* w, const void* idx, DType dt, int64_t N, int64_t D, T* out) {
-  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < N * D; i += int64_t(blockDim.x) * gridDim.x)
-    out[i] = w[index_at(idx, dt, i / D) * D + i % D];
+// out (N, D) = weight[idx[n]] (a zero row for an index out of range, which is recorded)
+template <class T> __global__ void embedding_kernel(const T* w, Indices idx, int64_t N, int64_t D, T* out) {
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < N * D; i += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t v = checked_index(idx, i / D);
+    out[i] = v >= 0 ? w[v * D + i % D] : T(0);
+  }
 }
 
 // The rows of each vocabulary entry, grouped on the device by a counting sort of the indices
@@ -20,11 +23,14 @@ template <class T> __global__ void embedding_kernel(const T* w, const void* idx,
 __device__ __forceinline__ int64_t chunk_end(int64_t c, int64_t chunk, int64_t N) {
   return (c + 1) * chunk < N ? (c + 1) * chunk : N;
 }
-// 1. counts[c, v] = how often v occurs in chunk c (one thread per chunk, walking it in order)
-__global__ void count_chunks(const void* idx, DType dt, int64_t N, int64_t V, int64_t chunk, int64_t C,
-                             int64_t* counts) {
+// 1. counts[c, v] = how often v occurs in chunk c (one thread per chunk, walking it in order;
+// an index out of range counts nowhere)
+__global__ void count_chunks(Indices idx, int64_t N, int64_t V, int64_t chunk, int64_t C, int64_t* counts) {
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(blockDim.x) * gridDim.x)
-    for (int64_t n = c * chunk; n < chunk_end(c, chunk, N); ++n) ++counts[c * V + index_at(idx, dt, n)];
+    for (int64_t n = c * chunk; n < chunk_end(c, chunk, N); ++n) {
+      const int64_t v = index_in_range(idx, n);
+      if (v >= 0) ++counts[c * V + v];
+    }
 }
 // 2. per v: counts[c, v] becomes the rows of v in chunks before c; start[v + 1] = v's total
 __global__ void scan_chunks(int64_t* counts, int64_t C, int64_t V, int64_t* start) {
@@ -46,12 +52,12 @@ __global__ void scan_vocab(int64_t V, int64_t* start) {
 }
 // 4. rows[start[v] .. start[v + 1]) = the n with idx[n] = v, increasing: each chunk writes its
 // own, from its offset (counts[c, v] is chunk c's cursor)
-__global__ void place_rows(const void* idx, DType dt, int64_t N, int64_t V, int64_t chunk, int64_t C,
-                           int64_t* counts, const int64_t* start, int64_t* rows) {
+__global__ void place_rows(Indices idx, int64_t N, int64_t V, int64_t chunk, int64_t C, int64_t* counts,
+                           const int64_t* start, int64_t* rows) {
   for (int64_t c = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; c < C; c += int64_t(blockDim.x) * gridDim.x)
     for (int64_t n = c * chunk; n < chunk_end(c, chunk, N); ++n) {
-      const int64_t v = index_at(idx, dt, n);
-      rows[start[v] + counts[c * V + v]++] = n;
+      const int64_t v = index_in_range(idx, n);
+      if (v >= 0) rows[start[v] + counts[c * V + v]++] = n;
     }
 }
 
@@ -95,11 +101,11 @@ template <class T> __global__ void fold_kernel(const T* g, int64_t B, int64_t T_
 }  // namespace
 
 void embedding(const Tensor& weight, const Tensor& idx, const Tensor& out) {
-  const int64_t N = idx.numel(), D = weight.shape()[1];
+  const int64_t N = idx.numel(), V = weight.shape()[0], D = weight.shape()[1];
   visit_all(weight.dtype(), [&](auto z) {
     using T = decltype(z);
-    embedding_kernel<T><<<blocks_for(N * D), kThreads, 0, stream()>>>(ptr<T>(weight), idx.raw_data(), idx.dtype(), N,
-                                                                       D, ptr<T>(out));
+    embedding_kernel<T><<<blocks_for(N * D), kThreads, 0, stream()>>>(ptr<T>(weight), indices(idx, V, kEmbeddingIndex),
+                                                                       N, D, ptr<T>(out));
     MB_CUDA_LAUNCH_CHECK();
   });
 }
@@ -114,14 +120,14 @@ void embedding_backward(const Tensor& idx, const Tensor& gy, const Tensor& gweig
   MB_CUDA_CHECK(cudaMemsetAsync(counts.raw_data(), 0, size_t(C * V) * sizeof(int64_t), stream()));
   int64_t* cp = ptr<int64_t>(counts);
   int64_t* sp = ptr<int64_t>(start);
-  count_chunks<<<blocks_for(C), kThreads, 0, stream()>>>(idx.raw_data(), idx.dtype(), N, V, chunk, C, cp);
+  const Indices ix = indices(idx, V, kEmbeddingIndex);
+  count_chunks<<<blocks_for(C), kThreads, 0, stream()>>>(ix, N, V, chunk, C, cp);
   MB_CUDA_LAUNCH_CHECK();
   scan_chunks<<<blocks_for(V), kThreads, 0, stream()>>>(cp, C, V, sp);
   MB_CUDA_LAUNCH_CHECK();
   scan_vocab<<<1, 1, 0, stream()>>>(V, sp);
   MB_CUDA_LAUNCH_CHECK();
-  place_rows<<<blocks_for(C), kThreads, 0, stream()>>>(idx.raw_data(), idx.dtype(), N, V, chunk, C, cp, sp,
-                                                        ptr<int64_t>(rows));
+  place_rows<<<blocks_for(C), kThreads, 0, stream()>>>(ix, N, V, chunk, C, cp, sp, ptr<int64_t>(rows));
   MB_CUDA_LAUNCH_CHECK();
   visit_floating(gweight.dtype(), [&](auto z) {
     using T = decltype(z);

@@ -7,10 +7,13 @@
 // so a block freed by the host while a kernel still uses it is only reused by kernels queued
 // after that one: stream order makes the reuse safe without events.
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "cuda/indices.cuh"
 #include "cuda/kernels.h"
 #include "cuda/runtime.h"
 #include "cuda/strided.cuh"
@@ -19,7 +22,20 @@
 namespace mb::cuda {
 
 namespace {
+// MB_CUDA_ALLOC=exact: every tensor is its own cudaMalloc of exactly its size, freed at once (no
+// bins, no cache), so that compute-sanitizer's memcheck sees a one-element overrun and a use
+// after free. Slow (cudaMalloc and cudaFree per tensor): for checking only.
+bool exact_sizes() {
+  static const bool on = [] {
+    const char* v = std::getenv("MB_CUDA_ALLOC");
+    const std::string s = v ? v : "";
+    MB_CHECK(s.empty() || s == "exact" || s == "caching", "MB_CUDA_ALLOC must be exact or caching, got '", s, "'");
+    return s == "exact";
+  }();
+  return on;
+}
 size_t round_size(size_t n) {
+  if (exact_sizes()) return std::max<size_t>(n, 1);
   constexpr size_t kSmall = size_t(1) << 20, kLarge = size_t(2) << 20;
   const size_t to = n < kSmall ? 512 : kLarge;  // small: 512 B bins; large: 2 MiB bins
   return (std::max<size_t>(n, 1) + to - 1) / to * to;
@@ -83,10 +99,15 @@ void free(void* ptr) {
   std::lock_guard<std::mutex> lock(p.mu);
   auto it = p.size_of.find(ptr);
   if (it == p.size_of.end()) return;
-  p.free[it->second].push_back(ptr);
+  if (exact_sizes()) {  // (cudaFree waits for the kernels that may still use it)
+    cudaFree(ptr);
+    p.stats.reserved -= it->second;
+  } else {
+    p.free[it->second].push_back(ptr);
 #if defined(EMU_CUDA)
-  emu::device_block(ptr, 0, it->second);  // a cached block: no access until it is handed out again
+    emu::device_block(ptr, 0, it->second);  // a cached block: no access until it is handed out again
 #endif
+  }
   p.stats.in_use -= it->second;
   p.size_of.erase(it);
 }
@@ -151,7 +172,8 @@ void arange(const Tensor& dst, double begin) {
 }
 
 // Contiguous, same dtype, one side on the host. A copy to the host waits for it (the caller
-// reads the bytes next); a copy to the device is queued on the stream.
+// reads the bytes next), then raises an index a kernel found out of range (cuda/indices.cuh);
+// a copy to the device is queued on the stream.
 void copy_host_device(const Tensor& src, const Tensor& dst) {
   const size_t n = size_t(src.numel()) * dtype_size(src.dtype());
   const bool to_host = dst.device() == Device::CPU;
@@ -159,7 +181,10 @@ void copy_host_device(const Tensor& src, const Tensor& dst) {
                                 to_host ? cudaMemcpyDeviceToHost : cudaMemcpyHostToDevice, stream()));
   // From pageable host memory the call returns once the source is staged, so the host buffer
   // may go at once; only the host side of a copy back must wait for the bytes.
-  if (to_host) MB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+  if (to_host) {
+    MB_CUDA_CHECK(cudaStreamSynchronize(stream()));
+    raise_bad_index();
+  }
 }
 
 }  // namespace mb::cuda

@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "cuda/common.cuh"
+#include "cuda/indices.cuh"
 #include "cuda/kernels.h"
 
 namespace mb::cuda {
@@ -267,10 +268,11 @@ __global__ void layer_norm_columns_final_kernel(const acc_t<T>* pw, const acc_t<
 
 // ---- cross-entropy ----
 
-// lse[n] = log Σ exp(logits[n]); losses[n] = lse[n] - logits[n, t[n]]
+// lse[n] = log Σ exp(logits[n]); losses[n] = lse[n] - logits[n, t[n]] (NaN for a target out of
+// range, which is recorded)
 template <class T, bool kBlock>
-__global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* logits, const void* targets, DType tdt,
-                                                                    int64_t N, int64_t C, T* losses, acc_t<T>* lse) {
+__global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* logits, Indices targets, int64_t N,
+                                                                    int64_t C, T* losses, acc_t<T>* lse) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
   for (int64_t n = G::first_row(); n < N; n += G::row_step()) {
@@ -278,7 +280,8 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* log
     const A s = row_lse<kBlock>(xr, C);
     if (G::lane() == 0) {
       lse[n] = s;
-      store(losses + n, s - load(xr + index_at(targets, tdt, n)));
+      const int64_t t = checked_index(targets, n);
+      store(losses + n, t >= 0 ? s - load(xr + t) : nan_of<A>());
     }
   }
 }
@@ -286,7 +289,7 @@ __global__ void __launch_bounds__(kRowThreads) cross_entropy_kernel(const T* log
 // glogits[n] = (exp(logits[n] - lse[n]) - onehot(t[n])) · gloss[n]
 template <class T, bool kBlock>
 __global__ void __launch_bounds__(kRowThreads)
-    cross_entropy_backward_kernel(const T* logits, const void* targets, DType tdt, const acc_t<T>* lse, const T* gloss,
+    cross_entropy_backward_kernel(const T* logits, Indices targets, const acc_t<T>* lse, const T* gloss,
                                   T* glogits, int64_t N, int64_t C) {
   using A = acc_t<T>;
   using G = Group<kBlock>;
@@ -294,7 +297,7 @@ __global__ void __launch_bounds__(kRowThreads)
     const T* xr = logits + n * C;
     T* o = glogits + n * C;
     const A g = load(gloss + n), s = lse[n];
-    const int64_t t = index_at(targets, tdt, n);
+    const int64_t t = index_in_range(targets, n);
     for (int64_t c = G::lane(); c < C; c += G::size()) {
       A v = g * exp_of(load(xr + c) - s);
       if (c == t) v -= g;
@@ -397,7 +400,7 @@ void cross_entropy(const Tensor& logits, const Tensor& targets, const Tensor& lo
     using T = decltype(z);
     launch_rows(N, C, [&](auto block, unsigned grid) {
       cross_entropy_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(logits), targets.raw_data(), targets.dtype(), N, C, ptr<T>(losses), ptr<acc_t<T>>(lse));
+          ptr<T>(logits), indices(targets, C, kCrossEntropyTarget), N, C, ptr<T>(losses), ptr<acc_t<T>>(lse));
     });
   });
 }
@@ -409,7 +412,7 @@ void cross_entropy_backward(const Tensor& logits, const Tensor& targets, const T
     using T = decltype(z);
     launch_rows(N, C, [&](auto block, unsigned grid) {
       cross_entropy_backward_kernel<T, decltype(block)::value><<<grid, kRowThreads, 0, stream()>>>(
-          ptr<T>(logits), targets.raw_data(), targets.dtype(), ptr<acc_t<T>>(lse), ptr<T>(gloss), ptr<T>(glogits), N, C);
+          ptr<T>(logits), indices(targets, C, kCrossEntropyTarget), ptr<acc_t<T>>(lse), ptr<T>(gloss), ptr<T>(glogits), N, C);
     });
   });
 }

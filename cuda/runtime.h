@@ -28,6 +28,14 @@ void empty_cache();  // returns the cached free blocks to the driver
 // MB_TF32=1 in the environment turns it on at start.
 void set_tf32(bool on);
 
+// cuda/linear.cu's cache of cuBLASLt plans (descriptor, layouts, algorithm per GEMM shape,
+// dtype, epilogue and alignment): plans made, calls served from the cache, plans refused
+// (no algorithm: those calls take the composed path).
+struct LinearPlanStats {
+  int64_t plans = 0, hits = 0, refused = 0;
+};
+LinearPlanStats linear_plan_stats();
+
 // One warp's tensor-core product through cuda/mma.cuh, for the test of its fragment layouts:
 // d (16 x 8) = a (16 x 16) · b (16 x 8), row-major host arrays, a and b as bf16 bit patterns,
 // d twice (256 floats): B's fragments gathered by hand, then read by ldmatrix.trans.

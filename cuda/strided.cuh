@@ -102,7 +102,7 @@ template <class T, int N> struct Inputs {
 };
 
 // f(const acc_t<T> (&v)[N]) -> acc_t<T>: v[k] is input k's element
-template <class T, int N, class F> __global__ void map_packed_kernel(int64_t n, Inputs<T, N> in, T* out, F f) {
+template <class T, int N, class F> __global__ void __launch_bounds__(kThreads) map_packed_kernel(int64_t n, Inputs<T, N> in, T* out, F f) {
   using A = acc_t<T>;
   constexpr int W = kPack<T>;
   const int64_t packs = n / W, step = int64_t(blockDim.x) * gridDim.x;

@@ -103,9 +103,31 @@ TEST_CASE("random numbers are the CPU's, element for element") {
 TEST_CASE("errors name the device problem") {
   const Tensor a = Tensor::zeros({2}), b = gpu(Tensor::zeros({2}));
   CHECK(error_of([&] { (void)add(a, b); }).find("cuda") != std::string::npos);
-  // indices on the device are range-checked too
-  const Tensor table = gpu(Tensor::zeros({4, 3})), bad = gpu(Tensor::from_vector<int64_t>({1, 4}, {2}));
-  CHECK(error_of([&] { (void)embedding(table, bad); }).find("out of range") != std::string::npos);
+}
+
+// Indices on the device are checked by the kernels that read them (cuda/indices.cuh): the op
+// returns at once, reads nothing out of bounds, and the next synchronising call raises the
+// error with the op, the index and its position; after it, the device works as before.
+TEST_CASE("indices out of range on the device: raised at the next sync, nothing read") {
+  const Tensor table = gpu(Tensor::ones({4, 3})), bad = gpu(Tensor::from_vector<int64_t>({1, 4, 2}, {3}));
+  const Tensor rows = embedding(table, bad);  // no copy of `bad` to the host, no error yet
+  const std::string e = error_of([&] { (void)to(rows, Device::CPU); });
+  CHECK(e.find("embedding: index 4 at flat position 1 is out of range [0, 4)") != std::string::npos);
+  CHECK(error_of([&] { cuda::synchronize(); }).empty());  // raised once
+  const Tensor logits = gpu(Tensor::zeros({2, 5})), targets = gpu(Tensor::from_vector<int32_t>({0, -1}, {2}));
+  const Tensor losses = cross_entropy(logits, targets, Reduction::none);
+  CHECK(error_of([&] { cuda::synchronize(); }).find("cross_entropy: target -1 at flat position 1 is out of range [0, 5)") !=
+        std::string::npos);
+  // the rows of good indices are right, the bad one's row is zero, and its gradient goes nowhere
+  const std::vector<float> one = {1, 1, 1}, zero = {0, 0, 0};
+  const auto row_of = [](const Tensor& t, int64_t r) { return to(select(t, 0, r), Device::CPU).to_vector<float>(); };
+  CHECK(row_of(rows, 0) == one);
+  CHECK(row_of(rows, 1) == zero);
+  CHECK(row_of(rows, 2) == one);
+  const Tensor gw = gpu(Tensor::zeros({4, 3}));
+  kernels(Device::CUDA).embedding_backward(bad, gpu(Tensor::ones({3, 3})), gw);
+  CHECK(error_of([&] { cuda::synchronize(); }).empty());  // (the forward reports; the backward stays in bounds)
+  for (int64_t r = 0; r < 4; ++r) CHECK(row_of(gw, r) == (r == 1 || r == 2 ? one : zero));
 }
 
 // Shapes past the single-tile paths: long rows, many rows, long sequences, big GEMMs.

@@ -398,6 +398,32 @@ TEST_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU") {
         if (wb) CLOSE(gbc, gbg, tol_of(d));
       }
 }
+// cuda/linear.cu's plans: the first call of a shape asks cuBLASLt's heuristic (one plan), the
+// next calls of that shape reuse it with new pointers and the same answer; another shape, or
+// the same shape at a pointer of lower alignment, is a new plan.
+TEST_CASE("linear: a cuBLASLt plan per shape, made once and reused") {
+  const Tensor x = rnd({37, 24}, 1, DType::F32), w = rnd({40, 24}, 2, DType::F32), b = rnd({40}, 3, DType::F32);
+  const Tensor want = E({37, 40}, DType::F32, Device::CPU);
+  C().linear(x, w, b, false, want);
+  const cuda::LinearPlanStats s0 = cuda::linear_plan_stats();
+  for (int i = 0; i < 3; ++i) {
+    Tensor y = E({37, 40}, DType::F32, Device::CUDA);
+    G().linear(dev(x), dev(w), dev(b), false, y);
+    CLOSE(want, y, tol_of(DType::F32));
+  }
+  const cuda::LinearPlanStats s1 = cuda::linear_plan_stats();
+  CHECK(s1.plans == s0.plans + 1);
+  CHECK(s1.hits == s0.hits + 2);
+  CHECK(s1.refused == s0.refused);
+  Tensor y = E({36, 40}, DType::F32, Device::CUDA);
+  G().linear(dev(slice(x, 0, 0, 36)), dev(w), dev(b), false, y);
+  CHECK(cuda::linear_plan_stats().plans == s1.plans + 1);
+  // x from its second row: 96 bytes past a 256-byte-aligned allocation, a 32-byte alignment
+  const Tensor xs = slice(dev(x), 0, 1, 37), ys = E({36, 40}, DType::F32, Device::CUDA);
+  G().linear(xs, dev(w), dev(b), false, ys);
+  CHECK(cuda::linear_plan_stats().plans == s1.plans + 2);
+  CLOSE(slice(want, 0, 1, 37), ys, tol_of(DType::F32));
+}
 // map_packed (cuda/strided.cuh): contiguous operands 16 bytes at a time, the tail one by one;
 // sizes around the pack widths (2 f64, 4 f32, 8 bf16), against the CPU.
 TEST_CASE("elementwise: 128-bit packs and their tails, forward and backward") {

@@ -46,9 +46,10 @@ void check_lookup(const char* op, const Tensor& values, const char* vname, const
 }
 
 void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what) {
-  // Indices on a device are copied to the host to be checked: a clear error beats a kernel
-  // reading out of bounds, and the wait is short (the lookups start the forward pass).
-  const Tensor c = idx.device() == Device::CPU ? contiguous_raw(idx) : to(idx.detach(), Device::CPU);
+  // Indices on a device are checked by the kernels that read them, with no copy and no wait
+  // (cuda/indices.cuh): the error comes at the next synchronising call.
+  if (idx.device() != Device::CPU) return;
+  const Tensor c = contiguous_raw(idx);
   for (int64_t i = 0; i < c.numel(); ++i) {
     int64_t v = 0;
     if (c.dtype() == DType::U8) v = static_cast<const uint8_t*>(c.raw_data())[i];

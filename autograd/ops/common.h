@@ -16,7 +16,8 @@ void check_float(const char* op, const Tensor& t);   // f32 or f64
 void check_index(const char* op, const Tensor& t);   // u8, i32 or i64
 // values (f32/f64) looked up by an index tensor on the same device (embedding, cross_entropy)
 void check_lookup(const char* op, const Tensor& values, const char* vname, const Tensor& idx, const char* iname);
-// every element of an index tensor in [0, limit)
+// every element of an index tensor in [0, limit): on the host here; on a device, by the kernels
+// that read it (an error at the next synchronising call)
 void check_index_range(const char* op, const Tensor& idx, int64_t limit, const char* what);
 
 // NumPy broadcasting of two shapes; throws naming the op and both shapes.

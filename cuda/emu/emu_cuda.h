@@ -82,6 +82,7 @@ inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short u) { __nv_bfloat16 b; b
 #define CUDART_INF_F __builtin_huge_valf()
 #define CUDART_INF __builtin_huge_val()
 #define CUDART_NAN_F __builtin_nanf("")
+#define CUDART_NAN __builtin_nan("")
 using std::fmax; using std::fmin; using std::sqrt; using std::exp; using std::log;
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
 inline float exp2f(float x) { return std::exp2(x); }
@@ -541,6 +542,16 @@ inline cudaError_t cudaMalloc(void** p, size_t n) {
 }
 template <class T> inline cudaError_t cudaMalloc(T** p, size_t n) { return cudaMalloc(reinterpret_cast<void**>(p), n); }
 inline cudaError_t cudaFree(void* p) { std::free(p); return cudaSuccess; }
+// pinned host memory mapped into the device's address space: the same bytes on both sides
+#define cudaHostAllocMapped 2
+inline cudaError_t cudaHostAlloc(void** p, size_t n, unsigned) { *p = std::malloc(n ? n : 1); return *p ? cudaSuccess : cudaErrorMemoryAllocation; }
+inline cudaError_t cudaHostGetDevicePointer(void** d, void* h, unsigned) { *d = h; return cudaSuccess; }
+inline cudaError_t cudaFreeHost(void* p) { std::free(p); return cudaSuccess; }
+// (the threads of a launch run one at a time; atomic all the same, for racecheck's ThreadSanitizer)
+inline int atomicCAS(int* p, int expected, int desired) {
+  __atomic_compare_exchange_n(p, &expected, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+  return expected;
+}
 inline cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, cudaMemcpyKind, cudaStream_t = nullptr) { if (n) std::memmove(d, s, n); return emu::faulted(); }
 inline cudaError_t cudaMemcpy(void* d, const void* s, size_t n, cudaMemcpyKind) { if (n) std::memmove(d, s, n); return emu::faulted(); }
 inline cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t = nullptr) { std::memset(d, v, n); return emu::faulted(); }
