@@ -58,8 +58,11 @@ def bench(a, mode):
 
 
 a = parse()
+failed = 0
 for mode in a.modes.split(","):
     try:
         bench(a, mode)
-    except Exception as e:  # torch.compile needs a working Triton; report and go on
+    except Exception as e:  # torch.compile needs a working Triton; report, go on, and exit 1 at the end
         print(f"torch {mode}: failed ({type(e).__name__}: {str(e).splitlines()[0][:160]})", flush=True)
+        failed += 1
+sys.exit(1 if failed else 0)

@@ -20,6 +20,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // `samples` images generated one after another, laid out in a grid of up to 8 per row.
 void generate_images(const ByteModel& model, const std::string& prompt, const ImageShape& img, Scan scan,
                      int64_t samples, const SampleOptions& so, const std::string& out) {
+  // the grid is held in memory, then encoded: its size checked before anything is allocated
+  check_memory(double(samples) * double(img.bytes()), cat("--samples ", samples, " x ", img.bytes(), " bytes"));
   const int64_t cols = std::min<int64_t>(samples, 8), rows = (samples + cols - 1) / cols;
   const ImageShape grid{img.width * cols, img.height * rows, img.channels};
   std::vector<uint8_t> canvas(size_t(grid.bytes()), 0);

@@ -473,7 +473,10 @@ class Run {
     std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f,%.4g\n", static_cast<long long>(step + 1), lr,
                   loss, loss / std::log(2.0), norm, val >= 0 ? field_text(val).c_str() : "", bytes_per_step() / dt,
                   elapsed, flops);
-    if (world_.root()) log_ << row << std::flush;
+    if (world_.root()) {
+      log_ << row << std::flush;
+      MB_CHECK(log_.good(), opt_.out, "/log.csv: write failed (", std::strerror(errno), ")");
+    }
     window_loss_ += loss;
     ++window_steps_;
   }

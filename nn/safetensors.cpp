@@ -1,6 +1,7 @@
 #include "nn/safetensors.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -154,7 +155,37 @@ std::string read_file(const std::string& path, uint64_t limit) {
   return out;
 }
 
+namespace {
+// Writes all of bytes to fd; 0, or the errno of the write that failed (or of fsync, when asked)
+int write_all(int fd, const std::string& bytes, bool sync) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return EIO;
+    done += size_t(n);
+  }
+  return sync && ::fsync(fd) != 0 ? errno : 0;
+}
+
+// A path that exists and is not a regular file (/dev/stdout, a pipe, /dev/full): written in
+// place, as a stream (a temporary file renamed over a device would replace the device).
+void write_stream(const std::string& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  MB_CHECK(fd >= 0, path, ": cannot open for writing (", std::strerror(errno), ")");
+  int err = write_all(fd, bytes, false);
+  if (::close(fd) != 0 && err == 0) err = errno;
+  MB_CHECK(err == 0, path, ": write failed (", std::strerror(err), ")");
+}
+}  // namespace
+
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    MB_CHECK(!S_ISDIR(st.st_mode), path, ": is a folder; give a file name");
+    return write_stream(path, bytes);
+  }
   // a name of this process's own (two writers never share a temporary file), the bytes on disk
   // (fsync) before the rename, and the rename on disk (fsync of the folder) before returning:
   // after a crash or a power loss the path holds the old file or the new one, whole
@@ -162,19 +193,11 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = cat(path, ".tmp.", getpid(), ".", counter++);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   MB_CHECK(fd >= 0, tmp, ": cannot open for writing (", std::strerror(errno), ")");
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += size_t(n);
-  }
-  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-  const std::string why = std::strerror(errno);
-  ::close(fd);
-  if (!ok) {
+  int err = write_all(fd, bytes, true);
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err != 0) {
     std::remove(tmp.c_str());
-    throw Error(tmp + ": write failed (" + why + "; disk full?)");
+    throw Error(cat(path, ": write failed (", std::strerror(err), "); nothing written under its name"));
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string err = std::strerror(errno);

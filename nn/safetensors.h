@@ -31,7 +31,9 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 
 // Writes `bytes` to a temporary file of this process beside path, syncs it to disk and renames
 // it to path, then syncs the folder: path holds the old bytes or the new ones, whole, even
-// after a crash or a power loss.
+// after a crash or a power loss. A path that exists and is not a regular file (/dev/stdout, a
+// pipe) is written in place. Every write, the fsync and the close are checked: a failure
+// throws, naming the path and the cause (ENOSPC, EIO).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 // The whole file, as bytes. A regular file must fit in memory; anything else (a pipe, a
 // device) is read up to `limit` bytes. Throws naming the path.

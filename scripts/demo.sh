@@ -6,8 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
-cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# The CUDA module only where there is a GPU to run it (nvcc compiling kernels for minutes is
+# wasted on a machine without one); MB_CUDA=ON builds it anyway, as scripts/test.sh does.
+cuda=${MB_CUDA:-OFF}
+[ -z "${MB_CUDA:-}" ] && nvidia-smi -L 2>/dev/null | grep -q GPU && cuda=AUTO
+cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA="$cuda" >/dev/null
 cmake --build build --target megabyte >build/build.log 2>&1 || { cat build/build.log; exit 1; }
+[ "$cuda" = OFF ] && echo "build: no GPU here, so no CUDA module (MB_CUDA=ON bash scripts/demo.sh builds it)"
 echo "build: done (build/megabyte)"
 
 rm -rf runs/demo  # the demo's own run folder: start afresh

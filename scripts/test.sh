@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 dir=build
-flags=(-DCMAKE_BUILD_TYPE=Release)
+# (MB_CUDA stated, not left to the cache: the demo may have configured build/ without CUDA)
+flags=(-DCMAKE_BUILD_TYPE=Release -DMB_CUDA="${MB_CUDA:-AUTO}")
 labels=()
 if [ "${1:-}" = "--sanitize" ]; then
   dir=build-asan

@@ -98,6 +98,14 @@ printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safe
 expect_error "checksum mismatch" "$MB" generate --ckpt flipped.safetensors
 
 expect_error "image shape '4611686018427387905x4': width and height must be in [1, 65536]" "$MB" generate --ckpt run --image 4611686018427387905x4 --samples 1
+expect_error "--samples 1099511627776 x 784 bytes needs 784.0 TiB; this machine has" "$MB" generate --ckpt run --image 28x28 --samples 1099511627776 --out out.png
+# a write that fails is an error naming the file and the cause; a device stays a device
+expect_error "/dev/full: write failed (No space left on device)" "$MB" export --ckpt run --out /dev/full
+checks=$((checks + 1))
+if [ ! -c /dev/full ] || ! "$MB" export --ckpt run --out /dev/stdout | head -c 8 | od -An -tu8 | grep -q '[0-9]'; then
+  echo "FAIL: export to a device: /dev/full replaced, or nothing written to /dev/stdout"
+  fails=$((fails + 1))
+fi
 # resume: changed options are refused by name (--steps may change); --preset is the checkpoint's
 expect_error "--resume: --lr 0.5 differs from the checkpoint's 0.002" "$MB" train --resume --out run --lr 0.5
 expect_error "explain: --offset 99999999 is outside the data" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --offset 99999999 --out out
