@@ -127,7 +127,8 @@ void backward(const Tensor& root, const Tensor& grad) {
     if (g_leaf_ready) g_leaf_ready(root.impl());
     return;
   }
-  // count, for every node below the root, how many nodes feed it a gradient
+  // count, for every node below the root, the edges that feed it a gradient (a node that uses
+  // the same input twice, y = u·u, is two edges into u)
   std::unordered_map<Node*, int> deps;
   std::unordered_map<const TensorImpl*, int> leaf_edges;  // gradients still to come, with a hook
   std::vector<std::shared_ptr<Node>> nodes = {root.grad_fn()};  // owns them until the end

@@ -129,7 +129,9 @@ namespace {
 // a stack of `layers` blocks of width d and its final LayerNorm
 double stack_params(double d, double layers) { return layers * (12 * d * d + 13 * d) + 2 * d; }
 // forward matmul FLOPs of such a stack per input position, attending over `seq` positions:
-// 24·d² (QKV, output, MLP) + 4·seq·d (QKᵀ and AV over the full square), as the paper counts
+// 24·d² (QKV, output, MLP) + 4·seq·d (QKᵀ and AV over the full seq x seq square, what a dense
+// masked kernel computes). The paper (after Kaplan et al.) counts 2·seq·d for attention, half
+// of ours: a causal position attends to seq/2 others on average.
 double stack_flops(double seq, double d, double layers) { return 2 * layers * (12 * d * d + 2 * seq * d); }
 }  // namespace
 

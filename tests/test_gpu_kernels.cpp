@@ -4,21 +4,140 @@
 // layouts, both reduction paths, every GEMM layout, index dtypes, every copy dtype pair.
 // Part of the gpu tests (test_gpu.cpp has the main and the skip without a device); written
 // against the CUDA emulator (cuda/emu), where they all pass.
+//
+// The harness (ggml's test-backend-ops is the model): C() and G() are the CPU's and CUDA's
+// dispatch tables with every entry counting its calls, generated from tensor/kernels.def. Each
+// case names the kernels it compares (KERNEL_CASE) and fails unless each of them ran on both
+// backends during it; the test "every kernel of tensor/kernels.def ..." fails for a kernel that
+// no case names, so a kernel added to kernels.def without a comparison fails the suite.
 #include <doctest/doctest.h>
 
 #ifdef MB_HAVE_CUDA
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <iterator>
+#include <map>
+#include <sstream>
 #include <tuple>
+#include <utility>
 #include "autograd/ops.h"
 #include "cuda/runtime.h"
 #include "helpers.h"
 #include "tensor/backend.h"
 using namespace mb;
+namespace harness {
+enum Id : size_t {
+#define MB_KERNEL(ret, name, params) k_##name,
+#include "tensor/kernels.def"
+#undef MB_KERNEL
+  kCount
+};
+constexpr const char* kNames[] = {
+#define MB_KERNEL(ret, name, params) #name,
+#include "tensor/kernels.def"
+#undef MB_KERNEL
+};
+int64_t calls[2][kCount] = {};  // [0: CPU, 1: CUDA][kernel]
+
+// a dispatch-table entry that counts its calls, then calls the backend's function
+template <int Side, size_t Id, class F> struct Counted;
+template <int Side, size_t Id, class R, class... A> struct Counted<Side, Id, R (*)(A...)> {
+  static inline R (*inner)(A...) = nullptr;
+  static R call(A... a) {
+    ++calls[Side][Id];
+    return inner(std::forward<A>(a)...);
+  }
+};
+template <int Side> Kernels counting(const Kernels& base) {
+  Kernels k = base;
+#define MB_KERNEL(ret, name, params)                                  \
+  Counted<Side, k_##name, decltype(base.name)>::inner = base.name;  \
+  k.name = &Counted<Side, k_##name, decltype(base.name)>::call;
+#include "tensor/kernels.def"
+#undef MB_KERNEL
+  return k;
+}
+
+size_t id_of(const std::string& name) {
+  for (size_t i = 0; i < kCount; ++i)
+    if (name == kNames[i]) return i;
+  return kCount;
+}
+std::vector<std::string> words(const char* list) {
+  std::istringstream in(list);
+  return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
+}
+// case title -> the kernels it compares (registered before main, so the coverage test sees all)
+std::map<std::string, std::vector<std::string>>& claims() {
+  static std::map<std::string, std::vector<std::string>> m;
+  return m;
+}
+bool claim(const char* title, const char* list) {
+  claims()[title] = words(list);
+  return true;
+}
+// At the end of a case: each kernel it names ran on the CPU and on CUDA during it.
+class Ran {
+ public:
+  explicit Ran(const char* list) : names_(words(list)) { std::memcpy(before_, calls, sizeof calls); }
+  ~Ran() {
+    for (const std::string& n : names_) {
+      const size_t id = id_of(n);
+      INFO("kernel ", n);
+      if (id >= kCount) {
+        FAIL_CHECK("not a kernel of tensor/kernels.def");
+        continue;
+      }
+      CHECK_MESSAGE(calls[0][id] > before_[0][id], "did not run on the CPU in this case");
+      CHECK_MESSAGE(calls[1][id] > before_[1][id], "did not run on CUDA in this case");
+    }
+  }
+  Ran(const Ran&) = delete;
+  Ran& operator=(const Ran&) = delete;
+
+ private:
+  std::vector<std::string> names_;
+  int64_t before_[2][kCount];
+};
+}  // namespace harness
+
+// KERNEL_CASE(title, "kernel kernel ...") { body }: a test case comparing those kernels
+#define KERNEL_CASE_IMPL(f, title, list)                                        \
+  static void f();                                                              \
+  static const bool DOCTEST_CAT(f, _claimed) = harness::claim(title, list);     \
+  TEST_CASE(title) {                                                            \
+    const harness::Ran ran(list);                                               \
+    f();                                                                        \
+  }                                                                             \
+  static void f()
+#define KERNEL_CASE(title, list) KERNEL_CASE_IMPL(DOCTEST_ANONYMOUS(KERNEL_CASE_), title, list)
+
+TEST_CASE("every kernel of tensor/kernels.def has a case comparing it on CUDA against the CPU") {
+  for (const auto& [title, names] : harness::claims())
+    for (const std::string& n : names) {
+      INFO("case '", title, "' names ", n);
+      CHECK(harness::id_of(n) < harness::kCount);
+    }
+  for (const char* n : harness::kNames) {
+    bool named = false;
+    for (const auto& [title, names] : harness::claims())
+      named = named || std::find(names.begin(), names.end(), n) != names.end();
+    INFO("kernel ", std::string(n));
+    CHECK_MESSAGE(named, "no KERNEL_CASE compares it");
+  }
+}
+
 namespace {
-const Kernels& G() { return kernels(Device::CUDA); }
-const Kernels& C() { return cpu_kernels(); }
+const Kernels& G() {
+  static const Kernels k = harness::counting<1>(kernels(Device::CUDA));
+  return k;
+}
+const Kernels& C() {
+  static const Kernels k = harness::counting<0>(cpu_kernels());
+  return k;
+}
 Tensor dev(const Tensor& t) { return to(t, Device::CUDA); }
 Tensor host(const Tensor& t) { return to(t, Device::CPU); }
 Tensor E(const Shape& s, DType d, Device v) { return Tensor::empty(s, d, v); }
@@ -33,7 +152,7 @@ Tensor rnd(const Shape& s, uint64_t seed, DType d, double scale = 1) {
 DType cpu_dt(DType d) { return d == DType::BF16 ? DType::F32 : d; }
 }  // namespace
 
-TEST_CASE("rows: softmax, layer norm, cross-entropy over many widths") {
+KERNEL_CASE("rows: softmax, layer norm, cross-entropy over many widths", "softmax softmax_backward layer_norm layer_norm_backward cross_entropy cross_entropy_backward") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t N : {1, 3, 9, 40})
       for (int64_t Cn : {1, 5, 31, 33, 64, 1000, 1024, 1025, 1500, 2049, 4100}) {
@@ -83,7 +202,7 @@ TEST_CASE("rows: softmax, layer norm, cross-entropy over many widths") {
       }
 }
 
-TEST_CASE("rows: special values (-inf rows, +inf, NaN)") {
+KERNEL_CASE("rows: special values (-inf rows, +inf, NaN)", "softmax") {
   for (DType d : {DType::F32, DType::F64})
     for (int64_t Cn : {7, 2000}) {
       INFO(std::string(dtype_name(d)), " C ", Cn);
@@ -103,7 +222,7 @@ TEST_CASE("rows: special values (-inf rows, +inf, NaN)") {
     }
 }
 
-TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
+KERNEL_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16", "attention attention_backward") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t D : {1, 8, 16, 24, 40, 64, 100, 128, 200, 256})
       for (auto [Tq, Tk] : std::vector<std::pair<int64_t, int64_t>>{{1, 1}, {5, 5}, {3, 8}, {16, 16}, {17, 17}, {70, 70}, {1, 300}, {3, 100}, {20, 100}, {16, 200}, {130, 130}}) {
@@ -128,7 +247,7 @@ TEST_CASE("attention: head widths, lengths, KV cache, f32/f64/bf16") {
       }
 }
 
-TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
+KERNEL_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)", "attention attention_backward") {
   for (DType d : {DType::F32, DType::F64})
   for (int64_t T : {37, 8}) {  // the tile kernels; a warp per sequence (attention_short.cu)
     INFO("T ", T);
@@ -158,7 +277,7 @@ TEST_CASE("attention: strided heads (a packed qkv, a (B,T,H,D) output)") {
   }
 }
 
-TEST_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths") {
+KERNEL_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths", "reduce") {
   for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
     for (auto [A, R, N] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {1, 5000, 1}, {3, 100, 7}, {1, 64, 1}, {2, 63, 3}, {1, 300, 2047}, {1, 100, 2048}, {7, 1000, 1}, {1, 0, 5},
                                                                                        {1, 1500, 2100}, {2, 1100, 1030}}) {  // the last two: sliced sums
@@ -178,7 +297,7 @@ TEST_CASE("reduce: sum, max, argmax over (A, R, N), all dtypes, both paths") {
     }
 }
 
-TEST_CASE("reduce: NaN and ties in max/argmax") {
+KERNEL_CASE("reduce: NaN and ties in max/argmax", "reduce") {
   std::vector<double> v = {1, 3, 3, NAN, 2, NAN, 0, 0};
   for (int64_t R : {8, 200}) {
     std::vector<double> w(size_t(R), -1.0);
@@ -194,7 +313,7 @@ TEST_CASE("reduce: NaN and ties in max/argmax") {
   }
 }
 
-TEST_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes") {
+KERNEL_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes", "bmm") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (auto [n, M, K, N] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{{1, 3, 4, 5}, {2, 1, 7, 1}, {3, 5, 1, 4}, {2, 4, 0, 3}, {1, 1, 1, 1}, {2, 17, 33, 9}})
       for (int layout = 0; layout < 4; ++layout)
@@ -230,7 +349,7 @@ TEST_CASE("bmm: layouts, K = 0, broadcast batch, accumulate, dtypes") {
   }
 }
 
-TEST_CASE("gather: embedding, unfold/fold, dtypes") {
+KERNEL_CASE("gather: embedding, unfold/fold, dtypes", "embedding embedding_backward unfold_causal fold_causal") {
   for (DType d : {DType::F32, DType::F64, DType::BF16}) {
     const int64_t V = 11, D = 6;
     const Tensor w = rnd({V, D}, 1, d);
@@ -265,7 +384,7 @@ TEST_CASE("gather: embedding, unfold/fold, dtypes") {
   }
 }
 
-TEST_CASE("optim: sum_squares and adamw over a list of tensors, in one call") {
+KERNEL_CASE("optim: sum_squares and adamw over a list of tensors, in one call", "sum_squares adamw") {
   for (DType d : {DType::F32, DType::F64, DType::BF16}) {
     INFO(std::string(dtype_name(d)));
     const DType cd = cpu_dt(d);
@@ -298,24 +417,86 @@ TEST_CASE("optim: sum_squares and adamw over a list of tensors, in one call") {
   }
 }
 
-TEST_CASE("copies: every dtype pair, strided, many dims") {
+KERNEL_CASE("copies: every dtype pair, strided, many dims", "copy") {
   const Tensor x = Tensor::randn({2, 3, 2, 3, 2, 3, 2, 3}, 1, 0, DType::F64);
+  const Shape perm = {7, 6, 5, 4, 3, 2, 1, 0};
   for (DType s : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8})
     for (DType t : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8}) {
       INFO(std::string(dtype_name(s)), " -> ", std::string(dtype_name(t)));
       const Tensor h = to(mul_scalar(abs(x), 10.0), s);
-      const Tensor v = permute(h, {7, 6, 5, 4, 3, 2, 1, 0});
-      const Tensor want = to(v, t);
-      std::string err;
-      Tensor got;
-      try { got = to(permute(dev(h), {7, 6, 5, 4, 3, 2, 1, 0}), t); } catch (const std::exception& e) { err = e.what(); }
-      INFO(err);
-      CHECK(err.empty());
-      if (err.empty()) CLOSE(want, got, 0);
+      const Tensor v = permute(h, perm);  // every stride reversed: the copy walks them all
+      const Tensor want = E(v.shape(), t, Device::CPU), got = E(v.shape(), t, Device::CUDA);
+      C().copy(v, want);
+      G().copy(permute(dev(h), perm), got);
+      CLOSE(want, got, 0);
     }
 }
 
-TEST_CASE("elementwise: bf16 unary and binary through the table") {
+// The memory kernels on both backends: what each promises (kernels.def), with the CPU's
+// answer where there is one: fill (a strided view), arange, Philox random (the same stream
+// on both), fresh blocks from alloc, the peak the CUDA allocator counts, the device's name.
+KERNEL_CASE("memory: alloc, free, fill, arange, random, synchronize, peak, description",
+            "alloc free fill arange random synchronize peak_memory device_description") {
+  for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::U8}) {
+    INFO(std::string(dtype_name(d)));
+    const DType cd = cpu_dt(d);
+    Tensor wc = Tensor::zeros({5, 7}, cd), wg = dev(Tensor::zeros({5, 7}, d));
+    C().fill(transpose(wc, 0, 1), 3);
+    G().fill(transpose(wg, 0, 1), 3);
+    CLOSE(wc, wg, 0);
+    const Tensor ac = E({37}, cd, Device::CPU), ag = E({37}, d, Device::CUDA);
+    const double begin = d == DType::U8 ? 2 : -5;
+    C().arange(ac, begin);
+    G().arange(ag, begin);
+    CLOSE(ac, ag, 0);
+  }
+  for (bool normal : {false, true}) {
+    const Tensor rc = E({1000}, DType::F64, Device::CPU), rg = E({1000}, DType::F64, Device::CUDA);
+    C().random(rc, 42, 7, normal);
+    G().random(rg, 42, 7, normal);
+    CLOSE(rc, rg, 1e-14);
+  }
+  void* a = G().alloc(1000);
+  void* b = G().alloc(1000);
+  CHECK((a && b && a != b));
+  G().synchronize();
+  CHECK(G().peak_memory() >= 2000);
+  G().free(a);
+  G().free(b);
+  void* h = C().alloc(64);
+  CHECK(h != nullptr);
+  C().free(h);
+  C().synchronize();
+  CHECK(C().peak_memory() == 0);  // not tracked on the CPU
+  CHECK(C().device_description() == "cpu");
+  const std::string gd = G().device_description();
+  CHECK((!gd.empty() && gd != "cpu"));
+}
+
+// compare (u8 out) and where, over a broadcast operand, in every dtype: exact on both sides
+KERNEL_CASE("elementwise: compare and where, broadcast, every dtype", "compare where") {
+  const Tensor x = mul_scalar(Tensor::randn({4, 6}, 1, 0, DType::F64), 3.0), y = mul_scalar(Tensor::randn({1, 6}, 2, 0, DType::F64), 3.0);
+  for (DType d : {DType::F32, DType::F64, DType::BF16, DType::I32, DType::I64, DType::U8}) {
+    const DType cd = cpu_dt(d);
+    const Tensor a = to(d == DType::U8 ? abs(x) : x, d), b = to(d == DType::U8 ? abs(y) : y, d);
+    const Tensor ac = to(a, cd), bc = expand(to(b, cd), {4, 6}), ag = dev(a), bg = expand(dev(b), {4, 6});
+#define MB_OP(name, ...) CompareOp::name,
+    for (CompareOp op : {MB_COMPARE_OPS(MB_OP)}) {
+#undef MB_OP
+      INFO(std::string(dtype_name(d)), " op ", int(op));
+      const Tensor mc = E({4, 6}, DType::U8, Device::CPU), mg = E({4, 6}, DType::U8, Device::CUDA);
+      C().compare(op, ac, bc, mc);
+      G().compare(op, ag, bg, mg);
+      CLOSE(mc, mg, 0);
+      const Tensor oc = E({4, 6}, cd, Device::CPU), og = E({4, 6}, d, Device::CUDA);
+      C().where(mc, ac, bc, oc);
+      G().where(dev(mc), ag, bg, og);
+      CLOSE(oc, og, 0);
+    }
+  }
+}
+
+KERNEL_CASE("elementwise: bf16 unary and binary through the table", "unary binary") {
   const Tensor a = rnd({5, 7}, 1, DType::BF16), b = rnd({1, 7}, 2, DType::BF16);
   Tensor oc = E({5, 7}, DType::F32, Device::CPU), og = E({5, 7}, DType::BF16, Device::CUDA);
   C().binary(BinaryOp::mul, to(a, DType::F32), to(expand(b, {5, 7}), DType::F32), oc);
@@ -350,7 +531,7 @@ TEST_CASE("mma: fragment layouts of mma.sync m16n8k16 (bf16, f32 accumulation) a
 // the same bf16 values; and keys past the queries (a KV cache's Tq < Tk). Errors come from
 // rounding P and dS to bf16 before their products and the outputs to bf16: measured on the
 // emulator, at most 3.5e-3 of the largest element (lse 1e-7); a wrong fragment or mask is O(1).
-TEST_CASE("attention: bf16 on tensor cores, packed qkv and Tq < Tk, against f32") {
+KERNEL_CASE("attention: bf16 on tensor cores, packed qkv and Tq < Tk, against f32", "attention attention_backward") {
   for (auto [Tq, Tk, D] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{17, 17, 64}, {130, 130, 64}, {70, 70, 128}, {40, 100, 32}, {33, 33, 16}, {65, 65, 24}}) {
     INFO("Tq ", Tq, " Tk ", Tk, " D ", D);
     const int64_t B = 2, H = 3;
@@ -377,7 +558,7 @@ TEST_CASE("attention: bf16 on tensor cores, packed qkv and Tq < Tk, against f32"
 }
 // cuda/linear.cu: the bias (and ReLU) in cuBLASLt's epilogue forward, the bias gradient from the weight
 // GEMM backward (f64 and refused combinations take the composed path, which the CPU runs too).
-TEST_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU") {
+KERNEL_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU", "linear linear_backward_weight") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (auto [rows, in, out] : std::vector<std::tuple<int64_t, int64_t, int64_t>>{{1, 1, 1}, {7, 5, 3}, {64, 33, 17}, {300, 64, 96}, {5, 0, 4}, {0, 6, 4}})
       for (int wb = 0; wb < 2; ++wb)
@@ -401,7 +582,7 @@ TEST_CASE("linear: bias epilogue and bias-gradient epilogue against the CPU") {
 // cuda/linear.cu's plans: the first call of a shape asks cuBLASLt's heuristic (one plan), the
 // next calls of that shape reuse it with new pointers and the same answer; another shape, or
 // the same shape at a pointer of lower alignment, is a new plan.
-TEST_CASE("linear: a cuBLASLt plan per shape, made once and reused") {
+KERNEL_CASE("linear: a cuBLASLt plan per shape, made once and reused", "linear") {
   const Tensor x = rnd({37, 24}, 1, DType::F32), w = rnd({40, 24}, 2, DType::F32), b = rnd({40}, 3, DType::F32);
   const Tensor want = E({37, 40}, DType::F32, Device::CPU);
   C().linear(x, w, b, false, want);
@@ -426,7 +607,7 @@ TEST_CASE("linear: a cuBLASLt plan per shape, made once and reused") {
 }
 // map_packed (cuda/strided.cuh): contiguous operands 16 bytes at a time, the tail one by one;
 // sizes around the pack widths (2 f64, 4 f32, 8 bf16), against the CPU.
-TEST_CASE("elementwise: 128-bit packs and their tails, forward and backward") {
+KERNEL_CASE("elementwise: 128-bit packs and their tails, forward and backward", "unary unary_backward binary binary_backward") {
   for (DType d : {DType::F32, DType::F64, DType::BF16})
     for (int64_t n : {1, 2, 7, 8, 9, 33, 1000}) {
       INFO(std::string(dtype_name(d)), " n ", n);

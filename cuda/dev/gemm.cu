@@ -59,7 +59,7 @@ __global__ void gemm_v2(const float* A, const float* B, float* C, int M, int N, 
 
 // v3: 2D register blocking. A block of 256 threads computes a 128 x 128 tile of C, each thread
 // an 8 x 8 sub-tile held in 64 registers. Per step along K it reads 8 values of A and 8 of B from
-// shared memory into registers and does 64 multiply-adds with them: 4 flops per shared-memory
+// shared memory into registers and does 64 multiply-adds with them: 8 flops per shared-memory
 // load instead of v2's 1, and 128 flops per global float instead of 32. The thread's rows and
 // columns are strided by 16 (thread (tr, tc) owns rows tr, tr + 16, ... and columns tc, tc + 16,
 // ...), so that a warp's shared-memory reads hit distinct banks and its stores to C coalesce.
