@@ -38,6 +38,12 @@
 #include <sanitizer/asan_interface.h>  // (its poisoning macros do nothing without AddressSanitizer)
 
 #include "emu_racecheck.h"
+#ifdef EMU_PROFILE
+#include "emu_profile.h"  // what the kernels move, counted (scripts/emu_profile.sh)
+#define EMU_PROF(call) emu::prof::call
+#else
+#define EMU_PROF(call) ((void)0)
+#endif
 
 struct dim3 {
   unsigned x, y, z;
@@ -85,8 +91,6 @@ inline __nv_bfloat16 __ushort_as_bfloat16(unsigned short u) { __nv_bfloat16 b; b
 #define CUDART_NAN __builtin_nan("")
 using std::fmax; using std::fmin; using std::sqrt; using std::exp; using std::log;
 inline float rsqrtf(float x) { return 1.0f / std::sqrt(x); }
-inline float exp2f(float x) { return std::exp2(x); }
-inline float log2f(float x) { return std::log2(x); }
 template <class T> inline T __ldg(const T* p) { return *p; }
 
 namespace emu {
@@ -197,6 +201,7 @@ inline void shared_array(void* p, size_t n) {
   for (const Region& r : shared_arrays)
     if (r.p == p) return;
   shared_arrays.push_back({p, n});
+  EMU_PROF(shared_region(p, n));
   std::memset(p, kPoison, n);
 }
 
@@ -286,7 +291,9 @@ inline bool run_block(int n) {
         cur = t;
         threadIdx = fibers[size_t(t)].tid;
         race::to_fiber(fibers[size_t(t)].tsan);
+        EMU_PROF(thread_enter(t));
         emu_switch(&sched_sp, fibers[size_t(t)].sp);
+        EMU_PROF(thread_leave());
       }
     }
     if (release_warps(n, nwarps)) continue;
@@ -330,6 +337,7 @@ inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, c
   if (mma_regs.size() < lanes) mma_regs.resize(lanes);
   if (ldm_addr.size() < lanes) ldm_addr.resize(lanes, nullptr);
   if (dyn_smem_size < smem) { std::free(dyn_smem_buf); dyn_smem_buf = static_cast<unsigned char*>(std::aligned_alloc(256, (smem + 255) / 256 * 256)); dyn_smem_size = smem; }
+  EMU_PROF(launch(cur_kernel, dyn_smem_buf, smem));
   for (unsigned bz = 0; bz < grid.z; ++bz)
   for (unsigned by = 0; by < grid.y; ++by)
     for (unsigned bx = 0; bx < grid.x; ++bx) {
@@ -352,6 +360,7 @@ inline void run_launch(const void* kernel, dim3 grid, dim3 block, size_t smem, c
       }
       race::release(&race::block_start);  // the host's work, and the blocks before, happen before this one
       if (!run_block(n)) return;
+      EMU_PROF(block_done(n));
       race::acquire(&race::block_end);
       if (errors > 20) { std::fprintf(stderr, "EMU: too many errors\n"); std::abort(); }
     }
@@ -413,6 +422,7 @@ inline void mma_bf16_16816(float (&d)[4], const uint32_t (&a)[4], const uint32_t
   auto A = [&](int r, int k) { return bf16_half(mma_regs[size_t(w0 + r % 8 * 4 + k % 8 / 2)].a[(r >= 8) + 2 * (k >= 8)], k % 2); };
   auto B = [&](int k, int n) { return bf16_half(mma_regs[size_t(w0 + n * 4 + k % 8 / 2)].b[k >= 8], k % 2); };
   const int g = lane / 4, tg = lane % 4;
+  if (lane == 0) EMU_PROF(mma());
   for (int e = 0; e < 4; ++e) {
     const int row = g + 8 * (e / 2), col = 2 * tg + e % 2;
     float s = d[e];
@@ -454,6 +464,8 @@ inline void cp_async16(void* dst, const void* src, bool in) {
   Copy c{dst, {}, q.committed};
   if (in) std::memcpy(c.bytes, src, 16);
   else std::memset(c.bytes, 0, 16);
+  if (in) EMU_PROF(access(src, 16));  // (memcpy is not instrumented: the two sides of the copy)
+  EMU_PROF(access(dst, 16));
   std::memset(dst, kPoison, 16);
   q.pending.push_back(c);
 }
@@ -493,8 +505,13 @@ enum cudaFuncAttribute { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 };
 #define cudaStreamNonBlocking 1
 struct cudaDeviceProp { char name[256]; size_t totalGlobalMem; int multiProcessorCount; int major, minor; int l2CacheSize; };
 enum cudaDeviceAttr { cudaDevAttrComputeCapabilityMajor = 75, cudaDevAttrL2CacheSize = 89 };
+#ifdef EMU_PROFILE  // (clang) a vector type, so that a float4 moves as one 16-byte access, as on a GPU
+typedef float float4 __attribute__((ext_vector_type(4)));
+inline float4 make_float4(float x, float y, float z, float w) { return float4{x, y, z, w}; }
+#else
 struct __align__(16) float4 { float x, y, z, w; };
 inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+#endif
 // CUDA's global min/max overloads for device code
 #define EMU_MINMAX(T) inline T min(T a, T b) { return a < b ? a : b; } inline T max(T a, T b) { return a < b ? b : a; }
 EMU_MINMAX(int) EMU_MINMAX(unsigned) EMU_MINMAX(long long) EMU_MINMAX(unsigned long long) EMU_MINMAX(long)
@@ -538,10 +555,11 @@ inline cudaError_t cudaMalloc(void** p, size_t n) {
   if (posix_memalign(p, 256, n ? n : 1)) *p = nullptr;
   if (!*p) return cudaErrorMemoryAllocation;
   std::memset(*p, 0xff, n);  // uninitialised device memory: NaN-ish garbage
+  EMU_PROF(device_alloc(*p, n));
   return cudaSuccess;
 }
 template <class T> inline cudaError_t cudaMalloc(T** p, size_t n) { return cudaMalloc(reinterpret_cast<void**>(p), n); }
-inline cudaError_t cudaFree(void* p) { std::free(p); return cudaSuccess; }
+inline cudaError_t cudaFree(void* p) { EMU_PROF(device_free(p)); std::free(p); return cudaSuccess; }
 // pinned host memory mapped into the device's address space: the same bytes on both sides
 #define cudaHostAllocMapped 2
 inline cudaError_t cudaHostAlloc(void** p, size_t n, unsigned) { *p = std::malloc(n ? n : 1); return *p ? cudaSuccess : cudaErrorMemoryAllocation; }
