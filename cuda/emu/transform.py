@@ -60,7 +60,7 @@ def transform(src):
         if j < 0: out += src[i:]; break
         # statement start
         k = max(src.rfind(';', 0, j), src.rfind('{', 0, j), src.rfind('}', 0, j)) + 1
-        kern = src[k:j].strip()
+        kern = re.sub(r'//[^\n]*', '', src[k:j]).strip()  # (a comment before the launch is not its name)
         lead = src[k:j][:len(src[k:j]) - len(src[k:j].lstrip())]
         e = src.find('>>>', j)
         cfg = split_top(src[j+3:e])
