@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The kill-anywhere soak: a training run killed with SIGKILL at N random moments (uniform over
+# what is left of an uninterrupted run's duration, start-up included, so that some land inside
+# checkpoint writes), resumed after each kill, must end with every tensor of its last checkpoint (weights
+# and optimizer state) bitwise equal to the uninterrupted run's. When a run reaches its last
+# step, the next kill starts a new one. Prints the kills, the runs finished and the runs that
+# lost anything (the goal is zero); exits 1 if any did.
+#   bash scripts/soak.sh N [STEPS]          build/megabyte first (scripts/test.sh or demo.sh),
+#                                            or MB=path/to/megabyte
+set -uo pipefail
+cd "$(dirname "$0")/.."
+N=${1:?usage: bash scripts/soak.sh KILLS [STEPS]}
+STEPS=${2:-40}
+MB=$(realpath "${MB:-build/megabyte}")
+[ -x "$MB" ] || { echo "soak: $MB is missing: build it first" >&2; exit 2; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+model=(--seq 64 --patch 8 --gdim 64 --glayers 2 --gheads 2 --ldim 32 --llayers 1 --lheads 2 --batch 4 --threads 1
+  --eval-every 0 --ckpt-every 5 --warmup 10 --quiet --steps "$STEPS")
+
+# every tensor of two checkpoints, by name and bytes (the metadata may differ: times)
+same_tensors() {
+  python3 - "$1" "$2" <<'EOF'
+import json, struct, sys
+def tensors(path):
+    raw = open(path, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    data = raw[8 + n:]
+    return {k: data[v["data_offsets"][0]:v["data_offsets"][1]] for k, v in head.items() if k != "__metadata__"}
+a, b = tensors(sys.argv[1]), tensors(sys.argv[2])
+diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+if diff:
+    print(f"{len(diff)} of {len(a)} tensors differ, e.g. {diff[:3]}")
+sys.exit(1 if diff else 0)
+EOF
+}
+last_ckpt() { ls "$1"/ckpt_*.safetensors 2>/dev/null | tail -1; }
+
+start=$EPOCHREALTIME
+"$MB" train "${model[@]}" --out ref >/dev/null 2>&1 || { echo "soak: the reference run failed" >&2; exit 1; }
+duration=$(python3 -c "print(round($EPOCHREALTIME - $start, 3))")
+want=ref/$(printf 'ckpt_%06d.safetensors' "$STEPS")
+[ -f "$want" ] || { echo "soak: the reference run left no $want" >&2; exit 1; }
+echo "soak: reference run of $STEPS steps in ${duration} s; $N kills, each at a uniform moment of what is left of a run"
+
+kills=0 finished=0 lost=0
+while [ "$kills" -lt "$N" ]; do
+  if [ -z "$(last_ckpt run)" ]; then  # nothing saved yet: a fresh start
+    rm -rf run
+    "$MB" train "${model[@]}" --out run >run.log 2>&1 &
+  else
+    "$MB" train --resume --out run --quiet >run.log 2>&1 &
+  fi
+  pid=$!
+  # uniform over what is left of the run (at least a fifth of it: the start-up)
+  done_steps=$(basename "$(last_ckpt run)" .safetensors 2>/dev/null | sed 's/ckpt_0*//')
+  sleep "$(python3 -c "import random; print(random.uniform(0, $duration * max(0.2, 1 - ${done_steps:-0} / $STEPS)))")"
+  if kill -9 "$pid" 2>/dev/null; then
+    wait "$pid" 2>/dev/null
+    kills=$((kills + 1))
+    continue
+  fi
+  wait "$pid"
+  rc=$?
+  duration=$(python3 -c "print(round(max(0.05, 0.9 * $duration), 3))")  # it ended first: aim earlier
+  if [ "$rc" -ne 0 ]; then  # a run that fails by itself after a kill: resume refused, corrupt file
+    echo "soak: after $kills kills, the run exited $rc: $(tail -1 run.log)"
+    lost=$((lost + 1))
+    rm -rf run
+    continue
+  fi
+  if [ -f "run/$(basename "$want")" ]; then
+    finished=$((finished + 1))
+    if ! same_tensors "$want" "run/$(basename "$want")"; then
+      echo "soak: run $finished ended different from the uninterrupted run"
+      lost=$((lost + 1))
+    fi
+    rm -rf run
+  fi
+done
+echo "soak: $kills kills, $finished runs finished and compared, $lost lost anything"
+[ "$lost" -eq 0 ]
