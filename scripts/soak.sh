@@ -7,6 +7,8 @@
 # lost anything (the goal is zero); exits 1 if any did.
 #   bash scripts/soak.sh N [STEPS]          build/megabyte first (scripts/test.sh or demo.sh),
 #                                            or MB=path/to/megabyte
+#   RANKS=2 bash scripts/soak.sh N          the same with two data-parallel ranks (mpirun): each
+#                                            kill takes one rank, or both
 set -uo pipefail
 cd "$(dirname "$0")/.."
 N=${1:?usage: bash scripts/soak.sh KILLS [STEPS]}
@@ -16,6 +18,13 @@ MB=$(realpath "${MB:-build/megabyte}")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
+RANKS=${RANKS:-1}
+launch=("$MB")
+if [ "$RANKS" -gt 1 ]; then
+  launch=(mpirun --oversubscribe -np "$RANKS" "$MB")
+  [ "$(id -u)" = 0 ] && launch=(mpirun --oversubscribe --allow-run-as-root -np "$RANKS" "$MB")
+  export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
+fi
 model=(--seq 64 --patch 8 --gdim 64 --glayers 2 --gheads 2 --ldim 32 --llayers 1 --lheads 2 --batch 4 --threads 1
   --eval-every 0 --ckpt-every 5 --warmup 10 --quiet --steps "$STEPS")
 
@@ -37,34 +46,50 @@ sys.exit(1 if diff else 0)
 EOF
 }
 last_ckpt() { ls "$1"/ckpt_*.safetensors 2>/dev/null | tail -1; }
+# SIGKILL for the run started as $1: the process itself, or with ranks one of them at random, or
+# all of them; false if it had ended already
+kill_some() {
+  [ "$RANKS" -eq 1 ] && { kill -9 "$1" 2>/dev/null; return; }
+  local ranks=() p
+  for p in $(pgrep -f -- "--out run" 2>/dev/null); do
+    [ "$(cat "/proc/$p/comm" 2>/dev/null)" = megabyte ] && ranks+=("$p")
+  done
+  [ ${#ranks[@]} -gt 0 ] || return 1
+  if [ $((RANDOM % 2)) -eq 0 ]; then kill -9 "${ranks[$((RANDOM % ${#ranks[@]}))]}" 2>/dev/null
+  else kill -9 "${ranks[@]}" 2>/dev/null; fi
+}
 
 start=$EPOCHREALTIME
-"$MB" train "${model[@]}" --out ref >/dev/null 2>&1 || { echo "soak: the reference run failed" >&2; exit 1; }
+"${launch[@]}" train "${model[@]}" --out ref >/dev/null 2>&1 || { echo "soak: the reference run failed" >&2; exit 1; }
 duration=$(python3 -c "print(round($EPOCHREALTIME - $start, 3))")
 want=ref/$(printf 'ckpt_%06d.safetensors' "$STEPS")
 [ -f "$want" ] || { echo "soak: the reference run left no $want" >&2; exit 1; }
-echo "soak: reference run of $STEPS steps in ${duration} s; $N kills, each at a uniform moment of what is left of a run"
+start=$EPOCHREALTIME  # start-up and shut-down alone: a resume with nothing left to do
+"${launch[@]}" train --resume --out ref --quiet >/dev/null 2>&1
+startup=$(python3 -c "print(round(min($EPOCHREALTIME - $start, 0.9 * $duration), 3))")
+echo "soak: reference run of $STEPS steps in ${duration} s (${startup} s of it start-up); $N kills, each at a" \
+  "uniform moment of what is left of a run"
 
 kills=0 finished=0 lost=0
 while [ "$kills" -lt "$N" ]; do
   if [ -z "$(last_ckpt run)" ]; then  # nothing saved yet: a fresh start
     rm -rf run
-    "$MB" train "${model[@]}" --out run >run.log 2>&1 &
+    "${launch[@]}" train "${model[@]}" --out run >run.log 2>&1 &
   else
-    "$MB" train --resume --out run --quiet >run.log 2>&1 &
+    "${launch[@]}" train --resume --out run --quiet >run.log 2>&1 &
   fi
   pid=$!
-  # uniform over what is left of the run (at least a fifth of it: the start-up)
+  # uniform over what is left of the run: its start-up, then the steps after the last checkpoint
   done_steps=$(basename "$(last_ckpt run)" .safetensors 2>/dev/null | sed 's/ckpt_0*//')
-  sleep "$(python3 -c "import random; print(random.uniform(0, $duration * max(0.2, 1 - ${done_steps:-0} / $STEPS)))")"
-  if kill -9 "$pid" 2>/dev/null; then
+  sleep "$(python3 -c "import random; print(random.uniform(0, $startup + ($duration - $startup) * (1 - ${done_steps:-0} / $STEPS)))")"
+  if kill_some "$pid"; then
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))
     continue
   fi
   wait "$pid"
   rc=$?
-  duration=$(python3 -c "print(round(max(0.05, 0.9 * $duration), 3))")  # it ended first: aim earlier
+  duration=$(python3 -c "print(round(max($startup + 0.01, 0.9 * $duration), 3))")  # it ended first: aim earlier
   if [ "$rc" -ne 0 ]; then  # a run that fails by itself after a kill: resume refused, corrupt file
     echo "soak: after $kills kills, the run exited $rc: $(tail -1 run.log)"
     lost=$((lost + 1))
