@@ -37,10 +37,12 @@ function chart(title, xlabel, series, w = 480, h = 230) {
   el('line', {x1: m.l, y1: h - m.b, x2: w - m.r, y2: h - m.b, stroke: '#999'});
   el('line', {x1: m.l, y1: m.t, x2: m.l, y2: h - m.b, stroke: '#999'});
   const fmt = v => Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : +v.toPrecision(3);
-  for (const f of [0, 0.5, 1]) {
-    el('text', {x: 2, y: Y(y0 + f * (y1 - y0)) + 4}, fmt(y0 + f * (y1 - y0)));
-    el('text', {x: X(x0 + f * (x1 - x0)), y: h - m.b + 14, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}, fmt(x0 + f * (x1 - x0)));
-  }
+  for (const f of [0, 0.5, 1]) el('text', {x: 2, y: Y(y0 + f * (y1 - y0)) + 4}, fmt(y0 + f * (y1 - y0)));
+  // x ticks: every value of a short integer axis (positions in a patch), else ends and middle
+  const ints = pts.every(p => Number.isInteger(p[0])) && x1 - x0 <= 16;
+  const xt = ints ? Array.from({length: x1 - x0 + 1}, (_, i) => x0 + i) : [x0, (x0 + x1) / 2, x1];
+  xt.forEach((v, i) => el('text', {x: X(v), y: h - m.b + 14,
+    'text-anchor': i === 0 ? 'start' : i === xt.length - 1 ? 'end' : 'middle'}, fmt(v)));
   el('text', {x: w / 2 - 20, y: h - 4}, xlabel);
   series.forEach((s, k) => {
     const p = s.xs.map((x, i) => [x, s.ys[i]]).filter(q => q[1] !== null && isFinite(q[1]));
@@ -206,7 +208,7 @@ for (const r of D) {
   const h = document.createElement('h2'); h.textContent = r.run; d.appendChild(h);
   const p = document.createElement('p'); p.className = 'muted'; p.textContent = r.config || ''; d.appendChild(p);
   const t = document.createElement('table'); t.className = 'kv';
-  for (const [k, v] of Object.entries(r.options || {})) { const tr = t.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v; }
+  for (const [k, v] of Object.entries(r.options || {})) { const tr = t.insertRow(); tr.insertCell().textContent = k; tr.insertCell().textContent = v === '' ? '(default)' : v; }
   d.appendChild(t);
   for (const c of r.checkpoints) if (c.sample !== undefined) {
     const h3 = document.createElement('h3'); h3.textContent = 'sample at step ' + c.step + ' (temperature 0.8)'; d.appendChild(h3);
