@@ -7,10 +7,9 @@
 #   bash scripts/experiments.sh [DATA] [SECONDS PER MODEL]       (after the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DATA=${1:-../shared/data/text/enwik8_small.xml}
+DATA=${1:-data/enwik8_small.xml}
 BUDGET=${2:-480}
-# the default lives beside the repository in the development setup only; a clone has no ../shared
-[ -f "$DATA" ] || { echo "experiments.sh: no data file $DATA: pass a text file (e.g. enwik8's first MB): bash scripts/experiments.sh FILE [SECONDS]" >&2; exit 2; }
+[ -f "$DATA" ] || { echo "experiments.sh: no data file $DATA: pass a text file: bash scripts/experiments.sh FILE [SECONDS]" >&2; exit 2; }
 OUT=runs/experiments
 MB=build/megabyte
 mkdir -p "$OUT"
