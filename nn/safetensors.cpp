@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -156,8 +157,29 @@ std::string read_file(const std::string& path, uint64_t limit) {
 }
 
 namespace {
+// MB_FAULT=write:N: the N-th file this process writes fails as a full disk would (ENOSPC), so
+// that tests reach every writer's error path deterministically.
+int64_t fault_nth() {  // 0: no fault asked for; throws on a malformed MB_FAULT
+  static const int64_t nth = [] {
+    const char* v = std::getenv("MB_FAULT");
+    if (!v || !*v) return int64_t(0);
+    const std::string s = v;
+    char* end = nullptr;
+    const long long n = s.rfind("write:", 0) == 0 ? std::strtoll(s.c_str() + 6, &end, 10) : 0;
+    MB_CHECK(n >= 1 && end && *end == '\0', "MB_FAULT must be write:N (N >= 1: the N-th file written fails), got '",
+             s, "'");
+    return int64_t(n);
+  }();
+  return nth;
+}
+bool injected_write_fault() {
+  static std::atomic<int64_t> written{0};
+  return fault_nth() > 0 && ++written == fault_nth();
+}
+
 // Writes all of bytes to fd; 0, or the errno of the write that failed (or of fsync, when asked)
 int write_all(int fd, const std::string& bytes, bool sync) {
+  if (injected_write_fault()) return ENOSPC;
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -181,6 +203,7 @@ void write_stream(const std::string& path, const std::string& bytes) {
 }  // namespace
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {
+  (void)fault_nth();  // a malformed MB_FAULT is an error before any file is opened
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     MB_CHECK(!S_ISDIR(st.st_mode), path, ": is a folder; give a file name");

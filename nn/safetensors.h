@@ -33,7 +33,8 @@ void save_safetensors(const std::string& path, const std::map<std::string, Tenso
 // it to path, then syncs the folder: path holds the old bytes or the new ones, whole, even
 // after a crash or a power loss. A path that exists and is not a regular file (/dev/stdout, a
 // pipe) is written in place. Every write, the fsync and the close are checked: a failure
-// throws, naming the path and the cause (ENOSPC, EIO).
+// throws, naming the path and the cause (ENOSPC, EIO). MB_FAULT=write:N makes the N-th file
+// the process writes fail with ENOSPC (for tests of the error paths).
 void write_file_atomic(const std::string& path, const std::string& bytes);
 // The whole file, as bytes. A regular file must fit in memory; anything else (a pipe, a
 // device) is read up to `limit` bytes. Throws naming the path.

@@ -99,6 +99,19 @@ expect_error "checksum mismatch" "$MB" generate --ckpt flipped.safetensors
 
 expect_error "image shape '4611686018427387905x4': width and height must be in [1, 65536]" "$MB" generate --ckpt run --image 4611686018427387905x4 --samples 1
 expect_error "--samples 1099511627776 x 784 bytes needs 784.0 TiB; this machine has" "$MB" generate --ckpt run --image 28x28 --samples 1099511627776 --out out.png
+# a write that fails (MB_FAULT=write:N: the N-th file written fails as a full disk would) is an
+# error naming the file and the cause, and leaves nothing under its name: export, a checkpoint
+# in training, an image, a page
+expect_error "m.safetensors: write failed (No space left on device); nothing written" env MB_FAULT=write:1 "$MB" export --ckpt run --out m.safetensors
+expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:2 "$MB" train --steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --out full --quiet
+expect_error "g.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.png
+expect_error "p.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 64 --out p.html
+expect_error "MB_FAULT must be write:N" env MB_FAULT=disk "$MB" export --ckpt run --out m.safetensors
+checks=$((checks + 1))
+if ls m.safetensors* g.png* p.html* full/ckpt_* 2>/dev/null | grep -q .; then
+  echo "FAIL: a failed write left files: $(ls m.safetensors* g.png* p.html* full/ckpt_* 2>/dev/null | tr '\n' ' ')"
+  fails=$((fails + 1))
+fi
 # a write that fails is an error naming the file and the cause; a device stays a device
 expect_error "/dev/full: write failed (No space left on device)" "$MB" export --ckpt run --out /dev/full
 checks=$((checks + 1))
