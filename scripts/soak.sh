@@ -51,7 +51,7 @@ last_ckpt() { ls "$1"/ckpt_*.safetensors 2>/dev/null | tail -1; }
 kill_some() {
   [ "$RANKS" -eq 1 ] && { kill -9 "$1" 2>/dev/null; return; }
   local ranks=() p
-  for p in $(pgrep -f -- "--out run" 2>/dev/null); do
+  for p in $(pgrep -f -- "--out $WORK/run" 2>/dev/null); do  # (this soak's: others may run beside it)
     [ "$(cat "/proc/$p/comm" 2>/dev/null)" = megabyte ] && ranks+=("$p")
   done
   [ ${#ranks[@]} -gt 0 ] || return 1
@@ -74,9 +74,9 @@ kills=0 finished=0 lost=0
 while [ "$kills" -lt "$N" ]; do
   if [ -z "$(last_ckpt run)" ]; then  # nothing saved yet: a fresh start
     rm -rf run
-    "${launch[@]}" train "${model[@]}" --out run >run.log 2>&1 &
+    "${launch[@]}" train "${model[@]}" --out "$WORK/run" >run.log 2>&1 &
   else
-    "${launch[@]}" train --resume --out run --quiet >run.log 2>&1 &
+    "${launch[@]}" train --resume --out "$WORK/run" --quiet >run.log 2>&1 &
   fi
   pid=$!
   # uniform over what is left of the run: its start-up, then the steps after the last checkpoint
