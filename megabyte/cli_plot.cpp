@@ -53,7 +53,17 @@ int plot(int argc, char** argv) {
     std::remove(tmp.c_str());
     throw Error("gnuplot failed (status " + std::to_string(status) + "; is gnuplot-nox installed?)");
   }
-  std::filesystem::rename(tmp, png);
+  // gnuplot's file to its place as every writer does it (checked, synced, renamed; a device
+  // written in place): a rename over /dev/full would replace the device
+  std::string bytes;
+  try {
+    bytes = nn::read_file(tmp);
+  } catch (...) {
+    std::remove(tmp.c_str());
+    throw;
+  }
+  std::remove(tmp.c_str());
+  nn::write_file_atomic(png, bytes);
   std::printf("wrote %s\n", png.c_str());
   return 0;
 }

@@ -106,10 +106,18 @@ expect_error "m.safetensors: write failed (No space left on device); nothing wri
 expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:2 "$MB" train --steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --out full --quiet
 expect_error "g.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.png
 expect_error "p.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 64 --out p.html
+expect_error "g.pgm: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.pgm
+expect_error "a.wav: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --bytes 8 --wav a.wav
+expect_error "log.csv: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" train --steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --out full2 --quiet
+expect_error "r.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" report run --out r.html
+if command -v gnuplot >/dev/null; then
+  expect_error "c.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" plot run --out c.png
+fi
 expect_error "MB_FAULT must be write:N" env MB_FAULT=disk "$MB" export --ckpt run --out m.safetensors
 checks=$((checks + 1))
-if ls m.safetensors* g.png* p.html* full/ckpt_* 2>/dev/null | grep -q .; then
-  echo "FAIL: a failed write left files: $(ls m.safetensors* g.png* p.html* full/ckpt_* 2>/dev/null | tr '\n' ' ')"
+left=$(ls m.safetensors* g.png* g.pgm* a.wav* p.html* r.html* c.png* full/ckpt_* full2/log.csv* 2>/dev/null)
+if [ -n "$left" ]; then
+  echo "FAIL: a failed write left files: $(echo "$left" | tr '\n' ' ')"
   fails=$((fails + 1))
 fi
 # a write that fails is an error naming the file and the cause; a device stays a device
