@@ -25,7 +25,6 @@ int plot(int argc, char** argv) {
   const std::string run = r["run"].as<std::string>(), csv = run + "/log.csv";
   MB_CHECK(std::filesystem::exists(csv), csv, ": no training log here");
   const std::string png = r.count("out") ? r["out"].as<std::string>() : run + "/curves.png";
-  const std::string tmp = png + cat(".tmp.", getpid());
   // The script is fixed text; the paths and the title reach gnuplot as its arguments ARG1..3
   // (strings, never parsed as gnuplot code), and gnuplot runs without a shell in between.
   const std::string script =
@@ -36,33 +35,34 @@ int plot(int argc, char** argv) {
       "set xlabel 'step'\nset ylabel 'bits per byte'\nset grid\nset key top right\n"
       "plot ARG1 every ::1 using 1:4 with lines lc rgb '#9ecae1' title 'train (per step)', "
       "ARG1 every ::1 using 1:($6 == $6 ? $6 : 1/0) with linespoints pt 7 lc rgb '#d62728' title 'validation'\n";
-  char script_path[] = "/tmp/megabyte_plot_XXXXXX";
+  // gnuplot draws into a private temporary file (in /tmp, not beside the PNG); the PNG then
+  // goes to its place as every writer's file does (nn::write_file_atomic: checked, synced,
+  // renamed; a device written in place)
+  char script_path[] = "/tmp/megabyte_plot_XXXXXX", drawn[] = "/tmp/megabyte_plot_png_XXXXXX";
   const int fd = mkstemp(script_path);
   MB_CHECK(fd >= 0, "cannot create a temporary gnuplot script (", std::strerror(errno), ")");
   const bool written = ::write(fd, script.data(), script.size()) == ssize_t(script.size());
   ::close(fd);
+  const int dfd = mkstemp(drawn);
   int status = -1;
-  if (written) {
-    const char* args[] = {"gnuplot", "-c", script_path, csv.c_str(), tmp.c_str(), run.c_str(), nullptr};
+  if (written && dfd >= 0) {
+    ::close(dfd);
+    const char* args[] = {"gnuplot", "-c", script_path, csv.c_str(), drawn, run.c_str(), nullptr};
     pid_t pid = 0;
     if (posix_spawnp(&pid, "gnuplot", nullptr, nullptr, const_cast<char* const*>(args), environ) == 0)
       waitpid(pid, &status, 0);
   }
   std::remove(script_path);
-  if (status != 0 || !std::filesystem::exists(tmp)) {
-    std::remove(tmp.c_str());
-    throw Error("gnuplot failed (status " + std::to_string(status) + "; is gnuplot-nox installed?)");
-  }
-  // gnuplot's file to its place as every writer does it (checked, synced, renamed; a device
-  // written in place): a rename over /dev/full would replace the device
   std::string bytes;
   try {
-    bytes = nn::read_file(tmp);
+    if (status == 0) bytes = nn::read_file(drawn);
   } catch (...) {
-    std::remove(tmp.c_str());
+    std::remove(drawn);
     throw;
   }
-  std::remove(tmp.c_str());
+  std::remove(drawn);
+  if (status != 0 || bytes.empty())
+    throw Error("gnuplot failed (status " + std::to_string(status) + "; is gnuplot-nox installed?)");
   nn::write_file_atomic(png, bytes);
   std::printf("wrote %s\n", png.c_str());
   return 0;
