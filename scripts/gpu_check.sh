@@ -47,10 +47,8 @@ BF16_PEAK_TFLOPS=989  # H100/H200 SXM, dense bf16: MFU below is against this
 MEMCHECK_TESTS="linear:*,elementwise: 128-bit*,mma:*,attention: bf16*,indices*,rows:*,reduce:*,gather:*,optim:*,bmm:*,attention: strided*"
 
 stage_build() {
-  if [ -n "${GPU_CHECK_EMU:-}" ]; then  # the emulator's build, as scripts/test_cuda_emu.sh makes it
-    cmake -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON -DMB_BUILD_BENCH=OFF \
-      -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=OFF -DMB_EMU_MEMCHECK=ON -DMB_EMU_RACECHECK=ON >/dev/null &&
-      cmake --build "$BUILD" -j "$(nproc)" --target test_gpu_emu kernel_lab_emu megabyte
+  if [ -n "${GPU_CHECK_EMU:-}" ]; then  # the emulator's build (build-emu), as CI configures it
+    bash scripts/emu_configure.sh && cmake --build "$BUILD" -j "$(nproc)" --target test_gpu_emu kernel_lab_emu megabyte
     return
   fi
   # ptxas's report of every kernel goes to OBJECT.ptxas (cmake/ptxas_log.sh), for `resources`

@@ -12,9 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# (with the vendored dependencies only: CI's proof that third_party/ builds)
-cmake -B build-emu -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON -DMB_BUILD_BENCH=OFF \
-  -DMB_USE_SYSTEM_DEPS=OFF -DMB_SANITIZE=OFF -DMB_EMU_MEMCHECK=ON -DMB_EMU_RACECHECK=ON >/dev/null
+bash scripts/emu_configure.sh
 cmake --build build-emu --target test_gpu_emu kernel_lab_emu emu_planted_bugs test_gpu_emu_race emu_planted_bugs_race
 export OMP_WAIT_POLICY=PASSIVE
 ctest --test-dir build-emu -L emu --output-on-failure "$@"   # (-L is a pattern: emu and emu-race)
