@@ -33,6 +33,10 @@ SPILL_BUDGET = {
 MAX_REGISTERS, MAX_REGISTERS_ANY_BLOCK, MAX_STATIC_SMEM = 255, 64, 48 * 1024
 
 
+def budget(kernel):
+    return SPILL_BUDGET.get(kernel, (0, ""))[0]
+
+
 def kernels_without_bounds(src_dir):
     """names of the __global__ functions of cuda/ declared without __launch_bounds__"""
     missing = set()
@@ -58,7 +62,7 @@ def base_name(demangled):
 
 
 def parse(report):
-    """ptxas -v lines -> [(mangled kernel, arch, registers, spill stores, static smem)]"""
+    """ptxas -v lines -> [{name (mangled), arch, regs, spill (bytes stored), smem (static bytes)}]"""
     rows, cur = [], None
     for line in open(report):
         m = re.match(r"ptxas info\s*: Compiling entry function '(\S+)' for '(sm_\d+)'", line)
@@ -100,8 +104,8 @@ def main():
                             f"(a block of 1024 threads would not fit): {where}")
         if r["smem"] > MAX_STATIC_SMEM:
             problems.append(f"{r['smem']} bytes of static shared memory > 48 KB: {where}")
-        if r["spill"] > SPILL_BUDGET.get(r["kernel"], (0, ""))[0]:
-            problems.append(f"spills {r['spill']} bytes (budget {SPILL_BUDGET.get(r['kernel'], (0,))[0]}): {where}")
+        if r["spill"] > budget(r["kernel"]):
+            problems.append(f"spills {r['spill']} bytes (budget {budget(r['kernel'])}): {where}")
     for arch in sorted({r["arch"] for r in rows}):
         mine = [r for r in rows if r["arch"] == arch]
         top = max(mine, key=lambda r: r["regs"])
@@ -113,8 +117,7 @@ def main():
             most, n = spills.get((r["kernel"], r["arch"]), (0, 0))
             spills[(r["kernel"], r["arch"])] = (max(most, r["spill"]), n + 1)
     for (kernel, arch), (most, n) in sorted(spills.items()):
-        print(f"spill: {kernel} ({arch}): up to {most} bytes in {n} instance{'s' * (n > 1)}, budget "
-              f"{SPILL_BUDGET.get(kernel, (0,))[0]}")
+        print(f"spill: {kernel} ({arch}): up to {most} bytes in {n} instance{'s' * (n > 1)}, budget {budget(kernel)}")
     for p in problems:
         print("FAIL:", p)
     if not problems:
