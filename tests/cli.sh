@@ -103,12 +103,13 @@ expect_error "--samples 1099511627776 x 784 bytes needs 784.0 TiB; this machine 
 # error naming the file and the cause, and leaves nothing under its name: export, a checkpoint
 # in training, an image, a page
 expect_error "m.safetensors: write failed (No space left on device); nothing written" env MB_FAULT=write:1 "$MB" export --ckpt run --out m.safetensors
-expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:2 "$MB" train --steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --out full --quiet
+small=(--steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --quiet)  # a two-step run: log.csv is its first file written, the checkpoint its second
+expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:2 "$MB" train "${small[@]}" --out full
 expect_error "g.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.png
 expect_error "p.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 64 --out p.html
 expect_error "g.pgm: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.pgm
 expect_error "a.wav: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --bytes 8 --wav a.wav
-expect_error "log.csv: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" train --steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --out full2 --quiet
+expect_error "log.csv: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" train "${small[@]}" --out full2
 expect_error "r.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" report run --out r.html
 if command -v gnuplot >/dev/null; then
   expect_error "c.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" plot run --out c.png
