@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
+#include "megabyte/tfevents.h"
 #include "nn/distributed.h"
 #include "nn/safetensors.h"
 #include "tensor/backend.h"
@@ -409,6 +411,22 @@ class Run {
     else nn::write_file_atomic(path, "step,lr,loss,bpb,grad_norm,val_bpb,bytes_per_s,elapsed_s,train_flops\n");
     log_.open(path, std::ios::app);
     MB_CHECK(log_.good(), path, ": cannot open for writing");
+    events_.emplace(opt_.out, opt_.resume ? start_ : -1);
+    events_->text(start_ + 1, "options", options_markdown());  // the options of the steps from here on
+  }
+
+  // The run's model and options as two Markdown tables (TensorBoard's text tab shows them).
+  std::string options_markdown() const {
+    auto table = [](const char* title, const std::map<std::string, std::string>& m) {
+      std::string t = cat("| ", title, " | |\n|---|---|\n");
+      for (const auto& [k, v] : m) {
+        std::string cell = v.empty() ? "(default)" : "";
+        for (char c : v) cell += c == '|' ? std::string("\\|") : std::string(1, c);  // a '|' would end the cell
+        t += cat("| ", k, " | ", cell, " |\n");
+      }
+      return t;
+    };
+    return cat(config_.summary(), "\n\n", table("model", config_.to_metadata()), "\n", table("training", opt_.to_metadata()));
   }
 
   // Forward and backward over grad_accum micro-batches on each rank, the gradients averaged
@@ -476,6 +494,11 @@ class Run {
     if (world_.root()) {
       log_ << row << std::flush;
       MB_CHECK(log_.good(), opt_.out, "/log.csv: write failed (", std::strerror(errno), ")");
+      std::vector<std::pair<std::string, float>> scalars = {
+          {"train/loss", float(loss)}, {"train/bpb", float(loss / std::log(2.0))}, {"train/lr", float(lr)},
+          {"train/grad_norm", float(norm)}, {"train/bytes_per_s", float(bytes_per_step() / dt)}, {"train/flops", float(flops)}};
+      if (val >= 0) scalars.emplace_back("val/bpb", float(val));
+      events_->scalars(step + 1, scalars);
     }
     window_loss_ += loss;
     ++window_steps_;
@@ -538,6 +561,7 @@ class Run {
   std::unique_ptr<nn::GradReducer> reducer_;
   nn::LrSchedule schedule_;
   std::ofstream log_;
+  std::optional<tfevents::RunEvents> events_;  // beside log.csv, the same rows for TensorBoard
   TrainResult res_;
   std::chrono::steady_clock::time_point t0_;
   double elapsed_before_ = 0, window_loss_ = 0;  // since the last progress line

@@ -17,6 +17,7 @@ packages=(
   gnuplot-nox                                         # training curves (megabyte plot)
   openmpi-bin libopenmpi-dev                          # data-parallel training (mpirun -np N)
   python3                                             # test helpers, the CUDA emulation's source transform
+  python3-protobuf protobuf-compiler                  # the TensorBoard event files' reader test
   clang libclang-rt-14-dev                            # the sanitizer + fuzzer build (scripts/fuzz.sh)
 )
 

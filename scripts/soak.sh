@@ -2,7 +2,9 @@
 # The kill-anywhere soak: a training run killed with SIGKILL at N random moments (uniform over
 # what is left of an uninterrupted run's duration, start-up included, so that some land inside
 # checkpoint writes), resumed after each kill, must end with every tensor of its last checkpoint (weights
-# and optimizer state) bitwise equal to the uninterrupted run's. When a run reaches its last
+# and optimizer state) bitwise equal to the uninterrupted run's, and with one TensorBoard event
+# file whose scalars are log.csv's rows (read by tests/check_tfevents.py where Debian's
+# python3-protobuf is installed). When a run reaches its last
 # step, the next kill starts a new one. Prints the kills, the runs finished and the runs that
 # lost anything (the goal is zero); exits 1 if any did.
 #   bash scripts/soak.sh N [STEPS]          build/megabyte first (scripts/test.sh or demo.sh),
@@ -14,6 +16,11 @@ cd "$(dirname "$0")/.."
 N=${1:?usage: bash scripts/soak.sh KILLS [STEPS]}
 STEPS=${2:-40}
 MB=$(realpath "${MB:-build/megabyte}")
+CHECK_EVENTS=$(pwd)/tests/check_tfevents.py
+PY_PB=
+for p in /usr/bin/python3 python3; do  # Debian's python3 has Debian's python3-protobuf
+  if "$p" -c "import google.protobuf" 2>/dev/null; then PY_PB=$p; break; fi
+done
 [ -x "$MB" ] || { echo "soak: $MB is missing: build it first" >&2; exit 2; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -100,6 +107,9 @@ while [ "$kills" -lt "$N" ]; do
     finished=$((finished + 1))
     if ! same_tensors "$want" "run/$(basename "$want")"; then
       echo "soak: run $finished ended different from the uninterrupted run"
+      lost=$((lost + 1))
+    elif [ "$(ls run/events.out.tfevents.* | wc -l)" -ne 1 ] || { [ -n "$PY_PB" ] && ! "$PY_PB" "$CHECK_EVENTS" run >/dev/null; }; then
+      echo "soak: run $finished: not one TensorBoard event file equal to log.csv"
       lost=$((lost + 1))
     fi
     rm -rf run

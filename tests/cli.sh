@@ -103,8 +103,9 @@ expect_error "--samples 1099511627776 x 784 bytes needs 784.0 TiB; this machine 
 # error naming the file and the cause, and leaves nothing under its name: export, a checkpoint
 # in training, an image, a page
 expect_error "m.safetensors: write failed (No space left on device); nothing written" env MB_FAULT=write:1 "$MB" export --ckpt run --out m.safetensors
-small=(--steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --quiet)  # a two-step run: log.csv is its first file written, the checkpoint its second
-expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:2 "$MB" train "${small[@]}" --out full
+small=(--steps 2 --batch 2 --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 1 --lheads 2 --quiet)  # a two-step run: log.csv is its first file written, the TensorBoard event file its second, the checkpoint its third
+expect_error "ckpt_000002.safetensors: write failed (No space left on device)" env MB_FAULT=write:3 "$MB" train "${small[@]}" --out full
+expect_error "full3/events.out.tfevents." env MB_FAULT=write:2 "$MB" train "${small[@]}" --out full3
 expect_error "g.png: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.png
 expect_error "p.html: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 64 --out p.html
 expect_error "g.pgm: write failed (No space left on device)" env MB_FAULT=write:1 "$MB" generate --ckpt run --image 4x4 --samples 1 --out g.pgm
@@ -116,7 +117,7 @@ if command -v gnuplot >/dev/null; then
 fi
 expect_error "MB_FAULT must be write:N" env MB_FAULT=disk "$MB" export --ckpt run --out m.safetensors
 checks=$((checks + 1))
-left=$(ls m.safetensors* g.png* g.pgm* a.wav* p.html* r.html* c.png* full/ckpt_* full2/log.csv* 2>/dev/null)
+left=$(ls m.safetensors* g.png* g.pgm* a.wav* p.html* r.html* c.png* full/ckpt_* full2/log.csv* full3/events.out.tfevents.* 2>/dev/null)
 if [ -n "$left" ]; then
   echo "FAIL: a failed write left files: $(echo "$left" | tr '\n' ' ')"
   fails=$((fails + 1))

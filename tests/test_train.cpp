@@ -1,5 +1,5 @@
 // Training: seeded determinism, exact resume, gradient accumulation, data formats and splits,
-// windows that never touch the validation tail, whole-file evaluation.
+// windows that never touch the validation tail, whole-file evaluation, TensorBoard event files.
 #include <fcntl.h>
 #include <sys/file.h>
 #ifdef MB_HAVE_ZLIB
@@ -9,12 +9,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "helpers.h"
 #include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
 #include "megabyte/evaluate.h"
+#include "megabyte/tfevents.h"
 #include "megabyte/trainer.h"
 #include "nn/safetensors.h"
 
@@ -413,4 +415,60 @@ TEST_CASE("a run that cannot fit in memory is refused before its folder appears"
   c.gdim = c.ldim = 256;
   CHECK(error_of([&] { train(c, o); }).find("needs") != std::string::npos);
   CHECK(!fs::exists(dir / "run"));
+}
+
+TEST_CASE("TensorBoard events: checksums, a message encoded by hand, torn and damaged records") {
+  CHECK(tfevents::crc32c("123456789", 9) == 0xe3069283u);  // CRC-32C's check value
+  // Event { wall_time 0.0, step 3, summary { value { tag "a", simple_value 1.0f } } }
+  const std::string e = tfevents::scalars_event(0.0, 3, {{"a", 1.0f}});
+  const std::string want = std::string("\x09\0\0\0\0\0\0\0\0\x10\x03\x2a\x0a\x0a\x08\x0a\x01" "a\x15\0\0\x80\x3f", 23);
+  CHECK(e == want);
+  CHECK(tfevents::event_step(e) == 3);
+  const std::string two = tfevents::record(tfevents::version_event(1.5)) + tfevents::record(e);
+  CHECK(tfevents::record(e).size() == 16 + e.size());
+  CHECK(tfevents::read_records(two) == std::vector<std::string>{tfevents::version_event(1.5), e});
+  CHECK(tfevents::read_records(two.substr(0, two.size() - 1)).size() == 1);  // torn: the last record is dropped
+  std::string flipped = two;
+  flipped[two.size() - 6] ^= 1;  // a byte of the second event
+  CHECK(tfevents::read_records(flipped).size() == 1);
+  flipped = two;
+  flipped[0] ^= 1;  // the first length: nothing can be trusted
+  CHECK(tfevents::read_records(flipped).empty());
+}
+
+TEST_CASE("TensorBoard events: one file beside log.csv, and a resumed run drops the steps it redoes") {
+  TempDir run("tfevents");
+  TrainOptions o = small_options(run.path.string());
+  o.ckpt_every = 4;
+  train(small_config(), o);
+  auto event_files = [&] {
+    std::vector<fs::path> f;
+    for (const auto& e : fs::directory_iterator(run.path))
+      if (e.path().filename().string().rfind("events.out.tfevents.", 0) == 0) f.push_back(e.path());
+    return f;
+  };
+  // the scalar events' steps, and the steps of events with a val/bpb
+  auto steps = [&](std::vector<int64_t>* val) {
+    REQUIRE(event_files().size() == 1);
+    std::vector<int64_t> s;
+    for (const std::string& e : tfevents::read_records(nn::read_file(event_files()[0].string())))
+      if (e.find("train/loss") != std::string::npos) {
+        s.push_back(tfevents::event_step(e));
+        if (e.find("val/bpb") != std::string::npos) val->push_back(s.back());
+      }
+    return s;
+  };
+  std::vector<int64_t> all(12), val;
+  std::iota(all.begin(), all.end(), 1);
+  CHECK(steps(&val) == all);
+  CHECK(val == std::vector<int64_t>{4, 8, 12});
+  // back to step 4, with a torn record at the end of the file (a write cut short by a kill)
+  fs::remove(run / "ckpt_000008.safetensors");
+  fs::remove(run / "ckpt_000012.safetensors");
+  std::ofstream(event_files()[0], std::ios::app) << "torn";
+  o.resume = true;
+  train(small_config(), o);
+  val.clear();
+  CHECK(steps(&val) == all);
+  CHECK(val == std::vector<int64_t>{4, 8, 12});
 }
