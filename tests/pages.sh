@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `megabyte explain` and `megabyte report` in a real browser (headless Chromium): each page
-# loads with no console message, its elements are drawn, and the explain page's bits per byte
-# (plain and strided) equal `megabyte eval`'s for the same span. With a second argument, a
+# loads with no console message, its elements are drawn, the explain page's bits per byte
+# (plain and strided) equal `megabyte eval`'s for the same span, and each chart (uPlot, inlined)
+# is drawn with as many points as its data have: P per curve of bits by position (P from
+# `megabyte info`), log.csv's rows for the report's. With a second argument, a
 # screenshot of each page goes there (docs/img/ has the ones of the docs).
 #   bash tests/pages.sh BUILD_DIR [SCREENSHOT_DIR]       exit 77 (skipped) without Chromium
 set -euo pipefail
@@ -42,7 +44,13 @@ spans=$(grep -o '<span data-i="' "$TMP/dom.html" | wc -l) || true
 for id in by-position global-attn local-attn g-layer l-patch; do
   grep -q "id=\"$id\"" "$TMP/dom.html" || fail "no #$id"
 done
-grep -q '<svg class="chart"' "$TMP/dom.html" || fail "no chart"
+# points(DOM, TITLE): the points drawn by the chart of that title (-1 if there is none drawn)
+points() {
+  grep -o "<div class=\"chart\" data-title=\"$2\" data-points=\"[0-9]*\"><div class=\"uplot" "$1" |
+    grep -o 'points="[0-9]*' | grep -o '[0-9]*$' || echo -1
+}
+P=$("$MB" info --ckpt "$ZOO" | grep -o ' P=[0-9]*' | grep -o '[0-9]*')
+[ "$(points "$TMP/dom.html" 'bits per byte')" -eq $((2 * P)) ] || fail "bits by position: not 2 x $P points drawn"
 
 echo "== report"
 OMP_NUM_THREADS=1 "$MB" train --preset tiny --data "$TMP/span.txt" --val-fraction 0.3 --steps 30 --batch 2 \
@@ -50,8 +58,16 @@ OMP_NUM_THREADS=1 "$MB" train --preset tiny --data "$TMP/span.txt" --val-fractio
 "$MB" report "$TMP/run" --samples 60
 browse "$TMP/run/report.html" "$TMP/report_dom.html" --dump-dom
 grep -q 'data-ready="1"' "$TMP/report_dom.html" || fail "the report page's script did not finish"
-charts=$(grep -o '<svg class="chart"' "$TMP/report_dom.html" | wc -l)
+charts=$(grep -o '<div class="uplot' "$TMP/report_dom.html" | wc -l)
 [ "$charts" -eq 6 ] || fail "$charts charts drawn, not 6"
+rows=$(tail -n +2 "$TMP/run/log.csv" | wc -l) vals=$(tail -n +2 "$TMP/run/log.csv" | cut -d, -f6 | grep -c .) || true
+for title in 'bits per byte (train: solid, validation: dots)' 'bits per byte against bytes seen'; do
+  [ "$(points "$TMP/report_dom.html" "$title")" -eq $((rows + vals)) ] || fail "$title: not $rows + $vals points drawn"
+done
+for title in 'bits per byte against training FLOPs' 'learning rate' 'gradient norm' 'throughput (bytes/s)'; do
+  [ "$(points "$TMP/report_dom.html" "$title")" -eq "$rows" ] || fail "$title: not $rows points drawn"
+done
+echo "report: 6 charts, $rows steps and $vals validations drawn"
 [ "$(grep -o '<pre>' "$TMP/report_dom.html" | wc -l)" -eq 2 ] || fail "not one sample per checkpoint"
 
 if [ -n "$SHOTS" ]; then
