@@ -421,24 +421,24 @@ int check(const std::string& exercise, const std::vector<std::string>& answer) {
     ok = close(answer_numbers(), {3, 2}, 0);
   } else if (exercise == "e5") {  // parameters of the tiny preset
     ok = close(answer_numbers(), {double(make_model(find_preset("tiny").config)->num_parameters())}, 0);
-  } else if (exercise == "e6") {  // LayerNorm: dx for x = [1, 2, 3, 4], γ = 1, β = 0, dy = [1, 0, 0, 0]
+  } else if (exercise == "e8") {  // LayerNorm: dx for x = [1, 2, 3, 4], γ = 1, β = 0, dy = [1, 0, 0, 0]
     const Vec x = {1, 2, 3, 4}, dy = {1, 0, 0, 0};
     ok = close(answer_numbers(), autograd_gradient(x, dy, [](const Tensor& t) { return layer_norm(t, Tensor(), Tensor()); }), 1e-3);
-  } else if (exercise == "e7") {  // softmax: dz for z = [0, 0, 0, 0], dy = [1, 0, 0, 0]
+  } else if (exercise == "e9") {  // softmax: dz for z = [0, 0, 0, 0], dy = [1, 0, 0, 0]
     const Vec z = {0, 0, 0, 0}, dy = {1, 0, 0, 0};
     ok = close(answer_numbers(), autograd_gradient(z, dy, [](const Tensor& t) { return softmax(t); }), 1e-3);
-  } else if (exercise == "e8") {  // paper-text: K and D_G
+  } else if (exercise == "e10") {  // paper-text: K and D_G
     const Config& c = find_preset("paper-text").config;
     ok = close(answer_numbers(), {double(c.seq / c.patch), double(c.dg())}, 0);
-  } else if (exercise == "e9") {  // the shift removed, T 12, P 4: the positions that change byte 5's logits
+  } else if (exercise == "e11") {  // the shift removed, T 12, P 4: the positions that change byte 5's logits
     const auto m = random_tiny();
     const std::string text = "To be or not";
     ok = close(answer_numbers(), seen_by([&](const Tensor& x) { return example::two_level_forward(*m, x, false); },
                                   std::vector<int64_t>(text.begin(), text.end()), 5), 0);
-  } else if (exercise == "e10") {  // paper-text: the local model's share of the forward FLOPs per byte
+  } else if (exercise == "e12") {  // paper-text: the local model's share of the forward FLOPs per byte
     const Split sp = split_of(find_preset("paper-text").config, 1);
     ok = close(answer_numbers(), {sp.flops_local / (sp.flops_global + sp.flops_local)}, 0.005);
-  } else if (exercise == "e11") {  // strided inference, 12 bytes, P 4: the bytes taken from the shifted pass
+  } else if (exercise == "e13") {  // strided inference, 12 bytes, P 4: the bytes taken from the shifted pass
     const auto m = random_tiny();
     const std::string text = "To be or not";
     const std::vector<uint8_t> data(text.begin(), text.end());
@@ -450,7 +450,7 @@ int check(const std::string& exercise, const std::vector<std::string>& answer) {
       if (a[t] != b[t]) shifted.push_back(double(t));
     ok = close(answer_numbers(), shifted, 0);
   } else {
-    std::fprintf(stderr, "learn: no exercise '%s' (e1 to e11)\n", exercise.c_str());
+    std::fprintf(stderr, "learn: no exercise '%s' (e1 to e13)\n", exercise.c_str());
     return 2;
   }
   std::printf("%s %s\n", exercise.c_str(), ok ? "pass" : "fail: not yet, try again (docs/learn.md has hints)");
