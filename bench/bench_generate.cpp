@@ -8,7 +8,7 @@
 #include <cstdio>
 
 #include "bench/timing.h"
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/generate.h"
 #include "tensor/backend.h"
 #include "tensor/parallel.h"

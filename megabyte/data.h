@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "megabyte/media.h"
+#include "megabyte/codecs/media.h"
 #include "tensor/tensor.h"
 
 namespace mb {
@@ -31,7 +31,7 @@ struct Corpus {
 };
 
 // The order a model reads images in: raster (as stored) or the paper's patch scan
-// (megabyte/media.h). apply_scan reorders every image of an image corpus in place.
+// (megabyte/codecs/media.h). apply_scan reorders every image of an image corpus in place.
 enum class Scan { raster, patch };
 Scan scan_from_name(const std::string& s);
 const char* scan_name(Scan s);

@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 #include "megabyte/data.h"
-#include "megabyte/media.h"
+#include "megabyte/codecs/media.h"
 #include "nn/safetensors.h"
 
 using namespace mb;

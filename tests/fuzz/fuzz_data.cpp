@@ -8,7 +8,7 @@
 
 #include "megabyte/config.h"
 #include "megabyte/data.h"
-#include "megabyte/media.h"
+#include "megabyte/codecs/media.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string bytes(reinterpret_cast<const char*>(data), size);

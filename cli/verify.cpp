@@ -1,7 +1,7 @@
 // megabyte verify FILE.safetensors [--dtype f64|f32]
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/verify.h"
 
 namespace mb::cli {

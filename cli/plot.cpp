@@ -8,7 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "nn/safetensors.h"
 
 namespace mb::cli {

@@ -1,7 +1,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/checkpoint.h"
 #include "megabyte/trainer.h"
 #include "megabyte/zoo.h"

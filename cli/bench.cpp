@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/zoo.h"
 #include "nn/layers.h"
 #include "nn/optim.h"

@@ -1,7 +1,7 @@
 // megabyte train [--data PATH] [--preset NAME | --config FILE.json] [field flags] [options]
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/trainer.h"
 #include "megabyte/zoo.h"
 

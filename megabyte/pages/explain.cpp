@@ -1,4 +1,4 @@
-#include "megabyte/explain.h"
+#include "megabyte/pages/explain.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include "megabyte/checkpoint.h"
 #include "megabyte/evaluate.h"
 #include "megabyte/generate.h"
-#include "megabyte/media.h"
+#include "megabyte/codecs/media.h"
 #include "megabyte/trainer.h"
 #include "nn/layers.h"
 #include "nn/safetensors.h"
@@ -226,7 +226,7 @@ std::string report_data(const std::vector<std::string>& runs, int64_t samples) {
   return out.dump(-1, ' ', true, json::error_handler_t::replace);  // samples may not be UTF-8
 }
 
-const char* page_template(const std::string& kind);  // megabyte/pages.cpp
+const char* page_template(const std::string& kind);  // megabyte/pages/pages.cpp
 
 void write_page(const std::string& path, const std::string& kind, const std::string& json_text) {
   std::string page = page_template(kind);

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "nn/distributed.h"
 #include "tensor/error.h"
 

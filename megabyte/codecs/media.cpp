@@ -1,4 +1,4 @@
-#include "megabyte/media.h"
+#include "megabyte/codecs/media.h"
 
 #ifdef MB_HAVE_ZLIB
 #include <zlib.h>

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "megabyte/checkpoint.h"
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/zoo.h"
 
 namespace mb::cli {

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/data.h"
 #include "megabyte/generate.h"
 #include "nn/safetensors.h"

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/data.h"
 #include "megabyte/evaluate.h"
 #include "megabyte/trainer.h"

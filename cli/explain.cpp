@@ -2,9 +2,9 @@
 // megabyte report RUN [RUN_B ...] [--samples N] [--out FILE]
 #include <cstdio>
 
-#include "megabyte/cli.h"
+#include "cli/cli.h"
 #include "megabyte/data.h"
-#include "megabyte/explain.h"
+#include "megabyte/pages/explain.h"
 
 namespace mb::cli {
 
