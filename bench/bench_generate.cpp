@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     MB_CHECK(L + std::max(n, nr) <= c.seq, "--prompt + --bytes must fit in T = ", c.seq);
     auto model = make_model(c);
     model->train(false);
-    model->to(cli::device_from_flag(r["device"].as<std::string>()));
+    model->to(from_name<Device>("--device", r["device"].as<std::string>()));
     std::vector<uint8_t> prompt(static_cast<size_t>(L));
     const Tensor u = Tensor::rand({std::max<int64_t>(L, 1)}, 1, 0, DType::F64);
     for (int64_t i = 0; i < L; ++i) prompt[size_t(i)] = uint8_t(u.at({i}) * 256);

@@ -50,21 +50,20 @@ int bench(int argc, char** argv) {
   }
   const int64_t B = r.count("batch") ? r["batch"].as<int64_t>() : find_preset(r["preset"].as<std::string>()).batch;
   MB_CHECK(B >= 1, "--batch must be >= 1");
-  const Device device = device_from_flag(r["device"].as<std::string>());
-  const std::string precision = r["precision"].as<std::string>();
-  MB_CHECK(precision == "fp32" || (precision == "bf16" && device == Device::CUDA),
-           "--precision must be fp32, or bf16 with --device cuda");
+  const Device device = from_name<Device>("--device", r["device"].as<std::string>());
+  const nn::Precision precision = from_name<nn::Precision>("--precision", r["precision"].as<std::string>());
+  MB_CHECK(precision == nn::Precision::fp32 || device == Device::CUDA, "--precision bf16 needs --device cuda (the CPU computes in f32)");
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();
   model->init_parameters(seed);
   model->set_recompute(r.count("recompute") > 0);
   model->to(device);
-  nn::set_compute_dtype(*model, precision == "bf16" ? DType::BF16 : DType::F32);
+  nn::set_compute_dtype(*model, nn::compute_dtype(precision));
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});
   const Tensor x = to(to(mul_scalar(Tensor::rand({B, c.seq}, seed, 0, DType::F64), 256.0), DType::U8), device);
   const auto sync = kernels(device).synchronize;
   std::string where = cat(num_threads(), " threads");
-  if (device == Device::CUDA) where = cat("cuda ", precision, " on ", kernels(device).device_description());
+  if (device == Device::CUDA) where = cat("cuda ", name_of(precision), " on ", kernels(device).device_description());
   std::printf("%s | %lld params | batch %lld | %s\n", c.summary().c_str(), static_cast<long long>(model->num_parameters()),
               static_cast<long long>(B), where.c_str());
   std::vector<double> total, fwd, bwd, opt;

@@ -39,9 +39,6 @@ Config config_from_flags(const cxxopts::ParseResult& r);
 // Whether any config flag (other than --preset) was given.
 bool config_flags_given(const cxxopts::ParseResult& r);
 
-// The value of --device: "cpu" or "cuda"; anything else is refused by name.
-Device device_from_flag(const std::string& value);
-
 // A checkpoint path, or a run folder (its newest checkpoint).
 std::string resolve_checkpoint(const std::string& path);
 // --weights f32|bf16, for the commands that score or sample a checkpoint.

@@ -53,11 +53,6 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
   return Config::from_metadata(meta);
 }
 
-Device device_from_flag(const std::string& value) {
-  MB_CHECK(value == "cpu" || value == "cuda", "--device must be cpu or cuda, got '", value, "'");
-  return value == "cuda" ? Device::CUDA : Device::CPU;
-}
-
 void add_weights_flag(cxxopts::Options& opts) {
   opts.add_options()("weights",
                      "f32, or bf16: every Linear weight rounded to bf16 (decoding on the CPU reads half the bytes; "

@@ -35,8 +35,8 @@ int eval(int argc, char** argv) {
   apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
   const auto model = inference_model(ckpt, r);
-  Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
-  apply_scan(corpus, scan_from_name(r["scan"].as<std::string>()), model->config().patch);
+  Corpus corpus = Corpus::load(r["data"].as<std::string>(), from_name<DataFormat>("--format", r["format"].as<std::string>()));
+  apply_scan(corpus, from_name<Scan>("--scan", r["scan"].as<std::string>()), model->config().patch);
   EvalOptions eo;
   eo.window = r["window"].as<int64_t>();
   eo.stride = r["stride"].as<int64_t>();

@@ -29,7 +29,7 @@ int explain(int argc, char** argv) {
   apply_threads_flag(r);
   const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
   const auto model = inference_model(ckpt, r);
-  const Corpus corpus = Corpus::load(r["data"].as<std::string>(), data_format_from_name(r["format"].as<std::string>()));
+  const Corpus corpus = Corpus::load(r["data"].as<std::string>(), from_name<DataFormat>("--format", r["format"].as<std::string>()));
   ExplainOptions o;
   o.offset = r["offset"].as<int64_t>();
   o.bytes = r["bytes"].as<int64_t>();

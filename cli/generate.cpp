@@ -81,7 +81,7 @@ int generate(int argc, char** argv) {
   so.validate();
   const std::string prompt = r.count("prompt-file") ? nn::read_file(r["prompt-file"].as<std::string>())
                                                     : r["prompt"].as<std::string>();
-  const Scan scan = scan_from_name(r["scan"].as<std::string>());
+  const Scan scan = from_name<Scan>("--scan", r["scan"].as<std::string>());
   if (r.count("image")) {
     const ImageShape img = image_shape_from_string(r["image"].as<std::string>());
     MB_CHECK(r.count("out"), "--image needs --out FILE.png (or .pgm / .ppm)");

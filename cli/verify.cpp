@@ -23,7 +23,7 @@ int verify(int argc, char** argv) {
   const std::string file = r["file"].as<std::string>(), dt = r["dtype"].as<std::string>();
   MB_CHECK(dt == "f64" || dt == "f32", "--dtype must be f64 or f32, got '", dt, "'");
   const std::string dev = r["device"].as<std::string>();
-  const VerifyReport rep = verify_fixture(file, dtype_from_name(dt), device_from_flag(dev));
+  const VerifyReport rep = verify_fixture(file, from_name<DType>("--dtype", dt), from_name<Device>("--device", dev));
   std::printf("%s\n%s | %s on %s\n", file.c_str(), rep.summary.c_str(), dt.c_str(), dev.c_str());
   // gradients: every one, or with --brief only the worst and any failure
   const VerifyCheck* worst_grad = nullptr;

@@ -31,12 +31,6 @@ void parse_field(const std::string& what, const std::string& text, std::vector<M
   }
 }
 
-std::string field_text(Head h) { return h == Head::tied ? "tied" : "untied"; }
-void parse_field(const std::string& what, const std::string& text, Head& h) {
-  MB_CHECK(text == "tied" || text == "untied", what, " must be tied or untied, got '", text, "'");
-  h = text == "tied" ? Head::tied : Head::untied;
-}
-
 void Config::validate() const {
   // each field alone: its rule in the table
 #define MB_CHECK_FIELD(type, member, key, def, rule, help) check_field("config: " key, member, rule);
@@ -116,10 +110,10 @@ const std::vector<FieldInfo>& Config::fields() {
 std::string Config::summary() const {
   if (is_baseline())
     return cat("baseline byte transformer T=", seq, " width ", gdim, " x", glayers, " layers, ", gheads,
-               " heads, ", nn::activation_name(act));
+               " heads, ", name_of(act));
   return cat("MEGABYTE T=", seq, " P=", patch, " K=", patches(), " | global ", gdim, " (D_G=", dg(), ") x",
              glayers, " layers, ", gheads, " heads | local ", ldim, " x", llayers, " layers, ", lheads,
-             " heads | ", nn::activation_name(act), ", head ", field_text(head),
+             " heads | ", name_of(act), ", head ", field_text(head),
              ", local_pos ", local_pos ? 1 : 0, conv ? ", conv encoder" : "",
              cross_patch ? cat(", cross-patch r=", cross_patch) : std::string(),
              mids.empty() ? std::string() : cat(" | mid stages ", field_text(mids)));

@@ -23,8 +23,9 @@ void parse_field(const std::string& what, const std::string& text, std::vector<M
 
 // The head: logits = h · local.byte_embed[0:256]ᵀ (tied, the paper) or a Linear with bias.
 enum class Head { tied, untied };
-std::string field_text(Head h);
-void parse_field(const std::string& what, const std::string& text, Head& h);
+template <> struct EnumNames<Head> {
+  static constexpr std::pair<Head, const char*> table[] = {{Head::tied, "tied"}, {Head::untied, "untied"}};
+};
 
 // Upper bounds that keep every size computed from a config far from int64 overflow.
 constexpr double kMaxSeq = double(int64_t(1) << 26);    // 64 Mi bytes per sequence

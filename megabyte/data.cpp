@@ -143,25 +143,6 @@ Corpus Corpus::decode(const std::string& b, DataFormat format, const std::string
   return c;
 }
 
-namespace {
-
-const char* format_name(DataFormat f) {
-  switch (f) {
-    case DataFormat::raw: return "raw";
-    case DataFormat::idx: return "idx";
-    case DataFormat::ppm: return "ppm";
-    default: return "auto";
-  }
-}
-
-}  // namespace
-
-DataFormat data_format_from_name(const std::string& s) {
-  for (DataFormat f : {DataFormat::automatic, DataFormat::raw, DataFormat::idx, DataFormat::ppm})
-    if (s == format_name(f)) return f;
-  throw Error("unknown data format '" + s + "' (expected auto, raw, idx or ppm)");
-}
-
 Corpus Corpus::load(const std::string& path, DataFormat format) {
   std::error_code ec;
   MB_CHECK(fs::exists(path, ec), path, ": no such file or folder");
@@ -207,13 +188,6 @@ std::string shipped_file(const std::string& relative) {
   }
   return in_source;  // missing everywhere: the error will name the source tree's path
 }
-
-Scan scan_from_name(const std::string& s) {
-  if (s == "raster") return Scan::raster;
-  if (s == "patch") return Scan::patch;
-  throw Error("unknown scan order '" + s + "' (expected raster or patch)");
-}
-const char* scan_name(Scan s) { return s == Scan::raster ? "raster" : "patch"; }
 
 void apply_scan(Corpus& c, Scan scan, int64_t patch) {
   if (scan == Scan::raster) return;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "megabyte/codecs/media.h"
+#include "tensor/names.h"
 #include "tensor/tensor.h"
 
 namespace mb {
@@ -16,7 +17,10 @@ namespace mb {
 // ppm: binary PPM (P6, maxval 255): the RGB bytes in raster order.
 // auto: idx by magic number, ppm by its "P6" header, raw otherwise.
 enum class DataFormat { automatic, raw, idx, ppm };
-DataFormat data_format_from_name(const std::string& s);
+template <> struct EnumNames<DataFormat> {
+  static constexpr std::pair<DataFormat, const char*> table[] = {
+      {DataFormat::automatic, "auto"}, {DataFormat::raw, "raw"}, {DataFormat::idx, "idx"}, {DataFormat::ppm, "ppm"}};
+};
 
 struct Corpus {
   std::vector<uint8_t> bytes;
@@ -33,8 +37,9 @@ struct Corpus {
 // The order a model reads images in: raster (as stored) or the paper's patch scan
 // (megabyte/codecs/media.h). apply_scan reorders every image of an image corpus in place.
 enum class Scan { raster, patch };
-Scan scan_from_name(const std::string& s);
-const char* scan_name(Scan s);
+template <> struct EnumNames<Scan> {
+  static constexpr std::pair<Scan, const char*> table[] = {{Scan::raster, "raster"}, {Scan::patch, "patch"}};
+};
 void apply_scan(Corpus& c, Scan scan, int64_t patch);
 
 // [0, n - val) for training, [n - val, n) for validation, val = round(n · fraction); the

@@ -43,7 +43,6 @@ std::string field_text(int64_t v) { return std::to_string(v); }
 std::string field_text(uint64_t v) { return std::to_string(v); }
 std::string field_text(int v) { return std::to_string(v); }
 std::string field_text(bool v) { return v ? "1" : "0"; }
-std::string field_text(nn::Activation v) { return nn::activation_name(v); }
 
 namespace {
 [[noreturn]] void refuse(const std::string& what, const std::string& text, const char* kind) {
@@ -91,13 +90,6 @@ void parse_field(const std::string& what, const std::string& text, bool& v) {
   else refuse(what, text, "1 or 0");
 }
 
-void parse_field(const std::string& what, const std::string& text, nn::Activation& v) {
-  try {
-    v = nn::activation_from_name(text);
-  } catch (const Error& e) {
-    throw Error(what + ": " + e.what());
-  }
-}
 
 std::string flag_of(const std::string& key) {
   std::string f = key;

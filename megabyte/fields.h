@@ -59,14 +59,18 @@ std::string field_text(int64_t v);
 std::string field_text(uint64_t v);
 std::string field_text(int v);
 std::string field_text(bool v);    // "1" or "0"
-std::string field_text(nn::Activation v);
 void parse_field(const std::string& what, const std::string& text, std::string& v);
 void parse_field(const std::string& what, const std::string& text, double& v);
 void parse_field(const std::string& what, const std::string& text, int64_t& v);  // "256", "2e3"
 void parse_field(const std::string& what, const std::string& text, uint64_t& v);
 void parse_field(const std::string& what, const std::string& text, int& v);
 void parse_field(const std::string& what, const std::string& text, bool& v);  // 1/0/true/false
-void parse_field(const std::string& what, const std::string& text, nn::Activation& v);
+// a named enum (tensor/names.h): its name, and back ("what must be a or b, got 'c'")
+template <class E, std::enable_if_t<is_named_enum_v<E>, int> = 0> std::string field_text(E v) { return name_of(v); }
+template <class E, std::enable_if_t<is_named_enum_v<E>, int> = 0>
+void parse_field(const std::string& what, const std::string& text, E& v) {
+  v = from_name<E>(what, text);
+}
 
 // One field of a table, for the code that walks a table without knowing its struct (flags).
 struct FieldInfo {

@@ -39,11 +39,9 @@ void TrainOptions::validate() const {
 #undef MB_CHECK_FIELD
   MB_CHECK(min_lr <= lr, "--min-lr must be at most --lr ", lr, ", got ", min_lr);
   MB_CHECK(!out.empty(), "--out must name a folder");
-  (void)nn::schedule_from_name(schedule);
-  (void)data_format_from_name(format);
-  (void)scan_from_name(scan);
-  MB_CHECK(precision == "fp32" || device == "cuda", "--precision bf16 needs --device cuda (the CPU computes in f32)");
-  MB_CHECK(device == "cpu" || backend_available(Device::CUDA), "--device cuda: no CUDA device is available (",
+  MB_CHECK(precision == nn::Precision::fp32 || device == Device::CUDA,
+           "--precision bf16 needs --device cuda (the CPU computes in f32)");
+  MB_CHECK(device == Device::CPU || backend_available(Device::CUDA), "--device cuda: no CUDA device is available (",
            backend_unavailable_reason(Device::CUDA), ")");
 }
 
@@ -336,7 +334,7 @@ class Run {
 
   void load_data() {
     const std::string path = opt_.data.empty() ? default_corpus() : opt_.data;
-    corpus_ = Corpus::load(path, data_format_from_name(opt_.format));
+    corpus_ = Corpus::load(path, opt_.format);
     data_size_ = field_text(int64_t(corpus_.bytes.size()));
     data_hash_ = fingerprint(corpus_.bytes);
     if (opt_.resume && resumed_.count("data_hash")) {
@@ -346,7 +344,7 @@ class Run {
                data_hash_, "): pass --accept-new-data to train on with it");
       if (!same && !opt_.quiet) std::printf("training on with new data: %s\n", path.c_str());
     }
-    apply_scan(corpus_, scan_from_name(opt_.scan), config_.patch);
+    apply_scan(corpus_, opt_.scan, config_.patch);
     split_ = split_corpus(corpus_, opt_.val_fraction);
     MB_CHECK(split_.train_end >= config_.seq, path, ": the training part has ", split_.train_end,
              " bytes, fewer than one window of T = ", config_.seq, " (use more data, a smaller --seq or --val-fraction)");
@@ -359,7 +357,7 @@ class Run {
   // Everything is checked, the memory the run needs included: only now does the run folder
   // appear. It stays locked while this run lives, so a second trainer cannot write into it.
   void make_folder() {
-    device_ = opt_.device == "cuda" ? Device::CUDA : Device::CPU;
+    device_ = opt_.device;
     if (device_ == Device::CPU)
       check_memory(training_memory(config_, opt_.batch).total(), cat("training at batch ", opt_.batch, " (", config_.summary(), ")"));
     if (!world_.root()) return;
@@ -380,7 +378,7 @@ class Run {
     model_->set_recompute(opt_.recompute);
     if (opt_.resume) model_->load_state_dict(resumed.model);
     model_->to(device_);  // the optimizer's state is made where the parameters live
-    nn::set_compute_dtype(*model_, opt_.precision == "bf16" ? DType::BF16 : DType::F32);
+    nn::set_compute_dtype(*model_, nn::compute_dtype(opt_.precision));
     adamw_ = std::make_unique<nn::AdamW>(model_->named_parameters(),
                                          nn::AdamWOptions{opt_.beta1, opt_.beta2, 1e-8, opt_.weight_decay});
     reducer_ = std::make_unique<nn::GradReducer>(world_, model_->parameters());
@@ -389,14 +387,14 @@ class Run {
       if (resumed.train.count("adam_steps")) parse_field("checkpoint: adam_steps", resumed.train.at("adam_steps"), adam_steps);
       adamw_->load_state(resumed.optim, adam_steps);
     }
-    schedule_.kind = nn::schedule_from_name(opt_.schedule);
+    schedule_.kind = opt_.schedule;
     schedule_.lr = opt_.lr;
     schedule_.min_lr = opt_.min_lr;
     schedule_.warmup = opt_.warmup;
     schedule_.total = opt_.steps;
     if (opt_.quiet) return;
     std::printf("%s | %s params\n", config_.summary().c_str(), std::to_string(model_->num_parameters()).c_str());
-    std::string where = device_ == Device::CUDA ? "cuda " + opt_.precision : cat(num_threads(), num_threads() == 1 ? " thread" : " threads");
+    std::string where = device_ == Device::CUDA ? cat("cuda ", name_of(opt_.precision)) : cat(num_threads(), num_threads() == 1 ? " thread" : " threads");
     if (world_.size() > 1)
       where = cat(world_.size(), " ranks x ", where, ", gradients in ", reducer_->buckets(), reducer_->buckets() == 1 ? " bucket" : " buckets");
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),

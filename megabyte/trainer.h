@@ -9,6 +9,8 @@
 #include <string>
 
 #include "megabyte/config.h"
+#include "megabyte/data.h"
+#include "nn/optim.h"
 
 namespace mb {
 
@@ -25,8 +27,8 @@ constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step interv
 #define MB_TRAIN_FIELDS(X)                                                                                        \
   X(std::string, data, "data", "", any(), "data",                                                                 \
     "file or folder of files, used as bytes (default: data/tinyshakespeare.txt, shipped)")                        \
-  X(std::string, format, "format", "auto", any(), "data", "data format: auto, raw, idx (MNIST), ppm")             \
-  X(std::string, scan, "scan", "raster", any(), "data",                                                           \
+  X(DataFormat, format, "format", DataFormat::automatic, any(), "data", "data format: auto, raw, idx (MNIST), ppm") \
+  X(Scan, scan, "scan", Scan::raster, any(), "data",                                                              \
     "image byte order: raster, or patch (tiles of sqrt(P/channels) pixels, the paper's patch scan)")              \
   X(double, val_fraction, "val_fraction", 0.1, in_below(0, 1), "data", "held-out tail for validation")            \
   X(int64_t, steps, "steps", 2000, in(1, kMaxCount), "training", "optimizer steps")                               \
@@ -35,7 +37,7 @@ constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step interv
   X(double, lr, "lr", 2e-3, in(0, 1e3, true), "training", "peak learning rate")                                   \
   X(double, min_lr, "min_lr", 2e-4, at_least(0), "training", "final learning rate (at most --lr)")                \
   X(int64_t, warmup, "warmup", 100, in(0, kMaxCount), "training", "linear warmup steps")                          \
-  X(std::string, schedule, "schedule", "cosine", any(), "training",                                               \
+  X(nn::LrSchedule::Kind, schedule, "schedule", nn::LrSchedule::Kind::cosine, any(), "training",                   \
     "cosine, polynomial (the paper's, to --min-lr) or constant")                                                  \
   X(double, clip, "clip", 1.0, at_least(0), "training", "gradient-norm clip (0: off)")                            \
   X(double, weight_decay, "weight_decay", 0.1, at_least(0), "training",                                           \
@@ -49,8 +51,8 @@ constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step interv
   X(int, threads, "threads", 0, in(0, 4096), "run", "CPU threads (0: OMP_NUM_THREADS or all cores)")              \
   X(bool, recompute, "recompute", false, any(), "run",                                                            \
     "activation recomputation: keep only each block's input, run it again in backward")                           \
-  X(std::string, device, "device", "cpu", one_of({"cpu", "cuda"}), "run", "cpu or cuda")                          \
-  X(std::string, precision, "precision", "fp32", one_of({"fp32", "bf16"}), "run",                                 \
+  X(Device, device, "device", Device::CPU, any(), "run", "cpu or cuda")                                           \
+  X(nn::Precision, precision, "precision", nn::Precision::fp32, any(), "run",                                     \
     "fp32, or bf16 (the transformer stacks in bf16 on tensor cores, f32 master weights; cuda only)")                                           \
   X(std::string, out, "out", "runs/run", any(), "run", "run folder")                                              \
   X(bool, resume, "resume", false, any(), "run",                                                                  \

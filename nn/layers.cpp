@@ -7,13 +7,6 @@
 
 namespace mb::nn {
 
-Activation activation_from_name(const std::string& s) {
-  if (s == "relu") return Activation::relu;
-  if (s == "gelu") return Activation::gelu;
-  throw Error("unknown activation '" + s + "' (expected relu or gelu)");
-}
-const char* activation_name(Activation a) { return a == Activation::relu ? "relu" : "gelu"; }
-
 Linear::Linear(int64_t in, int64_t out, bool with_bias) : weight(Tensor::zeros({out, in})) {
   register_parameter("weight", weight);
   if (with_bias) {

@@ -12,8 +12,22 @@
 namespace mb::nn {
 
 enum class Activation { relu, gelu };  // gelu: the exact erf form
-Activation activation_from_name(const std::string& s);
-const char* activation_name(Activation a);
+// The dtype the transformer stacks compute in (set_compute_dtype below): fp32, or bf16 on CUDA.
+enum class Precision { fp32, bf16 };
+inline DType compute_dtype(Precision p) { return p == Precision::bf16 ? DType::BF16 : DType::F32; }
+
+}  // namespace mb::nn
+
+namespace mb {
+template <> struct EnumNames<nn::Activation> {
+  static constexpr std::pair<nn::Activation, const char*> table[] = {{nn::Activation::relu, "relu"}, {nn::Activation::gelu, "gelu"}};
+};
+template <> struct EnumNames<nn::Precision> {
+  static constexpr std::pair<nn::Precision, const char*> table[] = {{nn::Precision::fp32, "fp32"}, {nn::Precision::bf16, "bf16"}};
+};
+}  // namespace mb
+
+namespace mb::nn {
 
 // Mixed precision (`set_compute_dtype(model, BF16)`, CUDA only: the CPU computes in f32 and
 // f64): a Linear whose matmul_dtype is BF16 computes its GEMM on bf16 copies of x, W and b (f32

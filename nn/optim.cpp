@@ -86,15 +86,4 @@ double LrSchedule::at(int64_t step) const {
   return min_lr + (lr - min_lr) * std::pow(1 - progress, power);
 }
 
-LrSchedule::Kind schedule_from_name(const std::string& s) {
-  if (s == "constant") return LrSchedule::Kind::constant;
-  if (s == "cosine") return LrSchedule::Kind::cosine;
-  if (s == "polynomial") return LrSchedule::Kind::polynomial;
-  throw Error("unknown schedule '" + s + "' (expected constant, cosine or polynomial)");
-}
-
-const char* schedule_name(LrSchedule::Kind k) {
-  return k == LrSchedule::Kind::constant ? "constant" : k == LrSchedule::Kind::cosine ? "cosine" : "polynomial";
-}
-
 }  // namespace mb::nn

@@ -2,6 +2,7 @@
 // clipping, and learning-rate schedules.
 #pragma once
 #include "nn/module.h"
+#include "tensor/names.h"
 
 namespace mb::nn {
 
@@ -55,7 +56,13 @@ struct LrSchedule {
   int64_t warmup = 0, total = 1;
   double at(int64_t step) const;
 };
-LrSchedule::Kind schedule_from_name(const std::string& s);
-const char* schedule_name(LrSchedule::Kind k);
 
 }  // namespace mb::nn
+
+namespace mb {
+template <> struct EnumNames<nn::LrSchedule::Kind> {
+  static constexpr std::pair<nn::LrSchedule::Kind, const char*> table[] = {
+      {nn::LrSchedule::Kind::cosine, "cosine"}, {nn::LrSchedule::Kind::polynomial, "polynomial"},
+      {nn::LrSchedule::Kind::constant, "constant"}};
+};
+}  // namespace mb

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <string>
 
+#include "tensor/names.h"
+
 namespace mb {
 
 // bfloat16 storage: the top 16 bits of an IEEE float32. Arithmetic happens in float;
@@ -32,10 +34,17 @@ struct bf16 {
 enum class DType : uint8_t { F32, F64, I32, I64, U8, BF16 };
 enum class Device : uint8_t { CPU, CUDA };
 
+template <> struct EnumNames<DType> {
+  static constexpr std::pair<DType, const char*> table[] = {
+      {DType::F32, "f32"}, {DType::F64, "f64"}, {DType::I32, "i32"}, {DType::I64, "i64"}, {DType::U8, "u8"}, {DType::BF16, "bf16"}};
+};
+template <> struct EnumNames<Device> {
+  static constexpr std::pair<Device, const char*> table[] = {{Device::CPU, "cpu"}, {Device::CUDA, "cuda"}};
+};
+
 size_t dtype_size(DType d);
-const char* dtype_name(DType d);     // "f32", "f64", ...
-DType dtype_from_name(const std::string& s);  // inverse of dtype_name; throws on unknown
-const char* device_name(Device d);   // "cpu", "cuda"
+inline const char* dtype_name(DType d) { return name_of(d); }    // "f32", "f64", ...
+inline const char* device_name(Device d) { return name_of(d); }  // "cpu", "cuda"
 inline bool is_floating(DType d) { return d == DType::F32 || d == DType::F64 || d == DType::BF16; }
 inline bool is_integral(DType d) { return d == DType::I32 || d == DType::I64 || d == DType::U8; }
 

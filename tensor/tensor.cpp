@@ -17,26 +17,6 @@ size_t dtype_size(DType d) {
   return visit_dtype(d, [](auto v) { return sizeof(v); });
 }
 
-const char* dtype_name(DType d) {
-  switch (d) {
-    case DType::F32: return "f32";
-    case DType::F64: return "f64";
-    case DType::I32: return "i32";
-    case DType::I64: return "i64";
-    case DType::U8: return "u8";
-    case DType::BF16: return "bf16";
-  }
-  return "?";
-}
-
-DType dtype_from_name(const std::string& s) {
-  for (DType d : {DType::F32, DType::F64, DType::I32, DType::I64, DType::U8, DType::BF16})
-    if (s == dtype_name(d)) return d;
-  throw Error("unknown dtype '" + s + "' (expected f32, f64, i32, i64, u8 or bf16)");
-}
-
-const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
-
 std::string to_string(const Shape& s) {
   std::string r = "[";
   for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);

@@ -82,5 +82,5 @@ TEST_CASE("misuse of autograd and of in-place writes is refused") {
   check_message(error_of([&] { (void)to(p, DType::I64); }), {"to", "cut the gradient"});
   check_message(error_of([&] { (void)Tensor().shape(); }), {"undefined"});
   check_message(error_of([&] { (void)add(p, Tensor()); }), {"add", "second input", "undefined"});
-  check_message(error_of([&] { (void)dtype_from_name("f16"); }), {"f16", "f32"});
+  check_message(error_of([&] { (void)from_name<DType>("--dtype", "f16"); }), {"--dtype", "f16", "f32"});
 }

@@ -138,7 +138,7 @@ TEST_CASE("the one-position step: GELU, f32 within rounding, the same bits on an
         all.insert(all.end(), v.begin(), v.end());
         dec->push(uint8_t(x.at({0, t})));
       }
-      INFO(nn::activation_name(act), ", ", n, " threads: worst difference ", worst);
+      INFO(name_of(act), ", ", n, " threads: worst difference ", worst);
       CHECK(worst < 1e-4);
       runs.push_back(all);
     }

@@ -58,7 +58,7 @@ TEST_CASE("patch scan of a whole idx corpus, and refused for text") {
   text.bytes = {1, 2, 3};
   text.describe = "notes.txt";
   CHECK(error_of([&] { apply_scan(text, Scan::patch, 4); }).find("notes.txt: --scan patch needs image data") != std::string::npos);
-  CHECK(error_of([] { (void)scan_from_name("zigzag"); }).find("'zigzag'") != std::string::npos);
+  CHECK(error_of([] { (void)from_name<Scan>("--scan", "zigzag"); }).find("--scan must be raster or patch, got 'zigzag'") != std::string::npos);
 }
 
 TEST_CASE("PGM and PNG files hold the pixels") {

@@ -414,7 +414,7 @@ TEST_CASE("the paper presets carry the paper's init and training recipe") {
     o.from_metadata(p.recipe);
     CHECK(o.beta1 == 0.9);
     CHECK(o.beta2 == 0.98);
-    CHECK(o.schedule == "polynomial");
+    CHECK(o.schedule == nn::LrSchedule::Kind::polynomial);
     CHECK(o.min_lr == 0);
     CHECK(o.warmup == 500);
     CHECK(o.clip == 1);

@@ -186,7 +186,7 @@ TEST_CASE("learning-rate schedules: warmup, cosine, polynomial, constant") {
   CHECK(s.at(35) == doctest::Approx(0.75));   // linear decay to 0
   s.kind = nn::LrSchedule::Kind::constant;
   CHECK(s.at(100) == 1.0);
-  CHECK(error_of([] { (void)nn::schedule_from_name("step"); }).find("'step'") != std::string::npos);
+  CHECK(error_of([] { (void)from_name<nn::LrSchedule::Kind>("--schedule", "step"); }).find("'step'") != std::string::npos);
 }
 
 TEST_CASE("safetensors: every dtype round-trips with metadata, written atomically") {
