@@ -46,19 +46,18 @@ int main(int argc, char** argv) {
   cli::add_config_flags(opts, "small");
   opts.add_options("bench")("prompt", "context bytes before generating (random)", cxxopts::value<int64_t>()->default_value("0"))(
       "bytes", "bytes to generate with the caches", cxxopts::value<int64_t>()->default_value("256"))(
-      "recompute-bytes", "bytes to generate by recomputation", cxxopts::value<int64_t>()->default_value("16"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
-      "device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"));
+      "recompute-bytes", "bytes to generate by recomputation", cxxopts::value<int64_t>()->default_value("16"));
+  cli::add_flags(opts, {cli::Flag::threads, cli::Flag::device});
   try {
     cxxopts::ParseResult r;
     if (!cli::parse(opts, argc, argv, r)) return 0;
-    if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+    cli::apply_threads_flag(r);
     const Config c = cli::config_from_flags(r);
     const int64_t L = r["prompt"].as<int64_t>(), n = r["bytes"].as<int64_t>(), nr = r["recompute-bytes"].as<int64_t>();
     MB_CHECK(L + std::max(n, nr) <= c.seq, "--prompt + --bytes must fit in T = ", c.seq);
     auto model = make_model(c);
     model->train(false);
-    model->to(from_name<Device>("--device", r["device"].as<std::string>()));
+    model->to(cli::enum_flag<Device>(r, "device"));
     std::vector<uint8_t> prompt(static_cast<size_t>(L));
     const Tensor u = Tensor::rand({std::max<int64_t>(L, 1)}, 1, 0, DType::F64);
     for (int64_t i = 0; i < L; ++i) prompt[size_t(i)] = uint8_t(u.at({i}) * 256);

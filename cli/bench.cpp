@@ -32,12 +32,8 @@ int bench(int argc, char** argv) {
       "batch", "sequences per step (default: the preset's)", cxxopts::value<int64_t>())(
       "steps", "timed steps", cxxopts::value<int64_t>()->default_value("10"))(
       "warmup", "untimed steps first", cxxopts::value<int64_t>()->default_value("2"))(
-      "seed", "seed of the weights and the bytes", cxxopts::value<uint64_t>()->default_value("0"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"))(
-      "recompute", "activation recomputation (less memory, one more forward pass)")(
-      "device", "cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(
-      "precision", "fp32, or bf16 (the transformer stacks compute in bf16 on tensor cores, f32 master weights; cuda only)",
-      cxxopts::value<std::string>()->default_value("fp32"));
+      "seed", "seed of the weights and the bytes", cxxopts::value<uint64_t>()->default_value("0"));
+  add_flags(opts, {Flag::threads, Flag::recompute, Flag::device, Flag::precision});
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   const int64_t steps = r["steps"].as<int64_t>(), warmup = r["warmup"].as<int64_t>();
@@ -50,8 +46,8 @@ int bench(int argc, char** argv) {
   }
   const int64_t B = r.count("batch") ? r["batch"].as<int64_t>() : find_preset(r["preset"].as<std::string>()).batch;
   MB_CHECK(B >= 1, "--batch must be >= 1");
-  const Device device = from_name<Device>("--device", r["device"].as<std::string>());
-  const nn::Precision precision = from_name<nn::Precision>("--precision", r["precision"].as<std::string>());
+  const Device device = enum_flag<Device>(r, "device");
+  const nn::Precision precision = enum_flag<nn::Precision>(r, "precision");
   MB_CHECK(precision == nn::Precision::fp32 || device == Device::CUDA, "--precision bf16 needs --device cuda (the CPU computes in f32)");
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();

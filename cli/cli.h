@@ -1,11 +1,13 @@
 // The `megabyte` command line: one function per subcommand, each taking the arguments after
 // the subcommand's name (argv[0] is "megabyte <command>") and returning the exit code.
 #pragma once
-// cxxopts uses <regex>, in which GCC 12 at -O2 reports -Wmaybe-uninitialized in std::function
-// (a libstdc++ false positive); the warning is silenced for that header only.
+// cxxopts uses <regex>, in which GCC 12 at -O2 reports -Wmaybe-uninitialized in std::function,
+// and its integer parser, inlined, a -Wrestrict in std::string (libstdc++ false positives); the
+// two warnings are silenced for that header only.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wrestrict"
 #endif
 #include <cxxopts.hpp>
 #if defined(__GNUC__) && !defined(__clang__)
@@ -13,6 +15,7 @@
 #endif
 
 #include "megabyte/config.h"
+#include "megabyte/data.h"
 #include "megabyte/model.h"
 
 namespace mb::cli {
@@ -41,13 +44,34 @@ bool config_flags_given(const cxxopts::ParseResult& r);
 
 // A checkpoint path, or a run folder (its newest checkpoint).
 std::string resolve_checkpoint(const std::string& path);
-// --weights f32|bf16, for the commands that score or sample a checkpoint.
-void add_weights_flag(cxxopts::Options& opts);
+// The flag of one option of a table (MB_TRAIN_FIELDS): a switch for a bool, else a value with
+// its default (which --help shows; ParseResult::count still counts only what was given).
+void add_field_flag(cxxopts::Options& opts, const FieldInfo& f, const std::string& group = "");
+
+// The flags several commands take, each declared once: --ckpt, --data and --weights here;
+// --format, --scan, --threads, --device, --precision and --recompute are training options, so
+// their help and default come from MB_TRAIN_FIELDS.
+enum class Flag { ckpt, data, format, scan, threads, device, precision, recompute, weights };
+void add_flags(cxxopts::Options& opts, std::initializer_list<Flag> flags);
+// An enumerated flag's value: --scan patch -> Scan::patch (an error lists the allowed words).
+template <class E> E enum_flag(const cxxopts::ParseResult& r, const std::string& name) {
+  return from_name<E>("--" + name, r[name].as<std::string>());
+}
+// --threads: applied when above 0 (0: OMP_NUM_THREADS or every core).
+void apply_threads_flag(const cxxopts::ParseResult& r);
+
 // The model of a checkpoint file, ready to score and sample (evaluation mode), its Linear
 // weights rounded to bf16 when --weights bf16 was given (nn::round_weights_to_bf16).
 std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint, const cxxopts::ParseResult& r);
 
-// --threads: refused below 0, applied when above (0: OMP_NUM_THREADS or every core).
-void apply_threads_flag(const cxxopts::ParseResult& r);
+// The start of the commands that score data with a checkpoint (eval, explain): --ckpt and
+// --data required, --threads applied, the model ready, the data loaded (--format) and put in
+// the model's image order when --scan was given.
+struct Scoring {
+  std::string ckpt;  // the checkpoint file (a run folder's newest)
+  std::unique_ptr<ByteModel> model;
+  Corpus corpus;
+};
+Scoring open_scoring(const cxxopts::ParseResult& r);
 
 }  // namespace mb::cli

@@ -53,25 +53,62 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
   return Config::from_metadata(meta);
 }
 
-void add_weights_flag(cxxopts::Options& opts) {
-  opts.add_options()("weights",
-                     "f32, or bf16: every Linear weight rounded to bf16 (decoding on the CPU reads half the bytes; "
-                     "the arithmetic stays f32)",
-                     cxxopts::value<std::string>()->default_value("f32"));
+void add_field_flag(cxxopts::Options& opts, const FieldInfo& f, const std::string& group) {
+  const std::string flag = flag_of(f.key);
+  if (f.is_bool) opts.add_options(group)(flag, f.help);
+  else if (f.default_text.empty()) opts.add_options(group)(flag, f.help, cxxopts::value<std::string>());
+  else opts.add_options(group)(flag, f.help, cxxopts::value<std::string>()->default_value(f.default_text));
 }
 
-std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint, const cxxopts::ParseResult& r) {
-  const std::string weights = r["weights"].as<std::string>();
-  MB_CHECK(weights == "f32" || weights == "bf16", "--weights must be f32 or bf16, got '", weights, "'");
-  auto model = load_model(checkpoint);
-  model->train(false);
-  if (weights == "bf16") nn::round_weights_to_bf16(*model);
-  return model;
+void add_flags(cxxopts::Options& opts, std::initializer_list<Flag> flags) {
+  auto training_option = [](const char* key) -> const FieldInfo& {
+    for (const FieldInfo& f : TrainOptions::fields())
+      if (std::string(f.key) == key) return f;
+    throw Error(cat("no training option '", key, "'"));
+  };
+  for (Flag f : flags) switch (f) {
+      case Flag::ckpt: opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>()); break;
+      case Flag::data: opts.add_options()("data", "file or folder of bytes", cxxopts::value<std::string>()); break;
+      case Flag::format: add_field_flag(opts, training_option("format")); break;
+      case Flag::scan: add_field_flag(opts, training_option("scan")); break;
+      case Flag::threads: add_field_flag(opts, training_option("threads")); break;
+      case Flag::device: add_field_flag(opts, training_option("device")); break;
+      case Flag::precision: add_field_flag(opts, training_option("precision")); break;
+      case Flag::recompute: add_field_flag(opts, training_option("recompute")); break;
+      case Flag::weights:
+        opts.add_options()("weights", "f32, or bf16: every Linear weight rounded to bf16 (decoding on the CPU reads half "
+                                      "the bytes; the arithmetic stays f32)",
+                           cxxopts::value<std::string>()->default_value("f32"));
+        break;
+    }
 }
 
 void apply_threads_flag(const cxxopts::ParseResult& r) {
-  MB_CHECK(r["threads"].as<int>() >= 0, "--threads must be >= 0");
-  if (r["threads"].as<int>() > 0) set_num_threads(r["threads"].as<int>());
+  TrainOptions o;  // the training table's parser and rule for --threads
+  o.set("threads", r["threads"].as<std::string>());
+  o.validate();
+  if (o.threads > 0) set_num_threads(o.threads);
+}
+
+std::unique_ptr<ByteModel> inference_model(const std::string& checkpoint, const cxxopts::ParseResult& r) {
+  const std::string weights = r["weights"].as<std::string>();  // a dtype name, of the two allowed
+  MB_CHECK(weights == name_of(DType::F32) || weights == name_of(DType::BF16), "--weights must be f32 or bf16, got '",
+           weights, "'");
+  auto model = load_model(checkpoint);
+  model->train(false);
+  if (weights == name_of(DType::BF16)) nn::round_weights_to_bf16(*model);
+  return model;
+}
+
+Scoring open_scoring(const cxxopts::ParseResult& r) {
+  MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
+  apply_threads_flag(r);
+  Scoring s;
+  s.ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
+  s.model = inference_model(s.ckpt, r);
+  s.corpus = Corpus::load(r["data"].as<std::string>(), enum_flag<DataFormat>(r, "format"));
+  if (r.count("scan")) apply_scan(s.corpus, enum_flag<Scan>(r, "scan"), s.model->config().patch);
+  return s;
 }
 
 std::string resolve_checkpoint(const std::string& path) {

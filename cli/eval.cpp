@@ -14,11 +14,8 @@ namespace mb::cli {
 int eval(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Bits per byte of a checkpoint over a whole file: non-overlapping windows, every "
                                  "byte predicted once. The last line is `bpb <value>`.");
-  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
-      "data", "file or folder to score", cxxopts::value<std::string>())(
-      "format", "data format: auto, raw, idx, ppm", cxxopts::value<std::string>()->default_value("auto"))(
-      "scan", "image byte order: raster or patch (as the model was trained)", cxxopts::value<std::string>()->default_value("raster"))(
-      "window", "bytes per window (a multiple of P, at most T; 0: T)", cxxopts::value<int64_t>()->default_value("0"))(
+  add_flags(opts, {Flag::ckpt, Flag::data, Flag::format, Flag::scan, Flag::threads, Flag::weights});
+  opts.add_options()("window", "bytes per window (a multiple of P, at most T; 0: T)", cxxopts::value<int64_t>()->default_value("0"))(
       "stride", "sliding windows: advance by this many bytes, scoring only the new ones (0: no overlap)",
       cxxopts::value<int64_t>()->default_value("0"))(
       "strided", "strided inference: a second pass shifted by P/2, each byte from the pass where it is in the "
@@ -26,17 +23,10 @@ int eval(int argc, char** argv) {
       "by-position", "also print bits per byte at each position within the patch (the paper's Fig. 5)")(
       "val-fraction", "score only the held-out tail of this fraction, as `train --val-fraction` splits it (0: all)",
       cxxopts::value<double>()->default_value("0"))(
-      "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
-  add_weights_flag(opts);
+      "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
-  MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
-  apply_threads_flag(r);
-  const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = inference_model(ckpt, r);
-  Corpus corpus = Corpus::load(r["data"].as<std::string>(), from_name<DataFormat>("--format", r["format"].as<std::string>()));
-  apply_scan(corpus, from_name<Scan>("--scan", r["scan"].as<std::string>()), model->config().patch);
+  const auto [ckpt, model, corpus] = open_scoring(r);
   EvalOptions eo;
   eo.window = r["window"].as<int64_t>();
   eo.stride = r["stride"].as<int64_t>();

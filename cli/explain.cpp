@@ -12,24 +12,16 @@ int explain(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Writes a self-contained HTML page (no network) of how a checkpoint sees a span of "
                                  "bytes: each byte coloured by its bits, with its top predictions; bits by position in "
                                  "the patch, plain and strided; the attention of the global and local models.");
-  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
-      "data", "file or folder of bytes", cxxopts::value<std::string>())(
-      "format", "data format: auto, raw, idx, ppm", cxxopts::value<std::string>()->default_value("auto"))(
-      "offset", "first byte of the span", cxxopts::value<int64_t>()->default_value("0"))(
+  add_flags(opts, {Flag::ckpt, Flag::data, Flag::format, Flag::threads, Flag::weights});
+  opts.add_options()("offset", "first byte of the span", cxxopts::value<int64_t>()->default_value("0"))(
       "bytes", "bytes in the span (0: to the end, at most 65536)", cxxopts::value<int64_t>()->default_value("0"))(
       "top", "predictions shown per byte", cxxopts::value<int64_t>()->default_value("5"))(
       "image", "the span is an image of WxH (or WxHxC) pixels: draw it beside its bits", cxxopts::value<std::string>())(
       "audio", "the span is 8-bit mu-law audio: draw the waveform above its bits")(
-      "out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"))(
-      "threads", "CPU threads (0: all)", cxxopts::value<int>()->default_value("0"));
-  add_weights_flag(opts);
+      "out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
-  MB_CHECK(r.count("ckpt") && r.count("data"), "--ckpt and --data are required");
-  apply_threads_flag(r);
-  const std::string ckpt = resolve_checkpoint(r["ckpt"].as<std::string>());
-  const auto model = inference_model(ckpt, r);
-  const Corpus corpus = Corpus::load(r["data"].as<std::string>(), from_name<DataFormat>("--format", r["format"].as<std::string>()));
+  const auto [ckpt, model, corpus] = open_scoring(r);
   ExplainOptions o;
   o.offset = r["offset"].as<int64_t>();
   o.bytes = r["bytes"].as<int64_t>();

@@ -9,8 +9,8 @@ namespace mb::cli {
 int export_model(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Write the weights and config of a checkpoint without its optimizer state: a third "
                                  "of the size, for sharing, `generate` and `eval`.");
-  opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>())(
-      "out", "the model file to write (.safetensors)", cxxopts::value<std::string>());
+  add_flags(opts, {Flag::ckpt});
+  opts.add_options()("out", "the model file to write (.safetensors)", cxxopts::value<std::string>());
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
   MB_CHECK(r.count("ckpt") && r.count("out"), "--ckpt and --out are required");

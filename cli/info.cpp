@@ -53,7 +53,8 @@ void report(const Config& c, int64_t batch) {
 int info(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Describe a preset or a checkpoint: config, parameters per part, FLOPs per byte, memory.");
   add_config_flags(opts, "tiny");
-  opts.add_options()("ckpt", "a checkpoint file or run folder", cxxopts::value<std::string>())("list", "list the presets")(
+  add_flags(opts, {Flag::ckpt});
+  opts.add_options()("list", "list the presets")(
       "batch", "batch size for the per-step figures (default: the preset's, or 8)", cxxopts::value<int64_t>());
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;

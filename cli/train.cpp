@@ -13,12 +13,7 @@ int train(int argc, char** argv) {
                                  "Ctrl-C saves a checkpoint and stops; --resume continues bit for bit.");
   add_config_flags(opts, "tiny");
   // one flag per training option (MB_TRAIN_FIELDS); values go through the option's own parser
-  for (const FieldInfo& f : TrainOptions::fields()) {
-    const std::string flag = flag_of(f.key);
-    if (f.is_bool) opts.add_options(f.group)(flag, f.help);
-    else if (f.default_text.empty()) opts.add_options(f.group)(flag, f.help, cxxopts::value<std::string>());
-    else opts.add_options(f.group)(flag, cat(f.help, " (default: ", f.default_text, ")"), cxxopts::value<std::string>());
-  }
+  for (const FieldInfo& f : TrainOptions::fields()) add_field_flag(opts, f, f.group);
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
 

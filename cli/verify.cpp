@@ -13,8 +13,8 @@ int verify(int argc, char** argv) {
                                  "reference tolerances (tests/fixtures/README.md).");
   opts.add_options()("file", "fixture (.safetensors)", cxxopts::value<std::string>())(
       "dtype", "compute in f64 or f32", cxxopts::value<std::string>()->default_value("f64"))(
-      "device", "run the model on cpu or cuda", cxxopts::value<std::string>()->default_value("cpu"))(
       "brief", "print only the worst gradient, not every one");
+  add_flags(opts, {Flag::device});
   opts.parse_positional({"file"});
   opts.positional_help("FILE.safetensors");
   cxxopts::ParseResult r;
@@ -23,7 +23,7 @@ int verify(int argc, char** argv) {
   const std::string file = r["file"].as<std::string>(), dt = r["dtype"].as<std::string>();
   MB_CHECK(dt == "f64" || dt == "f32", "--dtype must be f64 or f32, got '", dt, "'");
   const std::string dev = r["device"].as<std::string>();
-  const VerifyReport rep = verify_fixture(file, from_name<DType>("--dtype", dt), from_name<Device>("--device", dev));
+  const VerifyReport rep = verify_fixture(file, from_name<DType>("--dtype", dt), enum_flag<Device>(r, "device"));
   std::printf("%s\n%s | %s on %s\n", file.c_str(), rep.summary.c_str(), dt.c_str(), dev.c_str());
   // gradients: every one, or with --brief only the worst and any failure
   const VerifyCheck* worst_grad = nullptr;
