@@ -3,27 +3,16 @@
 // one op of autograd/ops/; composite ops (mean, narrow, rope, conv1d_causal, ...) record the
 // nodes of the ops they are built from and have no entry here.
 //
-// Which ops need a gradient check is another list: MB_DIFFERENTIABLE_OPS in autograd/ops.h.
+// The kinds come from the one table of ops, autograd/ops.def (its `node` and `kind` entries),
+// which also makes the list of ops that need a gradient check (MB_DIFFERENTIABLE_OPS).
 // tests/test_gradcheck.cpp checks that its cases, between them, build a node of every kind.
 #pragma once
+#include "autograd/ops.def"
 #include "tensor/elementwise_ops.h"
 
 // The nodes of the non-elementwise ops; X(name). The elementwise ones come from their own
 // lists in tensor/elementwise_ops.h (the comparisons record none: they have no gradient).
-#define MB_NODE_OPS(X)                                                                         \
-  /* views */                                                                                \
-  X(reshape) X(permute) X(slice) X(expand)                                                   \
-  /* copies */                                                                               \
-  X(contiguous) X(clone) X(to_dtype) X(to_device) X(concat)                                  \
-  /* selection and dropout */                                                                \
-  X(where) X(dropout)                                                                        \
-  /* reductions */                                                                           \
-  X(sum) X(max)                                                                              \
-  /* linear algebra and fused ops */                                                         \
-  X(matmul) X(linear) X(unfold_causal) X(softmax) X(log_softmax) X(layer_norm) X(embedding)  \
-  X(attention) X(attention_qkv) X(cross_entropy)                                             \
-  /* recomputation (autograd/checkpoint.h) */                                                \
-  X(checkpoint)
+#define MB_NODE_OPS(X) MB_OPS(MB_OP_SELECT_NODE, X)
 
 #define MB_ALL_NODE_OPS(X) MB_ALL_UNARY_OPS(X) MB_BINARY_OPS(X) MB_NODE_OPS(X)
 

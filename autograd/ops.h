@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "autograd/node.h"
+#include "autograd/ops.def"
 
 namespace mb {
 
@@ -119,17 +120,10 @@ inline Tensor operator/(const Tensor& a, double s) { return mul_scalar(a, 1.0 / 
 inline Tensor operator/(double s, const Tensor& a) { return rdiv_scalar(a, s); }
 
 // ---- the ops with a gradient, for tests/test_gradcheck.cpp: each entry has a gradcheck case
-// there, named after it (`to` checks both conversions; checkpoint is in autograd/checkpoint.h).
-// The ops without one (an integer result) are the second list. A new op goes into one of them.
-#define MB_DIFFERENTIABLE_OPS(X)                                                                  \
-  MB_ALL_UNARY_OPS(X) MB_BINARY_OPS(X)                                                            \
-  X(reshape) X(permute) X(transpose) X(slice) X(narrow) X(select) X(expand) X(unsqueeze)          \
-  X(squeeze) X(contiguous) X(clone) X(to) X(split) X(concat)                                      \
-  X(where) X(masked_fill) X(dropout)                                                              \
-  X(sum) X(mean) X(max) X(var) X(sum_to)                                                          \
-  X(matmul) X(linear) X(linear_relu) X(unfold_causal) X(conv1d_causal) X(softmax) X(log_softmax)     \
-  X(layer_norm) X(embedding) X(attention) X(attention_qkv) X(rope) X(cross_entropy) X(checkpoint)
-#define MB_NONDIFFERENTIABLE_OPS(X) MB_COMPARE_OPS(X) X(argmax)
+// there, named after it (`to` checks both conversions; checkpoint is in autograd/checkpoint.h);
+// and the ops without one (an integer result). Both lists come from autograd/ops.def.
+#define MB_DIFFERENTIABLE_OPS(X) MB_ALL_UNARY_OPS(X) MB_BINARY_OPS(X) MB_OPS(MB_OP_SELECT_DIFF, X)
+#define MB_NONDIFFERENTIABLE_OPS(X) MB_COMPARE_OPS(X) MB_OPS(MB_OP_SELECT_NONE, X)
 
 // ---- in place, outside autograd (optimizers, initialisation): dst must not require grad
 // unless grad mode is off ----
