@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "megabyte/step_threads.h"
 #include "nn/step.h"
 #include "tensor/parallel.h"
 #include "tensor/philox.h"
@@ -13,44 +14,6 @@
 namespace mb {
 
 namespace {
-
-// Whether a one-position step runs on the calling thread alone (a SerialScope) or may fork:
-// on a quiet machine threads pay, but beside another busy process a thread may wait for a
-// core. Results are the same either way, so it measures: a trial of steps each way (the
-// threaded one spanning several of the scheduler's time slices: its steps beside a neighbour
-// take 25 µs or 40 ms by turns), then the faster per step for kRun seconds, then again. A
-// threaded trial at 4x the serial one's time is cut short, and while threads keep losing the
-// runs between trials grow to kMaxRun.
-class StepThreads {
- public:
-  bool serial() const { return phase_ == 0 || (phase_ == 2 && serial_wins_); }
-  void record(double seconds) {
-    Span& s = spans_[phase_];
-    s.seconds += seconds;
-    ++s.steps;
-    if (phase_ == 1 && s.seconds > 4 * s.steps * spans_[0].seconds / spans_[0].steps) {  // a lost cause
-      phase_ = 2;
-      serial_wins_ = true;
-    } else if (phase_ < 2 && s.steps >= 4 && s.seconds >= kTrial[phase_]) {
-      if (++phase_ == 2) serial_wins_ = spans_[0].seconds / spans_[0].steps <= spans_[1].seconds / spans_[1].steps;
-    } else if (phase_ == 2 && s.seconds >= run_) {  // again, after longer while threads keep losing
-      const double run = serial_wins_ ? std::min(2 * run_, kMaxRun) : kRun;
-      *this = StepThreads{};
-      run_ = run;
-    }
-  }
-
- private:
-  static constexpr double kTrial[2] = {0.005, 0.02}, kRun = 0.5, kMaxRun = 8;  // seconds
-  struct Span {
-    int64_t steps = 0;
-    double seconds = 0;
-  };
-  int phase_ = 0;  // serial trial, threaded trial, run
-  Span spans_[3];
-  bool serial_wins_ = true;
-  double run_ = kRun;
-};
 
 // The shared machinery of the cached decoders: the context, the positions already in the
 // caches, the memoised logits of the next position, and the slide to the last T/2 bytes when
@@ -140,7 +103,7 @@ class MegabyteDecoder : public CachedDecoder {
     const Config& c = m_.config();
     const int64_t P = c.patch, k0 = (a + P - 1) / P, k1 = t / P;  // new global positions k0 .. k1
     Tensor out;  // (1, k1 − k0 + 1, G)
-    if (k0 <= k1) out = m_.global.forward_cached(global_inputs(k0, k1), global_, c.patches());
+    if (k0 <= k1) out = nn::decode(m_.global, m_.global_inputs(ids(0, k1 * P), k0, k1), global_, c.patches());
     Tensor logits;
     for (int64_t k = a / P; k <= k1; ++k) {
       if (k < k1 && c.cross_patch == 0) continue;
@@ -157,21 +120,6 @@ class MegabyteDecoder : public CachedDecoder {
   }
 
  private:
-  // the global model's inputs at positions k0 .. k1: the pad patch (k = 0), or the embedded
-  // bytes of patch k − 1, with the conv encoder's receptive field in front when it is on
-  Tensor global_inputs(int64_t k0, int64_t k1) const {
-    const Config& c = m_.config();
-    const int64_t P = c.patch, G = c.gdim, first = std::max<int64_t>(k0, 1);
-    std::vector<Tensor> parts;
-    if (k0 == 0) parts.push_back(reshape(m_.global_pad, {1, 1, G}));
-    if (first <= k1) {
-      const int64_t from = std::max<int64_t>(0, (first - 1) * P - (c.conv ? Megabyte::kConvField : 0));
-      const int64_t len = k1 * P - from, n = k1 - first + 1;
-      parts.push_back(reshape(narrow(m_.byte_inputs(ids(from, len), from), 1, len - n * P, n * P), {1, n, G}));
-    }
-    return parts.size() == 1 ? parts[0] : concat(parts, 1);
-  }
-
   // Positions lo .. hi of the unit [s, s + span) whose context from level i − 1 is ctx_[i]
   // (i = 0: the global model's), through the levels below; the logits of position hi.
   Tensor below(size_t i, int64_t span, int64_t s, int64_t lo, int64_t hi) {
@@ -183,7 +131,7 @@ class MegabyteDecoder : public CachedDecoder {
     Tensor out;  // (1, n, dim): units q0, q0 + U, …
     if (n > 0) {
       const Tensor h = lv.inputs(narrow(ctx_[i], 1, q0 - s, n * U), earlier(q0, n * U, U, s), q0 - s);
-      out = lv.body.forward_cached(reshape(h, {1, n, ms.dim}), mid_[i], span / U);
+      out = nn::decode(lv.body, reshape(h, {1, n, ms.dim}), mid_[i], span / U);
     }
     Tensor logits;
     for (int64_t q = lo / U * U; q <= hi; q += U) {
@@ -204,7 +152,7 @@ class MegabyteDecoder : public CachedDecoder {
     }
     const int64_t n = hi - lo + 1;
     const Tensor u = m_.local_inputs(narrow(slices_, 1, lo - s, n), earlier(lo, n, 1, s), lo - s);
-    const Tensor v = m_.local.forward_cached(u, local_, c.cross_patch + span);  // (1, n, D_L)
+    const Tensor v = nn::decode(m_.local, u, local_, c.cross_patch + span);  // (1, n, D_L)
     return reshape(m_.logits(narrow(v, 1, n - 1, 1)), {Config::vocab});
   }
 
@@ -222,7 +170,7 @@ class BaselineDecoder : public CachedDecoder {
  protected:
   Tensor advance(int64_t a, int64_t t) override {
     const int64_t n = t - a + 1;
-    const Tensor h = m_.body.forward_cached(m_.inputs(earlier(a, n, 1, 0), a), caches_, m_.config().seq);
+    const Tensor h = nn::decode(m_.body, m_.inputs(earlier(a, n, 1, 0), a), caches_, m_.config().seq);
     return reshape(m_.head.forward(narrow(h, 1, n - 1, 1)), {Config::vocab});
   }
   void reset_caches() override { caches_.clear(); }

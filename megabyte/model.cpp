@@ -116,6 +116,21 @@ Tensor Megabyte::byte_inputs(const Tensor& ids, int64_t first) const {
   return h;
 }
 
+Tensor Megabyte::global_inputs(const Tensor& x, int64_t k0, int64_t k1) const {
+  const int64_t B = x.size(0), P = cfg_.patch, G = cfg_.gdim, first = std::max<int64_t>(k0, 1), n = k1 - first + 1;
+  std::vector<Tensor> parts;
+  if (k0 == 0) parts.push_back(expand(reshape(global_pad, {1, 1, G}), {B, 1, G}));
+  if (x.size(1) > 0) {
+    // the bytes of patches first − 1 … k1 − 1 (none when n = 0), embedded from the conv
+    // encoder's field before them on; all of x is embedded, so that every byte embedding is in
+    // the graph even where no patch uses it (K = 1: a zero gradient, as the reference has)
+    const int64_t from = std::max<int64_t>(0, (first - 1) * P - (cfg_.conv ? kConvField : 0));
+    const Tensor h = byte_inputs(narrow(x, 1, from, x.size(1) - from), from);             // (B, n − from, D_G)
+    parts.push_back(reshape(narrow(h, 1, (first - 1) * P - from, n * P), {B, n, G}));    // P bytes side by side
+  }
+  return parts.size() == 1 ? parts[0] : concat(parts, 1);
+}
+
 Tensor Megabyte::local_inputs(const Tensor& slices, const Tensor& prev, int64_t first) const {
   const Tensor u = add(slices, embedding(local_byte_embed, prev));
   return cfg_.local_pos ? add(u, narrow(local_pos_embed, 0, first, prev.size(-1))) : u;
@@ -132,11 +147,10 @@ Tensor Megabyte::logits(const Tensor& v) const {
 Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   check_input(x_in);
   const Tensor x = mb::to(x_in, DType::I64);
-  const int64_t B = x.size(0), T = x.size(1), P = cfg_.patch, K = T / P, G = cfg_.gdim;
-  // 1. global input: byte + position embeddings (B, T, D_G), P of them per patch -> (B, K, G)
-  Tensor h = reshape(byte_inputs(x, 0), {B, K, G});
-  // 2. shift right by one patch: the pad patch first, the last patch dropped
-  h = concat({expand(reshape(global_pad, {1, 1, G}), {B, 1, G}), narrow(h, 1, 0, K - 1)}, 1);
+  const int64_t B = x.size(0), T = x.size(1), P = cfg_.patch, K = T / P;
+  // 1-2. global input: byte + position embeddings (B, T, D_G), P of them side by side per patch,
+  // shifted right by one patch: the pad patch first, the last patch dropped -> (B, K, G)
+  const Tensor h = global_inputs(x, 0, K - 1);
   // 3. global model over the K patches; each output's P slices are the context of its bytes
   auto stream = [drop](uint64_t i) { return drop ? drop->fork(i) : nn::DropoutStream{}; };
   nn::DropoutStream gd = stream(0), ld = stream(1);

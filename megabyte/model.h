@@ -64,8 +64,13 @@ class Megabyte : public ByteModel {
     global.recompute = local.recompute = on;
     for (auto& m : mids) m->body.recompute = on;
   }
-  // The global model's per-byte input for bytes ids (1, L) at positions first … first + L − 1:
-  // byte + position embeddings, then the conv encoder (when on) -> (1, L, D_G). Outputs whose
+  // The global model's inputs at patch positions k0 … k1 of rows x (B, n), the bytes from
+  // position 0 on (n >= k1·P): the learned pad patch at k = 0, else the embedded bytes of patch
+  // k − 1 side by side (the shift by one patch) -> (B, k1 − k0 + 1, G). Training asks for all
+  // K positions at once, decoding for the new ones; both get the same numbers.
+  Tensor global_inputs(const Tensor& x, int64_t k0, int64_t k1) const;
+  // The global model's per-byte input for bytes ids (B, L) at positions first … first + L − 1:
+  // byte + position embeddings, then the conv encoder (when on) -> (B, L, D_G). Outputs whose
   // receptive field (12 bytes back) falls inside the window equal the full forward's.
   Tensor byte_inputs(const Tensor& ids, int64_t first) const;
   static constexpr int64_t kConvField = 2 + 4 + 6;  // bytes the conv stack looks back

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "autograd/checkpoint.h"
-#include "nn/step.h"
 
 namespace mb::nn {
 
@@ -173,17 +172,24 @@ Block::Block(int64_t d, int64_t heads, const BlockOptions& o)
   register_module("mlp", mlp);
 }
 
-Tensor Block::forward(const Tensor& x, DropoutStream* drop, int64_t group) const {
+namespace {
+// The block's one body: `attend` is the attention over the whole sequence, or over the cache.
+template <class Attend>
+Tensor block_body(const Block& b, const Tensor& x, DropoutStream* drop, const Attend& attend) {
   auto maybe_drop = [&](const Tensor& t) {
-    return drop && dropout > 0 && training() ? drop->apply(t, dropout) : t;
+    return drop && b.dropout > 0 && b.training() ? drop->apply(t, b.dropout) : t;
   };
-  const Tensor h = add(x, maybe_drop(attn.forward(ln1.forward(x), group)));
-  return add(h, maybe_drop(mlp.forward(ln2.forward(h))));
+  const Tensor h = add(x, maybe_drop(attend(b.ln1.forward(x))));
+  return add(h, maybe_drop(b.mlp.forward(b.ln2.forward(h))));
+}
+}  // namespace
+
+Tensor Block::forward(const Tensor& x, DropoutStream* drop, int64_t group) const {
+  return block_body(*this, x, drop, [&](const Tensor& a) { return attn.forward(a, group); });
 }
 
 Tensor Block::forward_cached(const Tensor& x, KVCache& cache, int64_t capacity) const {
-  const Tensor h = add(x, attn.forward_cached(ln1.forward(x), cache, capacity));
-  return add(h, mlp.forward(ln2.forward(h)));
+  return block_body(*this, x, nullptr, [&](const Tensor& a) { return attn.forward_cached(a, cache, capacity); });
 }
 
 Transformer::Transformer(int64_t d, int64_t layers, int64_t heads, const BlockOptions& o) : ln_f(d, o.ln_eps) {
@@ -221,7 +227,6 @@ void Transformer::set_prefix(int64_t r) {
 
 Tensor Transformer::forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const {
   caches.resize(blocks.size());
-  if (one_position_fits(*this, x, caches)) return one_position(*this, x, caches);  // decoding's lean step
   Tensor h = x;
   for (size_t i = 0; i < blocks.size(); ++i) h = blocks[i]->forward_cached(h, caches[i], capacity);
   return ln_f.forward(h);

@@ -117,7 +117,9 @@ struct BlockOptions {
   double ln_eps = 1e-5;  // of every LayerNorm of the stack, ln_f included
 };
 
-// x = x + drop(attn(ln1(x))); x = x + drop(mlp(ln2(x)))
+// x = x + drop(attn(ln1(x))); x = x + drop(mlp(ln2(x))). The full pass and the cached pass are
+// one body (nn/layers.cpp) that differs only in how it attends; the CPU's one-position
+// decoding step (nn/step.cpp) is the same block once more in plain loops, kept apart for speed.
 struct Block : Module {
   LayerNorm ln1;
   CausalSelfAttention attn;
@@ -142,6 +144,7 @@ struct Transformer : Module {
   Tensor forward(const Tensor& x, DropoutStream* drop, int64_t group = 1) const;
   // The next positions of a sequence whose earlier ones are in `caches` (one per block,
   // resized on first use): the same outputs as forward() over the whole sequence would give.
+  // (Decoding calls nn::decode (nn/step.h), which takes the one-position step where it fits.)
   Tensor forward_cached(const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) const;
   // cross-patch decoding: every block's cache starts the next sequence (CausalSelfAttention)
   void start_group(std::vector<KVCache>& caches, int64_t batch, int64_t capacity, DType dtype, Device device) const;

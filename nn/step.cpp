@@ -203,4 +203,9 @@ Tensor one_position(const Transformer& t, const Tensor& x, std::vector<KVCache>&
   return x.dtype() == DType::F64 ? step<double>(t, x, caches) : step<float>(t, x, caches);
 }
 
+Tensor decode(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches, int64_t capacity) {
+  caches.resize(t.blocks.size());
+  return one_position_fits(t, x, caches) ? one_position(t, x, caches) : t.forward_cached(x, caches, capacity);
+}
+
 }  // namespace mb::nn

@@ -23,6 +23,10 @@ bool one_position_fits(const Transformer& t, const Tensor& x, const std::vector<
 // forward_cached gives), appending that position's keys and values to every block's cache.
 Tensor one_position(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches);
 
+// One decoding pass through a stack: the one-position step where it fits, else
+// t.forward_cached. The choice is made here, above nn/layers, which knows nothing of the step.
+Tensor decode(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches, int64_t capacity);
+
 // Bytes the step reads at a position after `cached` ones: every parameter of the stack once (a
 // Linear's bf16 copy where it has one) and every key and value in the caches, this position's
 // included. Decoding's floor on a CPU is this over the machine's read bandwidth.
