@@ -103,7 +103,7 @@ class MegabyteDecoder : public CachedDecoder {
     const Config& c = m_.config();
     const int64_t P = c.patch, k0 = (a + P - 1) / P, k1 = t / P;  // new global positions k0 .. k1
     Tensor out;  // (1, k1 − k0 + 1, G)
-    if (k0 <= k1) out = nn::decode(m_.global, m_.global_inputs(ids(0, k1 * P), k0, k1), global_, c.patches());
+    if (k0 <= k1) out = m_.global_step(ids(0, k1 * P), k0, k1, global_);
     Tensor logits;
     for (int64_t k = a / P; k <= k1; ++k) {
       if (k < k1 && c.cross_patch == 0) continue;
@@ -150,10 +150,7 @@ class MegabyteDecoder : public CachedDecoder {
       if (c.cross_patch > 0) m_.local.start_group(local_, 1, c.cross_patch + span, slices_.dtype(), slices_.device());
       else rewind(local_);
     }
-    const int64_t n = hi - lo + 1;
-    const Tensor u = m_.local_inputs(narrow(slices_, 1, lo - s, n), earlier(lo, n, 1, s), lo - s);
-    const Tensor v = nn::decode(m_.local, u, local_, c.cross_patch + span);  // (1, n, D_L)
-    return reshape(m_.logits(narrow(v, 1, n - 1, 1)), {Config::vocab});
+    return m_.local_step(slices_, earlier(lo, hi - lo + 1, 1, s), lo - s, local_, c.cross_patch + span);
   }
 
   const Megabyte& m_;
@@ -170,8 +167,7 @@ class BaselineDecoder : public CachedDecoder {
  protected:
   Tensor advance(int64_t a, int64_t t) override {
     const int64_t n = t - a + 1;
-    const Tensor h = nn::decode(m_.body, m_.inputs(earlier(a, n, 1, 0), a), caches_, m_.config().seq);
-    return reshape(m_.head.forward(narrow(h, 1, n - 1, 1)), {Config::vocab});
+    return m_.step(earlier(a, n, 1, 0), a, caches_);
   }
   void reset_caches() override { caches_.clear(); }
 

@@ -1,5 +1,7 @@
 #include "megabyte/model.h"
 
+#include "nn/step.h"
+
 namespace mb {
 
 namespace {
@@ -144,6 +146,17 @@ Tensor Megabyte::logits(const Tensor& v) const {
   return mb::to(matmul(mb::to(v, DType::BF16), mb::to(e, DType::BF16)), DType::F32);
 }
 
+Tensor Megabyte::global_step(const Tensor& x, int64_t k0, int64_t k1, std::vector<nn::KVCache>& caches) const {
+  return nn::decode(global, global_inputs(x, k0, k1), caches, cfg_.patches());
+}
+
+Tensor Megabyte::local_step(const Tensor& slices, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
+                            int64_t capacity) const {
+  const int64_t n = prev.size(1);
+  const Tensor v = nn::decode(local, local_inputs(narrow(slices, 1, first, n), prev, first), caches, capacity);  // (1, n, D_L)
+  return reshape(logits(narrow(v, 1, n - 1, 1)), {Config::vocab});
+}
+
 Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   check_input(x_in);
   const Tensor x = mb::to(x_in, DType::I64);
@@ -201,6 +214,12 @@ Tensor ByteTransformer::forward(const Tensor& x_in, nn::DropoutStream* drop) con
 
 Tensor ByteTransformer::inputs(const Tensor& prev, int64_t first) const {
   return add(embedding(byte_embed, prev), narrow(pos_embed, 0, first, prev.size(-1)));
+}
+
+Tensor ByteTransformer::step(const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches) const {
+  const int64_t n = prev.size(1);
+  const Tensor h = nn::decode(body, inputs(prev, first), caches, cfg_.seq);
+  return reshape(head.forward(narrow(h, 1, n - 1, 1)), {Config::vocab});
 }
 
 std::unique_ptr<ByteModel> make_model(const Config& c) {

@@ -82,6 +82,15 @@ class Megabyte : public ByteModel {
   // in bf16 (f32 logits) when the local stack computes in bf16 (nn::set_compute_dtype).
   Tensor logits(const Tensor& v) const;
 
+  // Decoding's two steps, the pieces above through a stack's KV caches (nn::decode): the
+  // decoder (megabyte/generate.cpp) keeps the caches, the positions and the context.
+  // Global positions k0 … k1 of the context x (1, n), from byte 0 -> their outputs (1, k1 − k0 + 1, G).
+  Tensor global_step(const Tensor& x, int64_t k0, int64_t k1, std::vector<nn::KVCache>& caches) const;
+  // Local positions first … first + n − 1 of a unit whose context, projected, is slices
+  // (1, span, D_L) and whose bytes before them are prev (1, n) -> the logits of the last (256).
+  Tensor local_step(const Tensor& slices, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
+                    int64_t capacity) const;
+
   Tensor global_byte_embed, global_pos_embed, global_pad;  // (256, D_G), (T, D_G), (G)
   std::vector<std::unique_ptr<Tensor>> conv_weight, conv_bias;  // the conv encoder, when on
   nn::Transformer global;                                   // width G over K patches
@@ -101,6 +110,8 @@ class ByteTransformer : public ByteModel {
   // The inputs of positions first … first + n − 1: prev (B, n) the byte before each (256 = BOS
   // at position 0) -> its embedding + the position's, (B, n, W). Training and decoding.
   Tensor inputs(const Tensor& prev, int64_t first) const;
+  // Decoding: positions first … first + n − 1 through the caches -> the logits of the last (256).
+  Tensor step(const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches) const;
 
   Tensor byte_embed, pos_embed;  // (257, W) with row 256 = BOS, (T, W)
   nn::Transformer body;          // its parameters are blocks.* and ln_f.* at the top level
