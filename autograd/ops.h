@@ -84,7 +84,8 @@ Tensor conv1d_causal(const Tensor& x, const Tensor& w, const Tensor& b = Tensor(
 Tensor softmax(const Tensor& x, int64_t axis = -1);
 Tensor log_softmax(const Tensor& x, int64_t axis = -1);
 // over the last dim; weight and bias (C) may be undefined tensors
-Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
+inline constexpr double kLayerNormEps = 1e-5;  // the default ε everywhere (PyTorch's)
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = kLayerNormEps);
 // weight (V, D), idx (...) of u8/i32/i64 in [0, V) -> (..., D)
 Tensor embedding(const Tensor& weight, const Tensor& idx);
 // Causal self-attention: softmax(q kᵀ · scale + causal mask) v over (B, H, T, D) inputs, with

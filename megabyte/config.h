@@ -55,7 +55,7 @@ constexpr double kMaxLayers = 1024;
   X(double, init_std, "init_std", 0.02, positive(), "std of the initial weights")                        \
   X(double, init_trunc, "init_trunc", 0.0, in(0, 10),                                                    \
     "truncate the initial weights at this many std (0: no truncation; the paper: 2)")                    \
-  X(double, ln_eps, "ln_eps", 1e-5, positive(), "LayerNorm epsilon")
+  X(double, ln_eps, "ln_eps", kLayerNormEps, positive(), "LayerNorm epsilon")
 
 struct Config {
 #define MB_MEMBER(type, member, key, def, ...) type member = def;

@@ -129,10 +129,7 @@ class MegabyteDecoder : public CachedDecoder {
     const int64_t U = ms.patch, q0 = (lo + U - 1) / U * U, n = hi / U * U >= q0 ? (hi / U * U - q0) / U + 1 : 0;
     if (lo == s) rewind(mid_[i]);
     Tensor out;  // (1, n, dim): units q0, q0 + U, …
-    if (n > 0) {
-      const Tensor h = lv.inputs(narrow(ctx_[i], 1, q0 - s, n * U), earlier(q0, n * U, U, s), q0 - s);
-      out = nn::decode(lv.body, reshape(h, {1, n, ms.dim}), mid_[i], span / U);
-    }
+    if (n > 0) out = lv.step(narrow(ctx_[i], 1, q0 - s, n * U), earlier(q0, n * U, U, s), q0 - s, mid_[i], span / U);
     Tensor logits;
     for (int64_t q = lo / U * U; q <= hi; q += U) {
       if (q + U <= hi && m_.config().cross_patch == 0) continue;

@@ -69,6 +69,13 @@ Tensor MidLevel::inputs(const Tensor& ctx, const Tensor& prev, int64_t first) co
   return add(add(from_above.forward(ctx), embedding(byte_embed, prev)), narrow(pos_embed, 0, first, prev.size(-1)));
 }
 
+Tensor MidLevel::step(const Tensor& ctx, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
+                      int64_t capacity) const {
+  const Tensor h = inputs(ctx, prev, first);  // (1, n, d)
+  const int64_t width = body.ln_f.weight.size(0), units = h.size(1) * h.size(2) / width;
+  return nn::decode(body, reshape(h, {1, units, width}), caches, capacity);
+}
+
 Megabyte::Megabyte(const Config& c)
     : ByteModel(c),
       global_byte_embed(Tensor::zeros({Config::vocab, c.dg()})),

@@ -54,6 +54,10 @@ struct MidLevel : nn::Module {
   // ctx (R, n, d_above) the context from above, prev (R, n) the byte one unit earlier (256 at
   // the first unit) -> (R, n, d). Training (n = the unit above) and decoding (n = one unit).
   Tensor inputs(const Tensor& ctx, const Tensor& prev, int64_t first) const;
+  // Decoding: whole units of those bytes (ctx (1, n, d_above), n a multiple of the unit) through
+  // the caches (nn::decode) -> the units' outputs (1, n / unit, unit · d).
+  Tensor step(const Tensor& ctx, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
+              int64_t capacity) const;
 };
 
 class Megabyte : public ByteModel {

@@ -50,7 +50,7 @@ struct Linear : Module {
 struct LayerNorm : Module {
   Tensor weight, bias;  // (d), ones and zeros
   double eps;
-  explicit LayerNorm(int64_t d, double eps = 1e-5);
+  explicit LayerNorm(int64_t d, double eps = kLayerNormEps);
   Tensor forward(const Tensor& x) const;  // over the last dim
 };
 
@@ -114,7 +114,7 @@ struct MLP : Module {
 struct BlockOptions {
   Activation act = Activation::relu;
   double dropout = 0;   // probability, after attention and after the MLP
-  double ln_eps = 1e-5;  // of every LayerNorm of the stack, ln_f included
+  double ln_eps = kLayerNormEps;  // of every LayerNorm of the stack, ln_f included
 };
 
 // x = x + drop(attn(ln1(x))); x = x + drop(mlp(ln2(x))). The full pass and the cached pass are
