@@ -30,6 +30,7 @@ int bench(int argc, char** argv);
 int verify(int argc, char** argv);
 int explain(int argc, char** argv);
 int report(int argc, char** argv);
+int patches(int argc, char** argv);
 
 // Parses argv with `opts`, adding -h/--help; prints help and returns false when asked for it.
 // Unknown or malformed flags throw an mb::Error naming them.

@@ -26,6 +26,7 @@ const Command kCommands[] = {
     {"verify", mb::cli::verify, "check the model against a reference fixture (logits, gradients, AdamW)"},
     {"explain", mb::cli::explain, "an HTML page of where a checkpoint is surprised by a span of bytes"},
     {"report", mb::cli::report, "an HTML page of a run's curves, options and samples (or two runs side by side)"},
+    {"patches", mb::cli::patches, "where patches start: fixed, after space-like bytes, or where a model's entropy is high"},
 };
 
 void usage(FILE* to) {

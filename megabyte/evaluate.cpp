@@ -26,17 +26,21 @@ std::vector<Window> plan_windows(int64_t begin, int64_t end, int64_t window, int
   return w;
 }
 
-// Loss and patch phase (position within its patch) of every byte of data[begin, end).
+// Loss, patch phase (position within its patch) and, when asked for, the entropy (bits) of
+// the prediction of every byte of data[begin, end).
 struct Scored {
   std::vector<double> nats;
   std::vector<int64_t> phase;
+  std::vector<double> entropy;
 };
 
 Scored score(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end,
-             int64_t window, int64_t stride, int64_t batch, const std::function<void(int64_t, int64_t)>& progress) {
+             int64_t window, int64_t stride, int64_t batch, const std::function<void(int64_t, int64_t)>& progress,
+             bool entropy = false) {
   const Config& c = model.config();
   const int64_t align = c.align();
-  Scored out{std::vector<double>(size_t(end - begin)), std::vector<int64_t>(size_t(end - begin))};
+  Scored out{std::vector<double>(size_t(end - begin)), std::vector<int64_t>(size_t(end - begin)),
+             std::vector<double>(entropy ? size_t(end - begin) : 0)};
   const std::vector<Window> windows = plan_windows(begin, end, window, stride);
   NoGradGuard no_grad;
   for (size_t i = 0; i < windows.size();) {
@@ -51,12 +55,19 @@ Scored score(const ByteModel& model, const std::vector<uint8_t>& data, int64_t b
       std::copy(data.begin() + windows[i + k].start, data.begin() + windows[i + k].start + windows[i + k].len,
                 buf.begin() + std::ptrdiff_t(k * size_t(padded)));
     const Tensor x = Tensor::from_vector(buf, {int64_t(n), padded});
-    const std::vector<double> nats = to(cross_entropy(model.forward(x), x, Reduction::none), DType::F64).to_vector<double>();
+    const Tensor logits = model.forward(x);  // (n, padded, 256)
+    const std::vector<double> nats = to(cross_entropy(logits, x, Reduction::none), DType::F64).to_vector<double>();
+    std::vector<double> bits;  // −Σ p log2 p of each prediction
+    if (entropy) {
+      const Tensor lp = log_softmax(to(logits, DType::F64));
+      bits = mul_scalar(sum(mul(exp(lp), lp), {-1}), -1 / std::log(2.0)).to_vector<double>();
+    }
     for (size_t k = 0; k < n; ++k) {
       const Window& w = windows[i + k];
       for (int64_t t = w.score; t < w.start + w.len; ++t) {
         out.nats[size_t(t - begin)] = nats[k * size_t(padded) + size_t(t - w.start)];
         out.phase[size_t(t - begin)] = (t - w.start) % align;
+        if (entropy) out.entropy[size_t(t - begin)] = bits[k * size_t(padded) + size_t(t - w.start)];
       }
     }
     i += n;
@@ -104,6 +115,12 @@ double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, in
   double total = 0;
   for (double v : nats) total += v;
   return total / double(nats.size()) / std::log(2.0);
+}
+
+std::vector<double> next_byte_entropy(const ByteModel& model, const std::vector<uint8_t>& data) {
+  MB_CHECK(!data.empty(), "entropy: no bytes");
+  const int64_t window = model.config().seq;
+  return score(model, data, 0, int64_t(data.size()), window, window, 8, {}, true).entropy;
 }
 
 }  // namespace mb

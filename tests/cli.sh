@@ -92,6 +92,16 @@ if ! "$MB" bench --seq 32 --patch 4 --gdim 32 --glayers 1 --gheads 2 --ldim 16 -
   echo "FAIL: megabyte bench did not report a median step time"
   fails=$((fails + 1))
 fi
+# patches: SpaceByte's rule on a known line, and bad flags refused by name
+checks=$((checks + 1))
+printf 'To be, or not.\n' >line.txt
+if [ "$("$MB" patches --data line.txt --show 100 | tail -1)" != "|To |be,| or |not.|↵" ]; then
+  echo "FAIL: megabyte patches --patcher space did not start patches after space-like bytes"
+  fails=$((fails + 1))
+fi
+expect_error "--patcher must be fixed, space or entropy, got 'word'" "$MB" patches --data line.txt --patcher word
+expect_error "--offset 99 is outside the data (15 bytes)" "$MB" patches --data line.txt --offset 99
+expect_error "patcher: the longest patch must be >= 1 byte, got 0" "$MB" patches --data line.txt --max-len 0
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
