@@ -103,7 +103,10 @@ class MegabyteDecoder : public CachedDecoder {
     const Config& c = m_.config();
     const int64_t P = c.patch, k0 = (a + P - 1) / P, k1 = t / P;  // new global positions k0 .. k1
     Tensor out;  // (1, k1 − k0 + 1, G)
-    if (k0 <= k1) out = m_.global_step(ids(0, k1 * P), k0, k1, global_);
+    if (k0 <= k1) {  // the bytes the new positions read: from the window's start to patch k1 − 1's end
+      const int64_t from = m_.global_window(k0);
+      out = m_.global_step(ids(from, k1 * P - from), from, k0, k1, global_);
+    }
     Tensor logits;
     for (int64_t k = a / P; k <= k1; ++k) {
       if (k < k1 && c.cross_patch == 0) continue;

@@ -125,17 +125,21 @@ Tensor Megabyte::byte_inputs(const Tensor& ids, int64_t first) const {
   return h;
 }
 
-Tensor Megabyte::global_inputs(const Tensor& x, int64_t k0, int64_t k1) const {
+int64_t Megabyte::global_window(int64_t k0) const {
+  return std::max<int64_t>(0, (std::max<int64_t>(k0, 1) - 1) * cfg_.patch - (cfg_.conv ? kConvField : 0));
+}
+
+Tensor Megabyte::global_inputs(const Tensor& x, int64_t x0, int64_t k0, int64_t k1) const {
   const int64_t B = x.size(0), P = cfg_.patch, G = cfg_.gdim, first = std::max<int64_t>(k0, 1), n = k1 - first + 1;
   std::vector<Tensor> parts;
   if (k0 == 0) parts.push_back(expand(reshape(global_pad, {1, 1, G}), {B, 1, G}));
   if (x.size(1) > 0) {
     // the bytes of patches first − 1 … k1 − 1 (none when n = 0), embedded from the conv
-    // encoder's field before them on; all of x is embedded, so that every byte embedding is in
-    // the graph even where no patch uses it (K = 1: a zero gradient, as the reference has)
-    const int64_t from = std::max<int64_t>(0, (first - 1) * P - (cfg_.conv ? kConvField : 0));
-    const Tensor h = byte_inputs(narrow(x, 1, from, x.size(1) - from), from);             // (B, n − from, D_G)
-    parts.push_back(reshape(narrow(h, 1, (first - 1) * P - from, n * P), {B, n, G}));    // P bytes side by side
+    // encoder's field before them on to the end of x, so that every byte embedding is in the
+    // graph even where no patch uses it (K = 1: a zero gradient, as the reference has)
+    const int64_t from = std::max(x0, global_window(k0)), len = x0 + x.size(1) - from;
+    const Tensor h = byte_inputs(narrow(x, 1, from - x0, len), from);                  // (B, len, D_G)
+    parts.push_back(reshape(narrow(h, 1, (first - 1) * P - from, n * P), {B, n, G}));  // P bytes side by side
   }
   return parts.size() == 1 ? parts[0] : concat(parts, 1);
 }
@@ -153,8 +157,9 @@ Tensor Megabyte::logits(const Tensor& v) const {
   return mb::to(matmul(mb::to(v, DType::BF16), mb::to(e, DType::BF16)), DType::F32);
 }
 
-Tensor Megabyte::global_step(const Tensor& x, int64_t k0, int64_t k1, std::vector<nn::KVCache>& caches) const {
-  return nn::decode(global, global_inputs(x, k0, k1), caches, cfg_.patches());
+Tensor Megabyte::global_step(const Tensor& x, int64_t x0, int64_t k0, int64_t k1,
+                             std::vector<nn::KVCache>& caches) const {
+  return nn::decode(global, global_inputs(x, x0, k0, k1), caches, cfg_.patches());
 }
 
 Tensor Megabyte::local_step(const Tensor& slices, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
@@ -170,7 +175,7 @@ Tensor Megabyte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   const int64_t B = x.size(0), T = x.size(1), P = cfg_.patch, K = T / P;
   // 1-2. global input: byte + position embeddings (B, T, D_G), P of them side by side per patch,
   // shifted right by one patch: the pad patch first, the last patch dropped -> (B, K, G)
-  const Tensor h = global_inputs(x, 0, K - 1);
+  const Tensor h = global_inputs(x, 0, 0, K - 1);
   // 3. global model over the K patches; each output's P slices are the context of its bytes
   auto stream = [drop](uint64_t i) { return drop ? drop->fork(i) : nn::DropoutStream{}; };
   nn::DropoutStream gd = stream(0), ld = stream(1);

@@ -68,11 +68,15 @@ class Megabyte : public ByteModel {
     global.recompute = local.recompute = on;
     for (auto& m : mids) m->body.recompute = on;
   }
-  // The global model's inputs at patch positions k0 … k1 of rows x (B, n), the bytes from
-  // position 0 on (n >= k1·P): the learned pad patch at k = 0, else the embedded bytes of patch
-  // k − 1 side by side (the shift by one patch) -> (B, k1 − k0 + 1, G). Training asks for all
-  // K positions at once, decoding for the new ones; both get the same numbers.
-  Tensor global_inputs(const Tensor& x, int64_t k0, int64_t k1) const;
+  // The global model's inputs at patch positions k0 … k1: the learned pad patch at k = 0, else
+  // the embedded bytes of patch k − 1 side by side (the shift by one patch) -> (B, k1 − k0 + 1, G).
+  // x (B, n) holds the rows' bytes x0 … x0 + n − 1, from global_window(k0) (or earlier) to the
+  // end of patch k1 − 1. Training asks for all K positions at once, decoding for the new ones;
+  // both get the same numbers.
+  Tensor global_inputs(const Tensor& x, int64_t x0, int64_t k0, int64_t k1) const;
+  // The first byte global_inputs reads for positions from k0 on: patch k0 − 1's first (0 at
+  // k0 = 0), less the conv encoder's receptive field when it is on.
+  int64_t global_window(int64_t k0) const;
   // The global model's per-byte input for bytes ids (B, L) at positions first … first + L − 1:
   // byte + position embeddings, then the conv encoder (when on) -> (B, L, D_G). Outputs whose
   // receptive field (12 bytes back) falls inside the window equal the full forward's.
@@ -88,8 +92,9 @@ class Megabyte : public ByteModel {
 
   // Decoding's two steps, the pieces above through a stack's KV caches (nn::decode): the
   // decoder (megabyte/generate.cpp) keeps the caches, the positions and the context.
-  // Global positions k0 … k1 of the context x (1, n), from byte 0 -> their outputs (1, k1 − k0 + 1, G).
-  Tensor global_step(const Tensor& x, int64_t k0, int64_t k1, std::vector<nn::KVCache>& caches) const;
+  // Global positions k0 … k1, x (1, n) the context's bytes x0 … as global_inputs takes them ->
+  // their outputs (1, k1 − k0 + 1, G).
+  Tensor global_step(const Tensor& x, int64_t x0, int64_t k0, int64_t k1, std::vector<nn::KVCache>& caches) const;
   // Local positions first … first + n − 1 of a unit whose context, projected, is slices
   // (1, span, D_L) and whose bytes before them are prev (1, n) -> the logits of the last (256).
   Tensor local_step(const Tensor& slices, const Tensor& prev, int64_t first, std::vector<nn::KVCache>& caches,
