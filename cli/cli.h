@@ -45,6 +45,8 @@ bool config_flags_given(const cxxopts::ParseResult& r);
 
 // A checkpoint path, or a run folder (its newest checkpoint).
 std::string resolve_checkpoint(const std::string& path);
+// --ckpt resolved, or the zoo's model trained on the shipped corpus when it was not given.
+std::string checkpoint_or_zoo(const cxxopts::ParseResult& r);
 // The flag of one option of a table (MB_TRAIN_FIELDS): a switch for a bool, else a value with
 // its default (which --help shows; ParseResult::count still counts only what was given).
 void add_field_flag(cxxopts::Options& opts, const FieldInfo& f, const std::string& group = "");

@@ -111,6 +111,11 @@ Scoring open_scoring(const cxxopts::ParseResult& r) {
   return s;
 }
 
+std::string checkpoint_or_zoo(const cxxopts::ParseResult& r) {
+  return r.count("ckpt") ? resolve_checkpoint(r["ckpt"].as<std::string>())
+                         : shipped_file("megabyte/zoo/tiny_shakespeare.safetensors");
+}
+
 std::string resolve_checkpoint(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_directory(path, ec)) return path;

@@ -79,8 +79,7 @@ int generate(int argc, char** argv) {
   const std::string prompt = r.count("prompt-file") ? nn::read_file(r["prompt-file"].as<std::string>())
                                                     : r["prompt"].as<std::string>();
   const Scan scan = enum_flag<Scan>(r, "scan");
-  const auto model = inference_model(r.count("ckpt") ? resolve_checkpoint(r["ckpt"].as<std::string>())
-                                                     : shipped_file("megabyte/zoo/tiny_shakespeare.safetensors"), r);
+  const auto model = inference_model(checkpoint_or_zoo(r), r);
   if (r.count("image")) {
     const ImageShape img = image_shape_from_string(r["image"].as<std::string>());
     MB_CHECK(r.count("out"), "--image needs --out FILE.png (or .pgm / .ppm)");

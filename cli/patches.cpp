@@ -3,7 +3,6 @@
 #include <cstdio>
 
 #include "cli/cli.h"
-#include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
 #include "megabyte/evaluate.h"
 #include "megabyte/patcher.h"
@@ -36,7 +35,7 @@ int patches(int argc, char** argv) {
                                  "SpaceByte's (after space-like bytes) or the Byte Latent Transformer's (where a small "
                                  "model's next-byte entropy is high, given by --ckpt): the number of patches, their mean "
                                  "and longest length, and the first bytes with each patch start marked '|'.");
-  add_flags(opts, {Flag::data, Flag::format, Flag::ckpt, Flag::threads});
+  add_flags(opts, {Flag::data, Flag::format, Flag::ckpt, Flag::threads, Flag::weights});
   opts.add_options()("patcher", "fixed, space or entropy", cxxopts::value<std::string>()->default_value("space"))(
       "patch", "P of the fixed patcher", cxxopts::value<int64_t>()->default_value("4"))(
       "max-len", "the longest patch (space and entropy)", cxxopts::value<int64_t>()->default_value("16"))(
@@ -68,11 +67,8 @@ int patches(int argc, char** argv) {
     starts = space_patches(span, max_len);
     how = cat("space-like bytes, at most ", max_len);
   } else {
-    const std::string ckpt = r.count("ckpt") ? resolve_checkpoint(r["ckpt"].as<std::string>())
-                                             : shipped_file("megabyte/zoo/tiny_shakespeare.safetensors");
-    auto model = load_model(ckpt);
-    model->train(false);
-    const std::vector<double> H = next_byte_entropy(*model, span);
+    const std::string ckpt = checkpoint_or_zoo(r);
+    const std::vector<double> H = next_byte_entropy(*inference_model(ckpt, r), span);
     const EntropyRule er = enum_flag<EntropyRule>(r, "rule");
     const double theta = r.count("theta") ? r["theta"].as<double>() : entropy_threshold(H, er, r["mean"].as<double>(), max_len);
     starts = entropy_patches(H, theta, er, max_len);
