@@ -9,39 +9,27 @@ namespace mb::cli {
 
 namespace {
 
-std::string human(double v, const char* unit) {
-  const char* suffix[] = {"", "K", "M", "G", "T", "P"};
-  int i = 0;
-  while (v >= 1000 && i < 5) {
-    v /= 1000;
-    ++i;
-  }
-  char b[48];
-  std::snprintf(b, sizeof b, i ? "%.2f %s%s" : "%.0f %s%s", v, suffix[i], unit);
-  return b;
-}
-
 void report(const Config& c, int64_t batch) {
   std::printf("%s\n", c.summary().c_str());
   const ModelSize s = model_size(c);
-  std::printf("parameters %s\n", human(s.total(), "").c_str());
+  std::printf("parameters %s\n", count_text(s.total(), "").c_str());
   if (c.is_baseline()) {
-    std::printf("  embeddings (byte 257 x W, position T x W)  %s\n", human(s.global_embed, "").c_str());
-    std::printf("  transformer                                %s\n", human(s.global_stack, "").c_str());
-    std::printf("  head                                       %s\n", human(s.head, "").c_str());
+    std::printf("  embeddings (byte 257 x W, position T x W)  %s\n", count_text(s.global_embed, "").c_str());
+    std::printf("  transformer                                %s\n", count_text(s.global_stack, "").c_str());
+    std::printf("  head                                       %s\n", count_text(s.head, "").c_str());
   } else {
-    std::printf("  global embeddings (byte, position, pad)    %s\n", human(s.global_embed, "").c_str());
-    std::printf("  global transformer                         %s\n", human(s.global_stack, "").c_str());
-    if (!c.mids.empty()) std::printf("  mid levels (%zu)                             %s\n", c.mids.size(), human(s.mid, "").c_str());
-    std::printf("  projection into the local model            %s\n", human(s.global_to_local, "").c_str());
-    std::printf("  local embeddings (byte + pad, position)    %s\n", human(s.local_embed, "").c_str());
-    std::printf("  local transformer                          %s\n", human(s.local_stack, "").c_str());
-    std::printf("  head                                       %s\n", s.head ? human(s.head, "").c_str() : "tied to the local byte embedding");
+    std::printf("  global embeddings (byte, position, pad)    %s\n", count_text(s.global_embed, "").c_str());
+    std::printf("  global transformer                         %s\n", count_text(s.global_stack, "").c_str());
+    if (!c.mids.empty()) std::printf("  mid levels (%zu)                             %s\n", c.mids.size(), count_text(s.mid, "").c_str());
+    std::printf("  projection into the local model            %s\n", count_text(s.global_to_local, "").c_str());
+    std::printf("  local embeddings (byte + pad, position)    %s\n", count_text(s.local_embed, "").c_str());
+    std::printf("  local transformer                          %s\n", count_text(s.local_stack, "").c_str());
+    std::printf("  head                                       %s\n", s.head ? count_text(s.head, "").c_str() : "tied to the local byte embedding");
   }
   const double f = forward_flops_per_byte(c);
-  std::printf("FLOPs per byte: forward %s, training step about %s (3x)\n", human(f, "FLOP").c_str(), human(3 * f, "FLOP").c_str());
+  std::printf("FLOPs per byte: forward %s, training step about %s (3x)\n", count_text(f, "FLOP").c_str(), count_text(3 * f, "FLOP").c_str());
   std::printf("FLOPs per training step at batch %lld: %s\n", static_cast<long long>(batch),
-              human(3 * f * double(batch) * double(c.seq), "FLOP").c_str());
+              count_text(3 * f * double(batch) * double(c.seq), "FLOP").c_str());
   const TrainingMemory m = training_memory(c, batch);
   std::printf("memory estimate (f32): weights %s; + gradients + AdamW moments %s; activations of a training step at batch %lld about %s\n",
               bytes_text(4 * s.total()).c_str(), bytes_text(m.state).c_str(), static_cast<long long>(batch),
@@ -60,7 +48,7 @@ int info(int argc, char** argv) {
   if (!parse(opts, argc, argv, r)) return 0;
   if (r.count("list")) {
     for (const Preset& p : presets())
-      std::printf("%-24s %10s params  %s\n", p.name.c_str(), human(model_size(p.config).total(), "").c_str(),
+      std::printf("%-24s %10s params  %s\n", p.name.c_str(), count_text(model_size(p.config).total(), "").c_str(),
                   p.description.c_str());
     return 0;
   }

@@ -316,17 +316,6 @@ Split split_of(const Config& c, int64_t batch) {
   return r;
 }
 
-std::string human(double v, const char* unit) {  // 3 significant digits with k, M, G, T; MiB and GiB for bytes
-  const bool bytes = std::string(unit) == "B";
-  const double step = bytes ? 1024 : 1000;
-  const char* prefixes[] = {"", bytes ? "Ki" : "k", bytes ? "Mi" : "M", bytes ? "Gi" : "G", bytes ? "Ti" : "T"};
-  int i = 0;
-  for (; i < 4 && std::abs(v) >= step; ++i) v /= step;
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g %s%s", v, prefixes[i], unit);
-  return b;
-}
-
 int numbers() {
   std::printf("| preset (batch) | part | parameters | forward FLOPs per byte | activations of a training step (f32) |\n");
   std::printf("|---|---|---:|---:|---:|\n");
@@ -336,7 +325,7 @@ int numbers() {
     const double p = s.params_global + s.params_local, f = s.flops_global + s.flops_local, a = s.act_global + s.act_local + s.act_logits;
     auto row = [&](const char* part, double pv, double fv, double av) {
       std::printf("| %s (%lld) | %s | %s (%.0f%%) | %s (%.0f%%) | %s (%.0f%%) |\n", name, static_cast<long long>(pr.batch), part,
-                  human(pv, "").c_str(), 100 * pv / p, human(fv, "FLOP").c_str(), 100 * fv / f, human(av, "B").c_str(), 100 * av / a);
+                  count_text(pv).c_str(), 100 * pv / p, count_text(fv, "FLOP").c_str(), 100 * fv / f, bytes_text(av).c_str(), 100 * av / a);
     };
     row("global (embeddings, stack)", s.params_global, s.flops_global, s.act_global);
     row("local (projection, embeddings, stack, head)", s.params_local, s.flops_local, s.act_local + s.act_logits);

@@ -25,6 +25,8 @@ template <class... A> std::string cat(const A&... a) {
 
 // A byte count for people: "512 B", "3.2 MiB", "16.0 TiB".
 std::string bytes_text(double n);
+// Any other count for people, in thousands: "532.16 K", "2.76 GFLOP" (unit "FLOP").
+std::string count_text(double n, const char* unit = "");
 // Throws "<what> needs 1.2 TiB; this machine has 23.4 GiB of memory" when `bytes` is more than
 // the machine's physical memory: a clear refusal before an allocation fails or the kernel kills.
 void check_memory(double bytes, const std::string& what);

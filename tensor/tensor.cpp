@@ -61,6 +61,18 @@ std::string bytes_text(double n) {
   return b;
 }
 
+std::string count_text(double n, const char* unit) {
+  const char* prefix[] = {"", "K", "M", "G", "T", "P"};
+  int i = 0;
+  while (n >= 1000 && i < 5) {
+    n /= 1000;
+    ++i;
+  }
+  char b[48];
+  std::snprintf(b, sizeof b, i ? "%.2f %s%s" : "%.0f %s%s", n, prefix[i], unit);
+  return b;
+}
+
 int64_t wrap_axis(int64_t axis, int64_t dim, const char* op) {
   const int64_t a = axis < 0 ? axis + dim : axis;
   MB_CHECK(a >= 0 && a < std::max<int64_t>(dim, 1), op, ": axis ", axis,
