@@ -101,6 +101,14 @@ std::string text_value(const std::string& tag, const std::string& markdown) {
   return s;
 }
 
+// An Event carrying a Summary of the given values (each a serialised Summary.Value)
+std::string summary_event(double wall_time, int64_t step, const std::vector<std::string>& values) {
+  std::string summary, e = event(wall_time, step);
+  for (const std::string& v : values) bytes_field(summary, 1, v);  // Summary { repeated Value value = 1; }
+  bytes_field(e, 5, summary);
+  return e;
+}
+
 // Calls f(field, wire, value, payload) for each field of a message: value is a varint's or a
 // fixed field's value, payload a length-delimited field's bytes. Returns false where the
 // message does not parse.
@@ -175,17 +183,13 @@ std::string version_event(double wall_time) {
 }
 
 std::string scalars_event(double wall_time, int64_t step, const std::vector<std::pair<std::string, float>>& scalars) {
-  std::string summary, e = event(wall_time, step);
-  for (const auto& [tag, v] : scalars) bytes_field(summary, 1, scalar_value(tag, v));  // Summary { repeated Value value = 1; }
-  bytes_field(e, 5, summary);
-  return e;
+  std::vector<std::string> values;
+  for (const auto& [tag, v] : scalars) values.push_back(scalar_value(tag, v));
+  return summary_event(wall_time, step, values);
 }
 
 std::string text_event(double wall_time, int64_t step, const std::string& tag, const std::string& markdown) {
-  std::string summary, e = event(wall_time, step);
-  bytes_field(summary, 1, text_value(tag, markdown));
-  bytes_field(e, 5, summary);
-  return e;
+  return summary_event(wall_time, step, {text_value(tag, markdown)});
 }
 
 std::string record(const std::string& event) {

@@ -485,16 +485,16 @@ class Run {
   // One row of log.csv; training FLOPs so far: about 3x the forward pass per step.
   void log_step(int64_t step, double lr, double loss, double norm, double val, double dt, double elapsed) {
     const double flops = 3 * model_->forward_flops(opt_.batch) * double(opt_.grad_accum * world_.size()) * double(step + 1);
+    const double bpb = loss / std::log(2.0), rate = bytes_per_step() / dt;
     char row[256];
     std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f,%.4g\n", static_cast<long long>(step + 1), lr,
-                  loss, loss / std::log(2.0), norm, val >= 0 ? field_text(val).c_str() : "", bytes_per_step() / dt,
-                  elapsed, flops);
+                  loss, bpb, norm, val >= 0 ? field_text(val).c_str() : "", rate, elapsed, flops);
     if (world_.root()) {
       log_ << row << std::flush;
       MB_CHECK(log_.good(), opt_.out, "/log.csv: write failed (", std::strerror(errno), ")");
       std::vector<std::pair<std::string, float>> scalars = {
-          {"train/loss", float(loss)}, {"train/bpb", float(loss / std::log(2.0))}, {"train/lr", float(lr)},
-          {"train/grad_norm", float(norm)}, {"train/bytes_per_s", float(bytes_per_step() / dt)}, {"train/flops", float(flops)}};
+          {"train/loss", float(loss)}, {"train/bpb", float(bpb)}, {"train/lr", float(lr)},
+          {"train/grad_norm", float(norm)}, {"train/bytes_per_s", float(rate)}, {"train/flops", float(flops)}};
       if (val >= 0) scalars.emplace_back("val/bpb", float(val));
       events_->scalars(step + 1, scalars);
     }
