@@ -52,7 +52,7 @@ int bench(int argc, char** argv) {
   auto model = make_model(c);
   const uint64_t seed = r["seed"].as<uint64_t>();
   model->init_parameters(seed);
-  model->set_recompute(r.count("recompute") > 0);
+  model->set_recompute(switch_on(r, "recompute"));
   model->to(device);
   nn::set_compute_dtype(*model, nn::compute_dtype(precision));
   nn::AdamW adamw(model->named_parameters(), {0.9, 0.95, 1e-8, 0.1});

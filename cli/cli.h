@@ -47,9 +47,31 @@ bool config_flags_given(const cxxopts::ParseResult& r);
 std::string resolve_checkpoint(const std::string& path);
 // --ckpt resolved, or the zoo's model trained on the shipped corpus when it was not given.
 std::string checkpoint_or_zoo(const cxxopts::ParseResult& r);
-// The flag of one option of a table (MB_TRAIN_FIELDS): a switch for a bool, else a value with
-// its default (which --help shows; ParseResult::count still counts only what was given).
+// The flag of one option of a table (MB_TRAIN_FIELDS, ...): a value with its default (which
+// --help shows; ParseResult::count still counts only what was given). A bool is a switch: --x
+// sets it, --x=0 clears it (a preset's, a checkpoint's or a config file's value), as for every
+// boolean of the command line, the config's included.
 void add_field_flag(cxxopts::Options& opts, const FieldInfo& f, const std::string& group = "");
+
+// Every option of an options table (megabyte/fields.h: MB_OPTIONS) as a flag, under its group.
+template <class Options> void add_table_flags(cxxopts::Options& opts) {
+  for (const FieldInfo& f : Options::fields()) add_field_flag(opts, f, f.group);
+}
+// The options given as flags, set over `o` (its defaults, or a preset's recipe) through each
+// option's own parser; `o.given` notes them.
+template <class Options> void set_from_flags(Options& o, const cxxopts::ParseResult& r) {
+  for (const FieldInfo& f : Options::fields())
+    if (r.count(flag_of(f.key))) o.set(f.key, r[flag_of(f.key)].as<std::string>());
+}
+// A boolean option's flag (a switch of add_field_flag): on when given bare or as --x=1.
+bool switch_on(const cxxopts::ParseResult& r, const std::string& flag);
+// A table's defaults with the given flags applied, validated.
+template <class Options> Options options_from_flags(const cxxopts::ParseResult& r) {
+  Options o;
+  set_from_flags(o, r);
+  o.validate();
+  return o;
+}
 
 // The flags several commands take, each declared once: --ckpt, --data and --weights here;
 // --format, --scan, --threads, --device, --precision and --recompute are training options, so

@@ -15,7 +15,12 @@ bool parse(cxxopts::Options& opts, int argc, char** argv, cxxopts::ParseResult& 
   opts.add_options()("h,help", "show this help");
   try {
     out = opts.parse(argc, argv);
-    if (!out.unmatched().empty()) throw Error("unexpected argument '" + out.unmatched()[0] + "' (see --help)");
+    if (!out.unmatched().empty()) {
+      const std::string& a = out.unmatched()[0];
+      const bool boolean = a == "0" || a == "1" || a == "true" || a == "false";  // `--conv 1`: a switch's value apart
+      throw Error("unexpected argument '" + a + "'" +
+                  (boolean ? ": a switch is on when given, and takes a value only after '=' (--conv, --conv=0)" : " (see --help)"));
+    }
   } catch (const cxxopts::exceptions::exception& e) {
     throw Error(std::string(e.what()) + " (see --help)");
   }
@@ -32,7 +37,8 @@ void add_config_flags(cxxopts::Options& opts, const std::string& default_preset)
         cxxopts::value<std::string>()->default_value(default_preset));
   group("config", "JSON file of config fields, applied over the preset", cxxopts::value<std::string>());
   // one flag per config field; values go through the field's own parser (Config::from_metadata)
-  for (const FieldInfo& f : Config::fields()) group(flag_of(f.key), f.help, cxxopts::value<std::string>());
+  for (const FieldInfo& f : Config::fields())
+    group(flag_of(f.key), f.help, f.is_bool ? cxxopts::value<std::string>()->implicit_value("1") : cxxopts::value<std::string>());
 }
 
 bool config_flags_given(const cxxopts::ParseResult& r) {
@@ -55,7 +61,7 @@ Config config_from_flags(const cxxopts::ParseResult& r) {
 
 void add_field_flag(cxxopts::Options& opts, const FieldInfo& f, const std::string& group) {
   const std::string flag = flag_of(f.key);
-  if (f.is_bool) opts.add_options(group)(flag, f.help);
+  if (f.is_bool) opts.add_options(group)(flag, f.help, cxxopts::value<std::string>()->default_value(f.default_text)->implicit_value("1"));
   else if (f.default_text.empty()) opts.add_options(group)(flag, f.help, cxxopts::value<std::string>());
   else opts.add_options(group)(flag, f.help, cxxopts::value<std::string>()->default_value(f.default_text));
 }
@@ -81,6 +87,12 @@ void add_flags(cxxopts::Options& opts, std::initializer_list<Flag> flags) {
                            cxxopts::value<std::string>()->default_value("f32"));
         break;
     }
+}
+
+bool switch_on(const cxxopts::ParseResult& r, const std::string& flag) {
+  bool on = false;
+  parse_field("--" + flag, r[flag].as<std::string>(), on);
+  return on;
 }
 
 void apply_threads_flag(const cxxopts::ParseResult& r) {

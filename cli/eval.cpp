@@ -1,4 +1,4 @@
-// megabyte eval --ckpt FILE --data PATH [--window N] [--stride S] [--strided] [--batch B]
+// megabyte eval --ckpt FILE --data PATH [--window N] [--stride S] [--strided] [--batch B] (MB_EVAL_FIELDS)
 #include <unistd.h>
 
 #include <cmath>
@@ -15,23 +15,14 @@ int eval(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Bits per byte of a checkpoint over a whole file: non-overlapping windows, every "
                                  "byte predicted once. The last line is `bpb <value>`.");
   add_flags(opts, {Flag::ckpt, Flag::data, Flag::format, Flag::scan, Flag::threads, Flag::weights});
-  opts.add_options()("window", "bytes per window (a multiple of P, at most T; 0: T)", cxxopts::value<int64_t>()->default_value("0"))(
-      "stride", "sliding windows: advance by this many bytes, scoring only the new ones (0: no overlap)",
-      cxxopts::value<int64_t>()->default_value("0"))(
-      "strided", "strided inference: a second pass shifted by P/2, each byte from the pass where it is in the "
-                 "first half of its patch (twice the cost)")(
-      "by-position", "also print bits per byte at each position within the patch (the paper's Fig. 5)")(
+  add_table_flags<EvalOptions>(opts);
+  opts.add_options()("by-position", "also print bits per byte at each position within the patch (the paper's Fig. 5)")(
       "val-fraction", "score only the held-out tail of this fraction, as `train --val-fraction` splits it (0: all)",
-      cxxopts::value<double>()->default_value("0"))(
-      "batch", "windows per forward pass", cxxopts::value<int64_t>()->default_value("8"));
+      cxxopts::value<double>()->default_value("0"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
+  const EvalOptions eo = options_from_flags<EvalOptions>(r);
   const auto [ckpt, model, corpus] = open_scoring(r);
-  EvalOptions eo;
-  eo.window = r["window"].as<int64_t>();
-  eo.stride = r["stride"].as<int64_t>();
-  eo.strided = r.count("strided") > 0;
-  eo.batch = r["batch"].as<int64_t>();
   std::printf("%s: %s\n%s\n", ckpt.c_str(), model->config().summary().c_str(), corpus.describe.c_str());
   const bool tty = isatty(fileno(stderr));
   const double tail = r["val-fraction"].as<double>();

@@ -13,21 +13,12 @@ int explain(int argc, char** argv) {
                                  "bytes: each byte coloured by its bits, with its top predictions; bits by position in "
                                  "the patch, plain and strided; the attention of the global and local models.");
   add_flags(opts, {Flag::ckpt, Flag::data, Flag::format, Flag::threads, Flag::weights});
-  opts.add_options()("offset", "first byte of the span", cxxopts::value<int64_t>()->default_value("0"))(
-      "bytes", "bytes in the span (0: to the end, at most 65536)", cxxopts::value<int64_t>()->default_value("0"))(
-      "top", "predictions shown per byte", cxxopts::value<int64_t>()->default_value("5"))(
-      "image", "the span is an image of WxH (or WxHxC) pixels: draw it beside its bits", cxxopts::value<std::string>())(
-      "audio", "the span is 8-bit mu-law audio: draw the waveform above its bits")(
-      "out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"));
+  add_table_flags<ExplainOptions>(opts);
+  opts.add_options()("out", "the page to write", cxxopts::value<std::string>()->default_value("explain.html"));
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
+  const ExplainOptions o = options_from_flags<ExplainOptions>(r);
   const auto [ckpt, model, corpus] = open_scoring(r);
-  ExplainOptions o;
-  o.offset = r["offset"].as<int64_t>();
-  o.bytes = r["bytes"].as<int64_t>();
-  o.top = r["top"].as<int64_t>();
-  if (r.count("image")) o.image = r["image"].as<std::string>();
-  o.audio = r.count("audio") > 0;
   const std::string out = r["out"].as<std::string>();
   write_page(out, "explain", explain_data(*model, corpus.bytes, o, ckpt + " on " + corpus.describe));
   std::printf("wrote %s\n", out.c_str());

@@ -54,11 +54,8 @@ int generate(int argc, char** argv) {
   opts.add_options()("prompt", "text to continue", cxxopts::value<std::string>()->default_value(""))(
       "prompt-file", "file whose bytes are the prompt", cxxopts::value<std::string>())(
       "bytes", "bytes to generate", cxxopts::value<int64_t>()->default_value("256"))(
-      "temperature", "0: greedy", cxxopts::value<double>()->default_value("0.8"))(
-      "top-k", "sample among the k most likely bytes (0: all)", cxxopts::value<int64_t>()->default_value("0"))(
-      "top-p", "nucleus sampling mass, in (0, 1]", cxxopts::value<double>()->default_value("0.95"))(
-      "seed", "sampling seed", cxxopts::value<uint64_t>()->default_value("0"))(
       "no-cache", "recompute the whole context for every byte (the slow yardstick)");
+  add_table_flags<SampleOptions>(opts);
   add_flags(opts, {Flag::scan});
   opts.add_options("media")("image", "generate images of WIDTHxHEIGHT[x3] pixels instead of text",
                             cxxopts::value<std::string>())(
@@ -70,12 +67,7 @@ int generate(int argc, char** argv) {
   MB_CHECK(!(r.count("prompt") && r.count("prompt-file")), "give --prompt or --prompt-file, not both");
   MB_CHECK(r["bytes"].as<int64_t>() >= 0, "--bytes must be >= 0, got ", r["bytes"].as<int64_t>());
   apply_threads_flag(r);
-  SampleOptions so;
-  so.temperature = r["temperature"].as<double>();
-  so.top_k = r["top-k"].as<int64_t>();
-  so.top_p = r["top-p"].as<double>();
-  so.seed = r["seed"].as<uint64_t>();
-  so.validate();
+  const SampleOptions so = options_from_flags<SampleOptions>(r);
   const std::string prompt = r.count("prompt-file") ? nn::read_file(r["prompt-file"].as<std::string>())
                                                     : r["prompt"].as<std::string>();
   const Scan scan = enum_flag<Scan>(r, "scan");

@@ -12,19 +12,16 @@ int train(int argc, char** argv) {
                                  "Progress goes to stdout, every step to RUN/log.csv, checkpoints to RUN/ckpt_*.safetensors. "
                                  "Ctrl-C saves a checkpoint and stops; --resume continues bit for bit.");
   add_config_flags(opts, "tiny");
-  // one flag per training option (MB_TRAIN_FIELDS); values go through the option's own parser
-  for (const FieldInfo& f : TrainOptions::fields()) add_field_flag(opts, f, f.group);
+  add_table_flags<TrainOptions>(opts);  // one flag per training option (MB_TRAIN_FIELDS)
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
 
-  TrainOptions o;
+  TrainOptions flags, o;
+  set_from_flags(flags, r);
   // a paper preset trains with the paper's recipe (its optimizer, schedule and batch), under any
   // flag given
-  if (!r.count("resume")) o.from_metadata(find_preset(r["preset"].as<std::string>()).recipe);
-  for (const FieldInfo& f : TrainOptions::fields()) {
-    const std::string flag = flag_of(f.key);
-    if (r.count(flag)) o.set(f.key, f.is_bool ? "1" : r[flag].as<std::string>());
-  }
+  if (!flags.resume) o.from_metadata(find_preset(r["preset"].as<std::string>()).recipe);
+  set_from_flags(o, r);
   MB_CHECK(!o.resume || (!config_flags_given(r) && !r.count("preset")), "--resume takes the model config from the ",
            "checkpoint; drop --preset, --config and the model field flags");
   const TrainResult res = train(o.resume ? Config() : config_from_flags(r), o);

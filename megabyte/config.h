@@ -45,8 +45,8 @@ constexpr double kMaxLayers = 1024;
   X(int64_t, lheads, "lheads", 4, in(1, kMaxWidth), "local heads")                                       \
   X(nn::Activation, act, "act", nn::Activation::relu, any(), "relu (the paper's) or gelu")               \
   X(Head, head, "head", Head::tied, any(), "tied (to the local byte embedding, the paper's) or untied")  \
-  X(bool, local_pos, "local_pos", true, any(), "local position embeddings: 1 or 0")                      \
-  X(bool, conv, "conv", false, any(), "the convolutional patch encoder (kernels 3, 5, 7): 1 or 0")       \
+  X(bool, local_pos, "local_pos", true, any(), "local position embeddings (--local-pos=0: none)")        \
+  X(bool, conv, "conv", false, any(), "the convolutional patch encoder (kernels 3, 5, 7)")               \
   X(int64_t, cross_patch, "cross_patch", 0, in(0, kMaxWidth),                                            \
     "r: local attention also attends to the previous patch's last r bytes (rotary positions)")           \
   X(std::vector<MidStage>, mids, "mid", {}, any(),                                                       \

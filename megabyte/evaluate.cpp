@@ -4,6 +4,8 @@
 
 namespace mb {
 
+MB_DEFINE_OPTIONS(EvalOptions, MB_EVAL_FIELDS, "eval option")
+
 namespace {
 
 // One window: model input data[start, start + len), of which bytes [score, start + len) count.

@@ -19,11 +19,20 @@
 
 namespace mb {
 
+// X(type, member, "key", default, rule, "group", "help"): how a range is scored (megabyte/fields.h;
+// the flags of `megabyte eval`). byte_nats checks what depends on the model (multiples of P, T).
+#define MB_EVAL_FIELDS(X)                                                                                    \
+  X(int64_t, window, "window", 0, in(0, kMaxCount), "scoring", "bytes per window (a multiple of P, at most T; 0: T)") \
+  X(int64_t, stride, "stride", 0, in(0, kMaxCount), "scoring",                                              \
+    "sliding windows: advance by this many bytes (a multiple of P), scoring only the new ones (0: no overlap)") \
+  X(bool, strided, "strided", false, any(), "scoring",                                                      \
+    "strided inference: a second pass shifted by P/2, each byte from the pass where it is in the first half " \
+    "of its patch (twice the cost; MEGABYTE only)")                                                          \
+  X(int64_t, batch, "batch", 8, in(1, kMaxBatch), "scoring", "windows per forward pass")
+
 struct EvalOptions {
-  int64_t window = 0;    // bytes per window, a multiple of P, at most T; 0: T
-  int64_t stride = 0;    // sliding windows advance by this many bytes (a multiple of P); 0: window
-  bool strided = false;  // the two-pass strided inference (MEGABYTE only)
-  int64_t batch = 8;     // windows per forward pass
+  MB_OPTIONS(MB_EVAL_FIELDS)
+  void validate() const { check_fields(); }
 };
 
 // Natural-log loss of predicting each byte of data[begin, end), in order.

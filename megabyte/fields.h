@@ -1,12 +1,13 @@
-// Tables of named fields. The model config (megabyte/config.h) and the training options
-// (megabyte/trainer.h) are each one X-macro list, X(type, member, "key", default, rule, "help"),
-// that makes the struct's members, its validation, its metadata (checkpoints, fixtures, JSON
-// configs) and its command-line flags (the key with '_' spelled '-'). This file is what the
-// tables share: a value's text form and back, and the rule a value must obey.
+// Tables of named fields. The model config (megabyte/config.h) and the options of training,
+// sampling, evaluation and the explain page are each one X-macro list that makes the struct's
+// members, its validation, its text form (checkpoints, fixtures, JSON configs) and its
+// command-line flags (the key with '_' spelled '-'). This file is what the tables share: a
+// value's text form and back, the rule a value must obey, and the options tables' methods.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -14,6 +15,11 @@
 #include "nn/layers.h"
 
 namespace mb {
+
+// Upper bounds that keep every product of the options (bytes per step, FLOPs, step numbers)
+// far from overflow.
+constexpr double kMaxBatch = double(int64_t(1) << 20);  // batch, micro-batches, windows, checkpoints kept
+constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step intervals
 
 // What a field's value must be: a range for numbers, a list of words, or anything the field's
 // type can hold. Says itself in words for the error message.
@@ -91,5 +97,52 @@ template <class T> void check_field(const std::string& name, const T& v, const R
 
 // A field's flag: its key with '_' spelled '-' ("cross_patch" -> "cross-patch").
 std::string flag_of(const std::string& key);
+
+// ---------------------------------------------------------------- options tables
+// An options struct is one list X(type, member, "key", default, rule, "group", "help").
+// MB_OPTIONS(LIST) inside the struct makes its members and declares what the table gives;
+// MB_DEFINE_OPTIONS(Struct, LIST, "what") in one .cpp defines it. A command's flags and their
+// parsing come from fields() (cli/cli.h: add_table_flags, set_from_flags), so a new option of a
+// command is one line of its list plus its use.
+#define MB_OPTION_MEMBER(type, member, key, def, ...) type member = def;
+#define MB_OPTIONS(LIST)                                                                               \
+  LIST(MB_OPTION_MEMBER)                                                                               \
+  std::set<std::string> given; /* the keys set through set(): the flags the user gave */              \
+  /* one option from its text (a flag's value, "1" for a bare switch); throws naming the flag */       \
+  void set(const std::string& key, const std::string& text);                                           \
+  std::string get(const std::string& key) const; /* an option's text */                               \
+  void check_fields() const;                     /* each option's own rule, naming its flag */         \
+  static const std::vector<FieldInfo>& fields(); /* the table, for flags and help */
+
+#define MB_OPTION_SET(type, member, k, ...)          \
+  if (key == k) {                                    \
+    parse_field("--" + flag_of(key), text, member); \
+    given.insert(key);                               \
+    return;                                          \
+  }
+#define MB_OPTION_GET(type, member, k, ...) \
+  if (key == k) return field_text(member);
+#define MB_OPTION_CHECK(type, member, key, def, rule, ...) check_field("--" + flag_of(key), member, rule);
+#define MB_OPTION_INFO(type, member, key, def, rule, group, help) \
+  v.push_back({key, group, help, field_text(d.member), std::is_same_v<type, bool>});
+#define MB_DEFINE_OPTIONS(S, LIST, what)                          \
+  void S::set(const std::string& key, const std::string& text) { \
+    LIST(MB_OPTION_SET)                                           \
+    throw Error("no " what " '" + key + "'");                     \
+  }                                                               \
+  std::string S::get(const std::string& key) const {             \
+    LIST(MB_OPTION_GET)                                           \
+    throw Error("no " what " '" + key + "'");                     \
+  }                                                               \
+  void S::check_fields() const { LIST(MB_OPTION_CHECK) }          \
+  const std::vector<FieldInfo>& S::fields() {                     \
+    static const std::vector<FieldInfo> f = [] {                  \
+      const S d;                                                  \
+      std::vector<FieldInfo> v;                                   \
+      LIST(MB_OPTION_INFO)                                        \
+      return v;                                                   \
+    }();                                                          \
+    return f;                                                     \
+  }
 
 }  // namespace mb

@@ -232,11 +232,7 @@ double decode_bytes_per_byte(const ByteModel& model, int64_t context) {
   return total + double(nn::one_position_bytes(m.local, above / 2)) + head;
 }
 
-void SampleOptions::validate() const {
-  MB_CHECK(temperature >= 0, "--temperature must be >= 0, got ", temperature);
-  MB_CHECK(top_k >= 0, "--top-k must be >= 0, got ", top_k);
-  MB_CHECK(top_p > 0 && top_p <= 1, "--top-p must be in (0, 1], got ", top_p);
-}
+MB_DEFINE_OPTIONS(SampleOptions, MB_SAMPLE_FIELDS, "sampling option")
 
 int sample_byte(const Tensor& logits, const SampleOptions& opt, uint64_t draw) {
   const std::vector<double> l = to(logits, DType::F64).to_vector<double>();

@@ -34,9 +34,7 @@ namespace fs = std::filesystem;
 // ---------------------------------------------------------------- options
 
 void TrainOptions::validate() const {
-#define MB_CHECK_FIELD(type, member, key, def, rule, ...) check_field("--" + flag_of(key), member, rule);
-  MB_TRAIN_FIELDS(MB_CHECK_FIELD)
-#undef MB_CHECK_FIELD
+  check_fields();
   MB_CHECK(min_lr <= lr, "--min-lr must be at most --lr ", lr, ", got ", min_lr);
   MB_CHECK(!out.empty(), "--out must name a folder");
   MB_CHECK(precision == nn::Precision::fp32 || device == Device::CUDA,
@@ -70,38 +68,7 @@ void TrainOptions::from_metadata(const std::map<std::string, std::string>& m) {
 #undef MB_PARSE
 }
 
-void TrainOptions::set(const std::string& key, const std::string& text) {
-#define MB_SET(type, member, k, ...)               \
-  if (key == k) {                                  \
-    parse_field("--" + flag_of(key), text, member); \
-    given.insert(key);                             \
-    return;                                        \
-  }
-  MB_TRAIN_FIELDS(MB_SET)
-#undef MB_SET
-  throw Error("no training option '" + key + "'");
-}
-
-std::string TrainOptions::get(const std::string& key) const {
-#define MB_GET(type, member, k, ...) \
-  if (key == k) return field_text(member);
-  MB_TRAIN_FIELDS(MB_GET)
-#undef MB_GET
-  throw Error("no training option '" + key + "'");
-}
-
-const std::vector<FieldInfo>& TrainOptions::fields() {
-  static const std::vector<FieldInfo> f = [] {
-    const TrainOptions d;
-    std::vector<FieldInfo> v;
-#define MB_INFO(type, member, key, def, rule, group, help) \
-  v.push_back({key, group, help, field_text(d.member), std::is_same_v<type, bool>});
-    MB_TRAIN_FIELDS(MB_INFO)
-#undef MB_INFO
-    return v;
-  }();
-  return f;
-}
+MB_DEFINE_OPTIONS(TrainOptions, MB_TRAIN_FIELDS, "training option")
 
 std::string default_corpus() { return shipped_file("data/tinyshakespeare.txt"); }
 

@@ -14,11 +14,6 @@
 
 namespace mb {
 
-// Upper bounds that keep every product of the options (bytes per step, FLOPs, step numbers)
-// far from overflow.
-constexpr double kMaxBatch = double(int64_t(1) << 20);  // batch, micro-batches, windows, checkpoints kept
-constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step intervals
-
 // X(type, member, "key", default, rule, "group", "help"): the training options, once. Every
 // option is a flag of `megabyte train` (the key with '_' spelled '-', under its group in
 // --help). The "data" and "training" groups are kept in every checkpoint and a resumed run
@@ -67,25 +62,16 @@ constexpr double kMaxCount = double(int64_t(1) << 40);  // steps and step interv
   X(bool, quiet, "quiet", false, any(), "run", "no progress output")
 
 struct TrainOptions {
-#define MB_MEMBER(type, member, key, def, ...) type member = def;
-  MB_TRAIN_FIELDS(MB_MEMBER)
-#undef MB_MEMBER
+  // the members, set/get by key, fields(), and `given`: on --resume, a given "run" option
+  // applies, and so does --steps (train longer or shorter) and --eval-every; any other given
+  // option must equal the checkpoint's, or the run is refused naming it
+  MB_OPTIONS(MB_TRAIN_FIELDS)
 
   void validate() const;
   // The "data" and "training" options as key -> text: what a checkpoint keeps.
   std::map<std::string, std::string> to_metadata() const;
   // Sets the kept options found in m (a checkpoint's); the others stay as they are.
   void from_metadata(const std::map<std::string, std::string>& m);
-  // Sets one option from its text (a flag's value; "1" for a given switch) and notes its key in
-  // `given`; throws naming the flag when the text is not a value of the option's type.
-  void set(const std::string& key, const std::string& text);
-  std::string get(const std::string& key) const;  // an option's text
-  static const std::vector<FieldInfo>& fields();  // the table, for flags and help
-
-  // The options the user gave (by key). On --resume, a given "run" option applies, and so does
-  // --steps (train longer or shorter) and --eval-every; any other given option must equal the
-  // checkpoint's, or the run is refused naming it.
-  std::set<std::string> given;
 };
 
 struct TrainResult {

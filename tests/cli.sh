@@ -49,6 +49,14 @@ expect_error "corrupt.safetensors: header length" "$MB" eval --ckpt corrupt.safe
 expect_error "no checksum in the metadata (not written by megabyte" "$MB" info --ckpt "$SRC/tests/fixtures/baseline_tiny.safetensors"
 expect_error "--ckpt and --data are required" "$MB" eval --data short.txt
 expect_error "unexpected argument 'extra'" "$MB" info --list extra
+# every boolean is a switch: --x sets it, --x=0 clears it; a value apart is refused with the form
+expect_error "a switch is on when given, and takes a value only after '=' (--conv, --conv=0)" "$MB" train --conv 1 --out out
+expect_error "--strided = 'maybe' is not 1 or 0" "$MB" eval --ckpt x --data short.txt --strided=maybe
+expect_error "--temperature must be >= 0, got -1" "$MB" generate --temperature -1
+if ! "$MB" info --conv | grep -q "conv encoder" || "$MB" info --conv=0 | grep -q "conv encoder" ||
+   ! "$MB" info --local-pos=0 | grep -q "local_pos 0"; then
+  echo "FAIL: --conv / --conv=0 / --local-pos=0 do not reach the config"; exit 1
+fi
 
 # crafted and absurd input (the hardening issue's reproductions): one line, no signal, no hang,
 # no folder
@@ -142,7 +150,7 @@ fi
 # resume: changed options are refused by name (--steps may change); --preset is the checkpoint's
 expect_error "--resume: --lr 0.5 differs from the checkpoint's 0.002" "$MB" train --resume --out run --lr 0.5
 expect_error "explain: --offset 99999999 is outside the data" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --offset 99999999 --out out
-expect_error "explain: --bytes 99999999 must be 0 to 65536" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 99999999 --out out
+expect_error "--bytes must be in [0, 65536], got 99999999" "$MB" explain --ckpt run --data "$SRC/data/tinyshakespeare.txt" --bytes 99999999 --out out
 expect_error "report: nowhere/log.csv cannot be read" "$MB" report nowhere --out out
 expect_error "--resume takes the model config from the checkpoint; drop --preset" "$MB" train --resume --out run --preset small
 checks=$((checks + 1))

@@ -12,6 +12,7 @@
 
 #include "autograd/ops.h"
 #include "megabyte/config.h"
+#include "megabyte/evaluate.h"
 
 namespace mb::test {
 
@@ -84,6 +85,16 @@ struct TempDir {
 };
 
 // A MEGABYTE config of the given sizes, `layers` global and local layers.
+// Eval options by value: window, stride, strided, windows per pass.
+inline EvalOptions eval_windows(int64_t window, int64_t stride, bool strided, int64_t batch) {
+  EvalOptions o;
+  o.window = window;
+  o.stride = stride;
+  o.strided = strided;
+  o.batch = batch;
+  return o;
+}
+
 inline Config megabyte_config(int64_t seq, int64_t patch, int64_t gdim, int64_t ldim, int64_t heads,
                               int64_t layers = 2) {
   Config c;

@@ -38,7 +38,7 @@ std::unique_ptr<ByteModel> model() {
 TEST_CASE("sliding windows: each byte scored once, by the window that ends nearest after it") {
   const auto m = model();
   const std::vector<uint8_t> d = some_bytes(50);
-  const std::vector<double> got = byte_nats(*m, d, 0, 50, {16, 8, false, 3});
+  const std::vector<double> got = byte_nats(*m, d, 0, 50, eval_windows(16, 8, false, 3));
   REQUIRE(got.size() == 50);
   for (size_t t = 0; t < 50; ++t) {
     // windows of 16 start every 8 bytes; the first scores its own 16, each later one its last
@@ -54,7 +54,7 @@ TEST_CASE("sliding windows: each byte scored once, by the window that ends neare
 TEST_CASE("strided inference: each byte from the pass where it is in the first half of its patch") {
   const auto m = model();
   const std::vector<uint8_t> d = some_bytes(37);
-  const std::vector<double> got = byte_nats(*m, d, 0, 37, {16, 0, true, 2});
+  const std::vector<double> got = byte_nats(*m, d, 0, 37, eval_windows(16, 0, true, 2));
   std::vector<uint8_t> shifted(2, 0);  // P/2 zero bytes in front
   shifted.insert(shifted.end(), d.begin(), d.end());
   double differs = 0;
@@ -74,9 +74,9 @@ TEST_CASE("strided inference: each byte from the pass where it is in the first h
 TEST_CASE("evaluation options are checked") {
   const auto m = model();
   const std::vector<uint8_t> d = some_bytes(40);
-  CHECK(error_of([&] { (void)byte_nats(*m, d, 0, 40, {16, 6, false, 2}); }).find("--stride 6 must be a multiple of 4") != std::string::npos);
-  CHECK(error_of([&] { (void)byte_nats(*m, d, 0, 40, {32, 0, false, 2}); }).find("the model's T = 16") != std::string::npos);
+  CHECK(error_of([&] { (void)byte_nats(*m, d, 0, 40, eval_windows(16, 6, false, 2)); }).find("--stride 6 must be a multiple of 4") != std::string::npos);
+  CHECK(error_of([&] { (void)byte_nats(*m, d, 0, 40, eval_windows(32, 0, false, 2)); }).find("the model's T = 16") != std::string::npos);
   Config c = megabyte_config(16, 1, 8, 8, 2);
   auto p1 = make_model(c);
-  CHECK(error_of([&] { (void)byte_nats(*p1, d, 0, 40, {16, 0, true, 2}); }).find("P >= 2") != std::string::npos);
+  CHECK(error_of([&] { (void)byte_nats(*p1, d, 0, 40, eval_windows(16, 0, true, 2)); }).find("P >= 2") != std::string::npos);
 }

@@ -1,8 +1,10 @@
 // Generation: the KV-cached decoders give the logits of a full forward pass at every step;
 // sampling is greedy at temperature 0, truncates as asked, and is reproducible.
 #include <cmath>
+#include <set>
 
 #include "helpers.h"
+#include "megabyte/evaluate.h"
 #include "megabyte/generate.h"
 #include "nn/step.h"
 #include "tensor/parallel.h"
@@ -247,6 +249,8 @@ TEST_CASE("sampling: greedy, top-k 1, tiny top-p all pick the argmax, and seeds 
 TEST_CASE("sampling frequencies follow the softmax at temperature 1") {
   const Tensor logits = Tensor::from_vector<float>({std::log(0.5f), std::log(0.3f), std::log(0.2f)}, {3});
   SampleOptions s;
+  s.temperature = 1;
+  s.top_p = 1;
   s.seed = 2;
   std::vector<int> count(3, 0);
   const int n = 20000;
@@ -254,6 +258,28 @@ TEST_CASE("sampling frequencies follow the softmax at temperature 1") {
   CHECK(std::abs(count[0] / double(n) - 0.5) < 0.015);
   CHECK(std::abs(count[1] / double(n) - 0.3) < 0.015);
   CHECK(std::abs(count[2] / double(n) - 0.2) < 0.015);
+}
+
+TEST_CASE("an options table: each option set by key through its parser, noted as given, and read back") {
+  SampleOptions o;
+  CHECK(o.temperature == 0.8);  // the table's default, the one `generate --help` shows
+  o.set("top_p", "0.5");
+  o.set("seed", "7");
+  CHECK(o.top_p == 0.5);
+  CHECK(o.seed == 7);
+  CHECK(o.given == std::set<std::string>{"seed", "top_p"});
+  CHECK(o.get("top_p") == "0.5");
+  std::vector<std::string> keys;
+  for (const FieldInfo& f : SampleOptions::fields()) keys.push_back(f.key);
+  CHECK(keys == std::vector<std::string>{"temperature", "top_k", "top_p", "seed"});
+  CHECK(error_of([&] { o.set("top_q", "1"); }).find("no sampling option 'top_q'") != std::string::npos);
+  CHECK(error_of([&] { o.set("top_k", "many"); }).find("--top-k") != std::string::npos);
+  EvalOptions e;
+  e.set("strided", "1");
+  CHECK(e.strided);
+  e.set("strided", "false");
+  CHECK(!e.strided);
+  CHECK(error_of([&] { e.set("strided", "maybe"); }).find("--strided = 'maybe' is not 1 or 0") != std::string::npos);
 }
 
 TEST_CASE("bad sampling options are refused by name") {

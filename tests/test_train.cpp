@@ -278,7 +278,7 @@ TEST_CASE("evaluation predicts every byte once, the short last window included")
   model->init_parameters(5);
   std::vector<uint8_t> data(2 * 32 + 6);
   for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t((i * 37) % 256);
-  const double bpb = evaluate_bpb(*model, data, 0, int64_t(data.size()), {32, 0, false, 8});
+  const double bpb = evaluate_bpb(*model, data, 0, int64_t(data.size()), eval_windows(32, 0, false, 8));
   // by hand: two full windows, then the 6 last bytes padded to 8
   NoGradGuard g;
   double nats = 0;
@@ -288,7 +288,7 @@ TEST_CASE("evaluation predicts every byte once, the short last window included")
   const Tensor tx = reshape(Tensor::from_vector(tail, {8}), {1, 8});
   nats += sum(narrow(cross_entropy(model->forward(tx), tx, Reduction::none), 1, 0, 6)).item();
   CHECK(bpb == doctest::Approx(nats / 70 / std::log(2.0)).epsilon(1e-6));
-  CHECK(error_of([&] { (void)evaluate_bpb(*model, data, 0, 70, {30, 0, false, 8}); }).find("--window 30 must be a multiple of 4") != std::string::npos);
+  CHECK(error_of([&] { (void)evaluate_bpb(*model, data, 0, 70, eval_windows(30, 0, false, 8)); }).find("--window 30 must be a multiple of 4") != std::string::npos);
 }
 
 // ---------------------------------------------------------------- resuming, and what it refuses

@@ -138,11 +138,8 @@ std::string explain_data(const ByteModel& model, const std::vector<uint8_t>& dat
                          const std::string& title) {
   const Config& c = model.config();
   const int64_t size = int64_t(data.size());
-  MB_CHECK(opt.offset >= 0 && opt.offset < size, "explain: --offset ", opt.offset, " is outside the data (", size,
-           " bytes)");
-  MB_CHECK(opt.bytes >= 0 && opt.bytes <= ExplainOptions::kMaxBytes, "explain: --bytes ", opt.bytes, " must be 0 to ",
-           ExplainOptions::kMaxBytes);
-  MB_CHECK(opt.top >= 1 && opt.top <= 256, "explain: --top ", opt.top, " must be 1 to 256");
+  opt.validate();
+  MB_CHECK(opt.offset < size, "explain: --offset ", opt.offset, " is outside the data (", size, " bytes)");
   const int64_t begin = opt.offset,
                 end = begin + std::min(size - begin, opt.bytes > 0 ? opt.bytes : ExplainOptions::kMaxBytes);
   json j;
@@ -209,7 +206,7 @@ std::string report_data(const std::vector<std::string>& runs, int64_t samples) {
         model->load_state_dict(ck.model);
         model->train(false);
         SampleOptions so;
-        so.temperature = 0.8;
+        so.top_p = 1;  // the whole distribution at temperature 0.8, as reports have always drawn
         auto dec = cached_decoder(*model);
         e["sample"] = generate(*dec, "", samples, so);
       }
@@ -236,5 +233,7 @@ void write_page(const std::string& path, const std::string& kind, const std::str
   page.replace(at, mark.size(), escape_for_script(json_text));
   nn::write_file_atomic(path, page);
 }
+
+MB_DEFINE_OPTIONS(ExplainOptions, MB_EXPLAIN_FIELDS, "explain option")
 
 }  // namespace mb

@@ -12,13 +12,20 @@
 
 namespace mb {
 
+// X(type, member, "key", default, rule, "group", "help"): what the page shows, the span
+// data[offset, offset + bytes) (megabyte/fields.h; the flags of `megabyte explain`).
+#define MB_EXPLAIN_FIELDS(X)                                                                                  \
+  X(int64_t, offset, "offset", 0, in(0, kMaxCount), "page", "first byte of the span")                         \
+  X(int64_t, bytes, "bytes", 0, in(0, kMaxBytes), "page", "bytes in the span (0: to the end, at most 65536)")   \
+  X(int64_t, top, "top", 5, in(1, 256), "page", "predictions shown per byte")                                 \
+  X(std::string, image, "image", "", any(), "page",                                                           \
+    "the span is an image of WxH (or WxHxC) pixels: draw it beside its bits")                                 \
+  X(bool, audio, "audio", false, any(), "page", "the span is 8-bit mu-law audio: draw the waveform above its bits")
+
 struct ExplainOptions {
-  int64_t offset = 0;   // the span: data[offset, offset + bytes)
-  int64_t bytes = 0;    // 0: to the end of the data, at most kMaxBytes
-  int64_t top = 5;      // predictions shown per byte
-  std::string image;    // "WxH" or "WxHxC": draw the span as an image beside its bits
-  bool audio = false;   // the span is 8-bit mu-law audio: draw the waveform
-  static constexpr int64_t kMaxBytes = 1 << 16;
+  MB_OPTIONS(MB_EXPLAIN_FIELDS)
+  void validate() const { check_fields(); }
+  static constexpr int64_t kMaxBytes = 1 << 16;  // the rule of `bytes`
   static constexpr int64_t kMaxAttention = 128;  // patches whose attention the page carries
 };
 
