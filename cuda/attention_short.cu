@@ -43,7 +43,7 @@ __device__ __forceinline__ void load_rows(acc_t<T>* s, const T* g, int64_t st, i
     const int P = D / W;
     for (int i = lane; i < R * P; i += 32) {
       const int r = i / P, c = i % P * W;
-      const Pack<T> p = *reinterpret_cast<const Pack<T>*>(g + r * st + c);
+      const Pack<T> p = load_pack(g + r * st + c);
 #pragma unroll
       for (int e = 0; e < W; ++e) s[r * (D + 1) + c + e] = load(&p.v[e]);
     }

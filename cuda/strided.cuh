@@ -97,6 +97,26 @@ template <class T> constexpr int kPack = 16 / int(sizeof(T));
 template <class T> struct alignas(16) Pack {
   T v[kPack<T>];
 };
+// One 16-byte load or store, which nvcc makes of a Pack's copy. The emulator's profile build
+// (clang, cuda/emu/emu_profile.h) would copy the struct element by element and count 8 requests
+// where a GPU issues one, so there the copy goes through a 16-byte vector type.
+#ifdef EMU_PROFILE
+typedef int PackBits __attribute__((ext_vector_type(4)));
+template <class T> __device__ inline Pack<T> load_pack(const T* p) {
+  const PackBits bits = *reinterpret_cast<const PackBits*>(p);
+  Pack<T> r;
+  __builtin_memcpy(&r, &bits, 16);
+  return r;
+}
+template <class T> __device__ inline void store_pack(T* p, const Pack<T>& v) {
+  PackBits bits;
+  __builtin_memcpy(&bits, &v, 16);
+  *reinterpret_cast<PackBits*>(p) = bits;
+}
+#else
+template <class T> __device__ inline Pack<T> load_pack(const T* p) { return *reinterpret_cast<const Pack<T>*>(p); }
+template <class T> __device__ inline void store_pack(T* p, const Pack<T>& v) { *reinterpret_cast<Pack<T>*>(p) = v; }
+#endif
 template <class T, int N> struct Inputs {
   const T* p[N];
 };
@@ -110,7 +130,7 @@ template <class T, int N, class F> __global__ void __launch_bounds__(kThreads) m
   for (int64_t i = first; i < packs; i += step) {
     Pack<T> x[N], y;
 #pragma unroll
-    for (int k = 0; k < N; ++k) x[k] = reinterpret_cast<const Pack<T>*>(in.p[k])[i];
+    for (int k = 0; k < N; ++k) x[k] = load_pack(in.p[k] + i * W);
 #pragma unroll
     for (int e = 0; e < W; ++e) {
       A v[N];
@@ -118,7 +138,7 @@ template <class T, int N, class F> __global__ void __launch_bounds__(kThreads) m
       for (int k = 0; k < N; ++k) v[k] = load(&x[k].v[e]);
       store(&y.v[e], f(v));
     }
-    reinterpret_cast<Pack<T>*>(out)[i] = y;
+    store_pack(out + i * W, y);
   }
   for (int64_t i = packs * W + first; i < n; i += step) {
     A v[N];

@@ -6,6 +6,7 @@
 #   bash scripts/emu_profile.sh [LAB ARGS...]     e.g.  --kernel softmax
 #   bash scripts/emu_profile.sh --step SEQ PATCH GDIM GLAYERS GHEADS LDIM LLAYERS LHEADS BATCH
 #                                                 the backend's kernels under one bf16 training step
+#                                                 (MB_EMU_PROFILE=launches: also a line per launch)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CC=clang CXX=clang++ cmake -B build-emu-profile -G Ninja -DCMAKE_BUILD_TYPE=Release -DMB_CUDA=OFF -DMB_CUDA_EMU=ON \
@@ -13,7 +14,7 @@ CC=clang CXX=clang++ cmake -B build-emu-profile -G Ninja -DCMAKE_BUILD_TYPE=Rele
 if [ "${1:-}" = "--step" ]; then  # the backend's kernels under one bf16 training step of a config
   shift
   cmake --build build-emu-profile --target emu_profile_step
-  MB_EMU_PROFILE=1 OMP_NUM_THREADS=1 build-emu-profile/cuda/emu/emu_profile_step "$@"
+  MB_EMU_PROFILE=${MB_EMU_PROFILE:-1} OMP_NUM_THREADS=1 build-emu-profile/cuda/emu/emu_profile_step "$@"
   exit
 fi
 cmake --build build-emu-profile --target kernel_lab_emu_profile

@@ -464,8 +464,8 @@ inline void cp_async16(void* dst, const void* src, bool in) {
   Copy c{dst, {}, q.committed};
   if (in) std::memcpy(c.bytes, src, 16);
   else std::memset(c.bytes, 0, 16);
-  if (in) EMU_PROF(access(src, 16));  // (memcpy is not instrumented: the two sides of the copy)
-  EMU_PROF(access(dst, 16));
+  if (in) EMU_PROF(access(src, 16, false));  // (memcpy is not instrumented: the two sides of the copy)
+  EMU_PROF(access(dst, 16, true));
   std::memset(dst, kPoison, 16);
   q.pending.push_back(c);
 }

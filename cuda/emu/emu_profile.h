@@ -14,8 +14,11 @@
 // bytes the request asks for, over the sectors it touches); shared memory takes one wavefront
 // per phase (32 lanes for 4-byte accesses, 16 for 8, 8 for
 // 16), plus one for every further distinct 4-byte word a phase needs from the same one of the
-// 32 banks (a bank conflict; the same word is a broadcast). With MB_EMU_PROFILE=1 the table of
-// every kernel is printed to stderr at exit.
+// 32 banks (a bank conflict; the same word is a broadcast). "once bytes" count each sector a
+// launch reads once and each it writes once: the DRAM traffic if the caches held the launch's footprint, right for
+// the streaming kernels (elementwise, LayerNorm, AdamW), which read and write each byte once, an
+// underestimate where a launch re-reads more than the L2 holds. With MB_EMU_PROFILE=1 the table
+// of every kernel is printed to stderr at exit; MB_EMU_PROFILE=launches adds a line per launch.
 #include <cstddef>
 
 namespace emu::prof {
@@ -24,7 +27,7 @@ void thread_enter(int t);  // the scheduler hands the CPU to thread t of the blo
 void thread_leave();       // and takes it back
 void block_done(int threads);  // the block's accesses, grouped into warp requests
 void mma();  // one warp's mma.sync m16n8k16 (4096 FLOPs)
-void access(const void* p, size_t bytes);  // an access the compiler does not see (cp.async)
+void access(const void* p, size_t bytes, bool store);  // one the compiler does not see (cp.async)
 void shared_region(const void* p, size_t bytes);  // a static __shared__ array
 void device_alloc(const void* p, size_t bytes);
 void device_free(const void* p);

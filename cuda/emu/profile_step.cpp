@@ -35,8 +35,11 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = int64_t((i * 37 + i / 7 * 11) % 256);
     const Tensor x = to(Tensor::from_vector(bytes, {batch, c.seq}), Device::CUDA);
     model->zero_grad();
+    std::fprintf(stderr, "MB_EMU_PHASE forward\n");  // between the per-launch lines
     const Tensor loss = model->loss(x);
+    std::fprintf(stderr, "MB_EMU_PHASE backward\n");
     backward(loss);
+    std::fprintf(stderr, "MB_EMU_PHASE optimizer\n");
     opt.step(1e-3);
     std::printf("%s, batch %lld: one bf16 step on the emulated device, loss %.4f\n", c.summary().c_str(),
                 static_cast<long long>(batch), loss.item());
