@@ -88,6 +88,10 @@ inline constexpr double kLayerNormEps = 1e-5;  // the default ε everywhere (PyT
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = kLayerNormEps);
 // weight (V, D), idx (...) of u8/i32/i64 in [0, V) -> (..., D)
 Tensor embedding(const Tensor& weight, const Tensor& idx);
+// Its adjoint: src (N, D), idx (N) in [0, rows) -> (rows, D), row r the sum of the src rows
+// whose index is r (zeros where none is). Gathering rows is embedding(x, idx); this puts
+// them back (SpaceByte's global outputs, added at their boundary positions).
+Tensor scatter_add_rows(const Tensor& src, const Tensor& idx, int64_t rows);
 // Causal self-attention: softmax(q kᵀ · scale + causal mask) v over (B, H, T, D) inputs, with
 // scale = 1/√D when scale <= 0. k and v may be longer than q (Tk >= Tq): queries are then the
 // last Tq positions (a KV cache). Never stores the T x T matrix.

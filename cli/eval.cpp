@@ -35,7 +35,7 @@ int eval(int argc, char** argv) {
                                   });
   if (tty) std::fprintf(stderr, "\n");
   const Config& c = model->config();
-  if (r.count("by-position") && !c.is_baseline()) {
+  if (r.count("by-position") && c.is_megabyte()) {
     // windows start on multiples of P, so byte t is at position t mod P of its patch (pass A)
     std::vector<double> sum(size_t(c.patch), 0.0);
     std::vector<int64_t> count(size_t(c.patch), 0);

@@ -13,7 +13,12 @@ void report(const Config& c, int64_t batch) {
   std::printf("%s\n", c.summary().c_str());
   const ModelSize s = model_size(c);
   std::printf("parameters %s\n", count_text(s.total(), "").c_str());
-  if (c.is_baseline()) {
+  if (c.is_spacebyte()) {
+    std::printf("  embeddings (byte 257 x D_L, position T x D_L) %s\n", count_text(s.local_embed, "").c_str());
+    std::printf("  local blocks (before and after), ln_f      %s\n", count_text(s.local_stack, "").c_str());
+    std::printf("  global blocks                              %s\n", count_text(s.global_stack, "").c_str());
+    std::printf("  head                                       %s\n", s.head ? count_text(s.head, "").c_str() : "tied to the byte embedding");
+  } else if (c.is_baseline()) {
     std::printf("  embeddings (byte 257 x W, position T x W)  %s\n", count_text(s.global_embed, "").c_str());
     std::printf("  transformer                                %s\n", count_text(s.global_stack, "").c_str());
     std::printf("  head                                       %s\n", count_text(s.head, "").c_str());

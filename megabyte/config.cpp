@@ -38,7 +38,17 @@ void Config::validate() const {
 #undef MB_CHECK_FIELD
   // the fields together
   MB_CHECK(gdim % gheads == 0, "config: global width gdim ", gdim, " is not divisible by gheads ", gheads);
-  MB_CHECK(!conv || !is_baseline(), "config: the convolutional encoder is a MEGABYTE option");
+  MB_CHECK(!conv || is_megabyte(), "config: the convolutional encoder is a MEGABYTE option");
+  MB_CHECK(patcher == PatchRule::fixed || is_spacebyte(), "config: --patcher is a spacebyte option");
+  if (is_spacebyte()) {
+    MB_CHECK(patcher != PatchRule::entropy, "config: spacebyte's patcher must be fixed or space (entropy patches ",
+             "need a second model at training time, not built yet)");
+    MB_CHECK(gdim >= ldim, "config: spacebyte's global width gdim ", gdim, " must be at least the local width ldim ",
+             ldim, " (the local stream is padded with zeros into it)");
+    MB_CHECK(ldim % lheads == 0, "config: local width ldim ", ldim, " is not divisible by lheads ", lheads);
+    MB_CHECK(mids.empty() && cross_patch == 0, "config: mid stages and cross-patch attention are MEGABYTE options");
+    return;
+  }
   if (is_baseline()) return;
   MB_CHECK(seq % patch == 0, "config: seq (T) ", seq, " is not a multiple of patch (P) ", patch);
   MB_CHECK(gdim % patch == 0, "config: global width gdim ", gdim, " is not a multiple of patch ", patch,
@@ -108,6 +118,11 @@ const std::vector<FieldInfo>& Config::fields() {
 }
 
 std::string Config::summary() const {
+  if (is_spacebyte())
+    return cat("SpaceByte T=", seq, " | local ", ldim, " x", llayers, " layers (", llayers - llayers / 2, " before, ",
+               llayers / 2, " after the global), ", lheads, " heads | global ", gdim, " x", glayers, " layers, ", gheads,
+               " heads, at ", name_of(patcher), " patches of at most P=", patch, " | ", name_of(act), ", head ",
+               field_text(head));
   if (is_baseline())
     return cat("baseline byte transformer T=", seq, " width ", gdim, " x", glayers, " layers, ", gheads,
                " heads, ", name_of(act));
@@ -131,6 +146,11 @@ double stack_flops(double seq, double d, double layers) { return 2 * layers * (1
 
 ModelSize model_size(const Config& c) {
   const double V = double(Config::vocab), T = double(c.seq);
+  if (c.is_spacebyte()) {  // byte (+ BOS) and position embeddings, the blocks, ln_f, the head
+    const double DL = double(c.ldim), G = double(c.gdim), L = double(c.llayers);
+    return {0, stack_params(G, double(c.glayers)) - 2 * G, 0, (V + 1) * DL + T * DL, stack_params(DL, L),
+            c.head == Head::tied ? 0 : V * DL + V};
+  }
   if (c.is_baseline()) {
     const double W = double(c.gdim);
     return {(V + 1) * W + T * W, stack_params(W, double(c.glayers)), 0, 0, 0, V * W + V};
@@ -163,7 +183,9 @@ TrainingMemory training_memory(const Config& c, int64_t batch_size) {
   // QKV (3d), the attention output, the MLP hidden before and after the activation (8d) and
   // the residual inputs; plus the logits and their gradient
   const double T = double(c.seq), B = double(batch_size);
-  double values = c.is_baseline() ? B * T * 18 * double(c.gdim) * double(c.glayers)
+  double values = c.is_baseline()    ? B * T * 18 * double(c.gdim) * double(c.glayers)
+                  : c.is_spacebyte() ? B * T * 18 * double(c.ldim) * double(c.llayers) +
+                                           B * T / double(c.patch) * 18 * double(c.gdim) * double(c.glayers)
                                   : B * T / double(c.patch) * 18 * double(c.gdim) * double(c.glayers) +
                                         B * T * 18 * double(c.ldim) * double(c.llayers);
   return {16 * model_size(c).total(), 4 * (values + 2 * B * T * Config::vocab)};
@@ -172,6 +194,13 @@ TrainingMemory training_memory(const Config& c, int64_t batch_size) {
 double forward_flops_per_byte(const Config& c) {
   const double T = double(c.seq);
   if (c.is_baseline()) return stack_flops(T, double(c.gdim), double(c.glayers)) + 2 * double(c.gdim) * Config::vocab;
+  // spacebyte: the local blocks at every byte over T, the global ones at every boundary over
+  // the T/P of them (P: the fixed patcher's, and the space patcher's longest; its mean patch is
+  // shorter, so this is a lower bound of its global share), the head
+  if (c.is_spacebyte())
+    return stack_flops(T, double(c.ldim), double(c.llayers)) +
+           stack_flops(T / double(c.patch), double(c.gdim), double(c.glayers)) / double(c.patch) +
+           2 * double(c.ldim) * Config::vocab;
   // the global stack runs once per patch (1/P per byte), a mid stage once per unit of its
   // own, the local one once per byte
   const double P = double(c.patch), K = T / P, DG = double(c.gdim) / P;

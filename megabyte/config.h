@@ -1,5 +1,5 @@
-// The model configuration: MEGABYTE (two levels, or more with mid stages) or the byte-level
-// transformer baseline. Its fields are one table, MB_CONFIG_FIELDS: a new field is one line
+// The model configuration: MEGABYTE (two levels, or more with mid stages), the byte-level
+// transformer baseline, or SpaceByte (megabyte/spacebyte.h: global blocks at variable patches). Its fields are one table, MB_CONFIG_FIELDS: a new field is one line
 // there (and its use); the struct, validation, metadata and the CLI flags follow from it.
 #pragma once
 #include <map>
@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "megabyte/fields.h"
+#include "megabyte/patcher.h"
 
 namespace mb {
 
@@ -34,9 +35,12 @@ constexpr double kMaxLayers = 1024;
 
 // X(type, member, "key", default, rule, "help"): the fields of Config, in metadata order.
 #define MB_CONFIG_FIELDS(X)                                                                              \
-  X(std::string, model, "model", "megabyte", one_of({"megabyte", "baseline"}), "megabyte or baseline")   \
+  X(std::string, model, "model", "megabyte", one_of({"megabyte", "baseline", "spacebyte"}),              \
+    "megabyte, baseline or spacebyte")                                                                   \
   X(int64_t, seq, "seq", 256, in(1, kMaxSeq), "T: bytes per sequence")                                   \
   X(int64_t, patch, "patch", 4, in(1, kMaxWidth), "P: bytes per patch (K = T/P patches)")                \
+  X(PatchRule, patcher, "patcher", PatchRule::fixed, any(),                                              \
+    "spacebyte: where its global blocks run: fixed (every P bytes) or space (after space-like bytes, at most P apart)") \
   X(int64_t, gdim, "gdim", 128, in(1, kMaxWidth), "global width G = P*D_G (baseline: width)")            \
   X(int64_t, glayers, "glayers", 2, in(0, kMaxLayers), "global layers")                                  \
   X(int64_t, gheads, "gheads", 4, in(1, kMaxWidth), "global heads")                                      \
@@ -64,8 +68,10 @@ struct Config {
 
   static constexpr int64_t vocab = 256;
   bool is_baseline() const { return model == "baseline"; }
-  // inputs come in multiples of this many bytes: P for MEGABYTE, 1 for the baseline
-  int64_t align() const { return is_baseline() ? 1 : patch; }
+  bool is_megabyte() const { return model == "megabyte"; }
+  bool is_spacebyte() const { return model == "spacebyte"; }
+  // inputs come in multiples of this many bytes: P for MEGABYTE, 1 for the others
+  int64_t align() const { return is_megabyte() ? patch : 1; }
   int64_t dg() const { return gdim / patch; }       // D_G
   int64_t patches() const { return seq / patch; }   // K
   // bytes per sequence of the local model: the smallest unit above it

@@ -91,7 +91,7 @@ std::vector<double> byte_nats(const ByteModel& model, const std::vector<uint8_t>
            " must be a multiple of ", align, " between ", align, " and the window ", window);
   MB_CHECK(opt.batch >= 1, "eval: --batch must be >= 1");
   MB_CHECK(end > begin && begin >= 0 && end <= int64_t(data.size()), "eval: no bytes to evaluate");
-  MB_CHECK(!opt.strided || (!c.is_baseline() && c.patch >= 2), "eval: --strided needs a MEGABYTE model with P >= 2");
+  MB_CHECK(!opt.strided || (c.is_megabyte() && c.patch >= 2), "eval: --strided needs a MEGABYTE model with P >= 2");
   if (!opt.strided) return score(model, data, begin, end, window, stride, opt.batch, progress).nats;
   // pass A on the bytes; pass B on P/2 zero bytes followed by the bytes
   const int64_t half = c.patch / 2;

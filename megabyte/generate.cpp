@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "megabyte/spacebyte.h"
 #include "megabyte/step_threads.h"
 #include "nn/step.h"
 #include "tensor/parallel.h"
@@ -176,6 +177,46 @@ class BaselineDecoder : public CachedDecoder {
   std::vector<nn::KVCache> caches_;
 };
 
+// SpaceByte: every position runs the local blocks once over their caches; a position that
+// starts a patch also runs the global blocks once over theirs (one position per start).
+class SpaceByteDecoder : public CachedDecoder {
+ public:
+  explicit SpaceByteDecoder(const SpaceByte& m) : CachedDecoder(m, 1), m_(m) {}
+
+ protected:
+  Tensor advance(int64_t a, int64_t t) override {
+    const Config& c = m_.config();
+    const int64_t n = t - a + 1, D = c.ldim;
+    Tensor h = add(embedding(m_.byte_embed, earlier(a, n, 1, 0)), narrow(m_.pos_embed, 0, a, n));  // (1, n, D_L)
+    h = SpaceByte::blocks_cached(m_.local_in, h, in_, c.seq);
+    // the starts among a … t: the patcher over the context (a start at t reads bytes < t only,
+    // so the byte after the context is a placeholder)
+    std::vector<uint8_t> context(bytes_.begin(), bytes_.begin() + t);
+    context.push_back(0);
+    std::vector<int64_t> at;
+    for (int64_t s : m_.starts(context))
+      if (s >= a) at.push_back(s - a);
+    if (!at.empty()) {
+      const int64_t k = int64_t(at.size());
+      const Tensor idx = to(Tensor::from_vector(at, {k}), h.device());
+      Tensor g = m_.widen(reshape(embedding(reshape(h, {n, D}), idx), {1, k, D}));
+      g = SpaceByte::blocks_cached(m_.global, g, global_, c.seq);
+      h = add(h, reshape(scatter_add_rows(reshape(m_.narrow_to_local(g), {k, D}), idx, n), {1, n, D}));
+    }
+    h = SpaceByte::blocks_cached(m_.local_out, h, out_, c.seq);
+    return reshape(m_.logits(narrow(h, 1, n - 1, 1)), {Config::vocab});
+  }
+  void reset_caches() override {
+    in_.clear();
+    global_.clear();
+    out_.clear();
+  }
+
+ private:
+  const SpaceByte& m_;
+  std::vector<nn::KVCache> in_, global_, out_;
+};
+
 class RecomputeDecoder : public Decoder {
  public:
   explicit RecomputeDecoder(const ByteModel& m) : m_(m) {}
@@ -206,6 +247,7 @@ class RecomputeDecoder : public Decoder {
 std::unique_ptr<Decoder> cached_decoder(const ByteModel& model) {
   if (auto* m = dynamic_cast<const Megabyte*>(&model)) return std::make_unique<MegabyteDecoder>(*m);
   if (auto* b = dynamic_cast<const ByteTransformer*>(&model)) return std::make_unique<BaselineDecoder>(*b);
+  if (auto* s = dynamic_cast<const SpaceByte*>(&model)) return std::make_unique<SpaceByteDecoder>(*s);
   throw Error("generate: no cached decoder for this model type");
 }
 
@@ -218,6 +260,13 @@ double decode_bytes_per_byte(const ByteModel& model, int64_t context) {
   auto bytes = [](const Tensor& x) { return double(x.numel() * int64_t(dtype_size(x.dtype()))); };
   if (auto* b = dynamic_cast<const ByteTransformer*>(&model))
     return double(nn::one_position_bytes(b->body, context)) + bytes(b->head.weight) + bytes(b->head.bias);
+  if (auto* s = dynamic_cast<const SpaceByte*>(&model)) {  // the local blocks every byte, the global every P
+    double total = 0;
+    for (const auto& blk : s->local_in) total += double(nn::block_bytes(*blk, context));
+    for (const auto& blk : s->local_out) total += double(nn::block_bytes(*blk, context));
+    for (const auto& blk : s->global) total += double(nn::block_bytes(*blk, context / c.patch)) / double(c.patch);
+    return total + (s->head ? bytes(s->head->weight) + bytes(s->head->bias) : bytes(s->byte_embed) * 256 / 257);
+  }
   const auto& m = dynamic_cast<const Megabyte&>(model);
   // each level's step once per unit, over the positions of its unit above (half of them, on
   // average): the global model over the whole context

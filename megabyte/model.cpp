@@ -1,11 +1,11 @@
 #include "megabyte/model.h"
 
+#include "megabyte/spacebyte.h"
 #include "nn/step.h"
 
 namespace mb {
 
 namespace {
-nn::BlockOptions block_options(const Config& c) { return {c.act, c.dropout, c.ln_eps}; }
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
@@ -38,21 +38,20 @@ void ByteModel::check_input(const Tensor& x) const {
            to_string(x.shape()), " ", dtype_name(x.dtype()));
   MB_CHECK(x.size(1) >= 1 && x.size(1) <= cfg_.seq, "model: input has ", x.size(1),
            " bytes per row, the model takes 1 to ", cfg_.seq);
-  MB_CHECK(cfg_.is_baseline() || x.size(1) % cfg_.patch == 0, "model: input length ", x.size(1),
+  MB_CHECK(x.size(1) % cfg_.align() == 0, "model: input length ", x.size(1),
            " is not a multiple of the patch size ", cfg_.patch);
 }
 
-// ---------------------------------------------------------------- MEGABYTE
+nn::BlockOptions block_options(const Config& c) { return {c.act, c.dropout, c.ln_eps}; }
 
-namespace {
-// x (B, T) shifted right by `by` inside every run of `span` bytes, pad id 256 in front
 Tensor shift_within(const Tensor& x, int64_t span, int64_t by) {
   const int64_t runs = x.numel() / span;
   const Tensor xs = reshape(x, {runs, span});
   return reshape(concat({Tensor::full({runs, by}, double(Config::vocab), DType::I64, x.device()), narrow(xs, 1, 0, span - by)}, 1),
                  x.shape());
 }
-}  // namespace
+
+// ---------------------------------------------------------------- MEGABYTE
 
 MidLevel::MidLevel(const MidStage& m, int64_t d_above, int64_t span, const Config& c)
     : from_above(d_above, m.dim / m.patch, false),
@@ -236,6 +235,7 @@ Tensor ByteTransformer::step(const Tensor& prev, int64_t first, std::vector<nn::
 
 std::unique_ptr<ByteModel> make_model(const Config& c) {
   if (c.is_baseline()) return std::make_unique<ByteTransformer>(c);
+  if (c.is_spacebyte()) return std::make_unique<SpaceByte>(c);
   return std::make_unique<Megabyte>(c);
 }
 

@@ -127,6 +127,11 @@ class ByteTransformer : public ByteModel {
   nn::Linear head;               // W -> 256
 };
 
-std::unique_ptr<ByteModel> make_model(const Config& c);
+std::unique_ptr<ByteModel> make_model(const Config& c);  // MEGABYTE, baseline or SpaceByte
+
+// What the models share: every stack's block options from the config; x (B, T) shifted right
+// by `by` inside every run of `span` bytes, the pad id 256 in front (-> (B, T) ids).
+nn::BlockOptions block_options(const Config& c);
+Tensor shift_within(const Tensor& x, int64_t span, int64_t by);
 
 }  // namespace mb

@@ -188,14 +188,20 @@ Tensor step(const Transformer& t, const Tensor& x, std::vector<KVCache>& caches)
 
 }  // namespace
 
+namespace {
+int64_t bytes(const Tensor& x) { return x.defined() ? x.numel() * int64_t(dtype_size(x.dtype())) : 0; }
+int64_t norm_bytes(const LayerNorm& n) { return bytes(n.weight) + bytes(n.bias); }
+}  // namespace
+
+int64_t block_bytes(const Block& b, int64_t cached) {
+  auto linear = [](const Linear& l) { return bytes(l.weight_bf16.defined() ? l.weight_bf16 : l.weight) + bytes(l.bias); };
+  return norm_bytes(b.ln1) + norm_bytes(b.ln2) + linear(b.attn.qkv) + linear(b.attn.proj) + linear(b.mlp.fc1) +
+         linear(b.mlp.fc2) + 2 * (cached + 1) * bytes(b.ln1.weight);  // a key and a value per position
+}
+
 int64_t one_position_bytes(const Transformer& t, int64_t cached) {
-  auto bytes = [](const Tensor& x) { return x.defined() ? x.numel() * int64_t(dtype_size(x.dtype())) : 0; };
-  auto linear = [&](const Linear& l) { return bytes(l.weight_bf16.defined() ? l.weight_bf16 : l.weight) + bytes(l.bias); };
-  auto norm = [&](const LayerNorm& n) { return bytes(n.weight) + bytes(n.bias); };
-  int64_t total = norm(t.ln_f);
-  for (const auto& b : t.blocks)
-    total += norm(b->ln1) + norm(b->ln2) + linear(b->attn.qkv) + linear(b->attn.proj) + linear(b->mlp.fc1) +
-             linear(b->mlp.fc2) + 2 * (cached + 1) * bytes(b->ln1.weight);  // a key and a value per position
+  int64_t total = norm_bytes(t.ln_f);
+  for (const auto& b : t.blocks) total += block_bytes(*b, cached);
   return total;
 }
 

@@ -31,5 +31,6 @@ Tensor decode(const Transformer& t, const Tensor& x, std::vector<KVCache>& cache
 // Linear's bf16 copy where it has one) and every key and value in the caches, this position's
 // included. Decoding's floor on a CPU is this over the machine's read bandwidth.
 int64_t one_position_bytes(const Transformer& t, int64_t cached);
+int64_t block_bytes(const Block& b, int64_t cached);  // one block's share of it
 
 }  // namespace mb::nn

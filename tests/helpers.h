@@ -85,6 +85,27 @@ struct TempDir {
 };
 
 // A MEGABYTE config of the given sizes, `layers` global and local layers.
+inline Tensor random_bytes(int64_t B, int64_t T, uint64_t seed) {
+  return to(mul_scalar(Tensor::rand({B, T}, seed, 0, DType::F64), 256.0), DType::U8);
+}
+
+// Changing byte j must leave every logit that predicts bytes 0..j unchanged (they see only
+// bytes before their own) and change some later one.
+inline void check_causality(const ByteModel& model) {
+  const int64_t T = model.config().seq;
+  const Tensor x = random_bytes(2, T, 7);
+  NoGradGuard g;
+  const Tensor ref = model.forward(x);
+  for (int64_t j : {int64_t(0), int64_t(1), int64_t(3), int64_t(4), T / 2, T - 2, T - 1}) {
+    Tensor y = clone(x);
+    fill_(narrow(y, 1, j, 1), double((int64_t(y.at({0, j})) + 1) % 256));
+    const Tensor out = model.forward(y);
+    INFO("changed byte ", j);
+    CHECK(max_abs_diff(narrow(out, 1, 0, j + 1), narrow(ref, 1, 0, j + 1)) == 0);
+    if (j < T - 1) CHECK(max_abs_diff(narrow(out, 1, j + 1, T - j - 1), narrow(ref, 1, j + 1, T - j - 1)) > 0);
+  }
+}
+
 // Eval options by value: window, stride, strided, windows per pass.
 inline EvalOptions eval_windows(int64_t window, int64_t stride, bool strided, int64_t batch) {
   EvalOptions o;

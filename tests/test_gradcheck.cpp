@@ -375,6 +375,11 @@ GRADCHECK(embedding) {
   const Tensor bytes = Tensor::from_vector<uint8_t>({2, 2, 0}, {3});
   expect_grad([bytes](const Inputs& in) { return embedding(in[0], dev(bytes)); }, {randn({3, 4}, 2)});
 }
+GRADCHECK(scatter_add_rows) {
+  // rows 1 and 4 gather two sources each, rows 0 and 2 none
+  const Tensor idx = Tensor::from_vector<int64_t>({4, 1, 3, 1, 4}, {5});
+  expect_grad([idx](const Inputs& in) { return scatter_add_rows(in[0], dev(idx), 6); }, {randn({5, 3}, 1)});
+}
 GRADCHECK(attention) {
   const GradcheckFn f = [](const Inputs& in) { return attention(in[0], in[1], in[2]); };
   expect_grad(f, {randn({2, 2, 5, 3}, 1), randn({2, 2, 5, 3}, 2), randn({2, 2, 5, 3}, 3)});

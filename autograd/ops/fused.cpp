@@ -85,6 +85,25 @@ Tensor embedding(const Tensor& weight, const Tensor& idx) {
   return y;
 }
 
+Tensor scatter_add_rows(const Tensor& src, const Tensor& idx, int64_t rows) {
+  ProfileScope prof("scatter_add_rows");
+  check_lookup("scatter_add_rows", src, "src", idx, "indices");
+  MB_CHECK(src.dim() == 2 && idx.dim() == 1 && idx.size(0) == src.size(0), "scatter_add_rows: src must be (N, D) and ",
+           "indices (N), got ", describe(src), " and ", describe(idx));
+  MB_CHECK(rows >= 0, "scatter_add_rows: rows must be >= 0, got ", rows);
+  check_index_range("scatter_add_rows", idx, rows, "index");
+  const int64_t N = src.size(0), D = src.size(1);
+  const Tensor ic = contiguous_raw(idx);
+  Tensor y = Tensor::zeros({rows, D}, src.dtype(), src.device());
+  kernels(src.device()).embedding_backward(ic, contiguous_raw(src), y);
+  record(OpKind::scatter_add_rows, {src}, y, [ic = save(ic), N, D](const Tensor& gy) {
+    Tensor gs = Tensor::empty({N, D}, gy.dtype(), gy.device());
+    kernels(gy.device()).embedding(contiguous_raw(gy), ic, gs);
+    return std::vector<Tensor>{gs};
+  });
+  return y;
+}
+
 namespace {
 
 // A (B, H, T, D) view of x with a unit stride in D: x itself, or a contiguous copy.

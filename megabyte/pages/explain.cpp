@@ -137,6 +137,7 @@ std::string escape_for_script(std::string s) {  // "</" would end the <script> e
 std::string explain_data(const ByteModel& model, const std::vector<uint8_t>& data, const ExplainOptions& opt,
                          const std::string& title) {
   const Config& c = model.config();
+  MB_CHECK(!c.is_spacebyte(), "explain: the page draws MEGABYTE and baseline models; spacebyte's is not built yet");
   const int64_t size = int64_t(data.size());
   opt.validate();
   MB_CHECK(opt.offset < size, "explain: --offset ", opt.offset, " is outside the data (", size, " bytes)");

@@ -1,0 +1,151 @@
+// SpaceByte (megabyte/spacebyte.h): its patch starts and config rules, causality with both
+// patchers, a batch of rows with different numbers of starts against each row alone, the
+// cached decoder against the full pass, the parameter count from the config, and that it
+// learns.
+#include <string>
+
+#include "helpers.h"
+#include "megabyte/generate.h"
+#include "megabyte/spacebyte.h"
+#include "nn/optim.h"
+
+using namespace mb;
+using namespace mb::test;
+
+namespace {
+
+Config tiny_spacebyte(PatchRule rule) {
+  Config c;
+  c.model = "spacebyte";
+  c.patcher = rule;
+  c.seq = 32;
+  c.patch = 4;
+  c.gdim = 24;
+  c.glayers = 1;
+  c.gheads = 2;
+  c.ldim = 16;
+  c.llayers = 3;  // two blocks before the global ones, one after
+  c.lheads = 2;
+  c.init_std = 0.2;  // large enough that every part moves the logits
+  c.validate();
+  return c;
+}
+
+Tensor text_rows(const std::vector<std::string>& rows) {
+  std::vector<uint8_t> v;
+  for (const std::string& r : rows) v.insert(v.end(), r.begin(), r.end());
+  return reshape(Tensor::from_vector(v, {int64_t(v.size())}), {int64_t(rows.size()), int64_t(rows[0].size())});
+}
+
+}  // namespace
+
+TEST_CASE("spacebyte: the starts are the patcher's, and its config rules name the field") {
+  const std::string s = "to be, or not to be";
+  const std::vector<uint8_t> bytes(s.begin(), s.end());
+  CHECK(SpaceByte(tiny_spacebyte(PatchRule::space)).starts(bytes) == space_patches(bytes, 4));
+  CHECK(SpaceByte(tiny_spacebyte(PatchRule::fixed)).starts(bytes) == fixed_patches(int64_t(bytes.size()), 4));
+  // "be," ends at its comma; the space after it follows a space-like byte and starts nothing
+  CHECK(space_patches(bytes, 4) == std::vector<int64_t>{0, 3, 6, 10, 14, 17});
+  Config c = tiny_spacebyte(PatchRule::space);
+  c.gdim = 8;
+  CHECK(error_of([&] { c.validate(); }).find("global width gdim 8 must be at least the local width ldim 16") !=
+        std::string::npos);
+  c = tiny_spacebyte(PatchRule::fixed);
+  c.patcher = PatchRule::entropy;
+  CHECK(error_of([&] { c.validate(); }).find("patcher must be fixed or space") != std::string::npos);
+  Config m;
+  m.patcher = PatchRule::space;
+  CHECK(error_of([&] { m.validate(); }).find("--patcher is a spacebyte option") != std::string::npos);
+  CHECK(Config::from_metadata(tiny_spacebyte(PatchRule::space).to_metadata()).patcher == PatchRule::space);
+}
+
+TEST_CASE("causality: spacebyte with fixed and with space patches") {
+  check_causality(SpaceByte(tiny_spacebyte(PatchRule::fixed)));
+  check_causality(SpaceByte(tiny_spacebyte(PatchRule::space)));
+  // text, where the starts move with the words: a space typed at j moves the starts after j only
+  const SpaceByte m(tiny_spacebyte(PatchRule::space));
+  const Tensor x = text_rows({"the cat sat on the mat and then "});
+  NoGradGuard g;
+  const Tensor ref = m.forward(x);
+  for (int64_t j : {2, 3, 9, 20}) {
+    Tensor y = clone(x);
+    fill_(narrow(y, 1, j, 1), double(j % 2 ? ' ' : 'q'));
+    CHECK(max_abs_diff(narrow(m.forward(y), 1, 0, j + 1), narrow(ref, 1, 0, j + 1)) == 0);
+  }
+}
+
+TEST_CASE("spacebyte: a batch gives each row what the row alone gives (rows with different numbers of starts)") {
+  SpaceByte m(tiny_spacebyte(PatchRule::space));
+  m.to(DType::F64);
+  const std::vector<std::string> rows = {"a b c d e f g h i j k l m n o p ", "abcdefghijklmnopqrstuvwxyzABCDEF",
+                                         "one two three four five six sev "};
+  NoGradGuard g;
+  const Tensor batch = m.forward(text_rows(rows));
+  for (size_t r = 0; r < rows.size(); ++r) {
+    INFO("row ", r);
+    CHECK(max_abs_diff(narrow(batch, 0, int64_t(r), 1), m.forward(text_rows({rows[r]}))) < 1e-13);
+  }
+}
+
+TEST_CASE("spacebyte: the global blocks' output reaches every position's logits (through the start at 0)") {
+  SpaceByte m(tiny_spacebyte(PatchRule::space));
+  m.to(DType::F64);
+  const Tensor x = text_rows({"ab cd ef gh ij kl mn op qr st uv"});
+  NoGradGuard g;
+  const Tensor ref = m.forward(x);
+  // zero the global blocks' output projections: the model is then its local blocks alone
+  for (auto& b : m.global) {
+    fill_(b->attn.proj.weight, 0.0);
+    fill_(b->attn.proj.bias, 0.0);
+    fill_(b->mlp.fc2.weight, 0.0);
+    fill_(b->mlp.fc2.bias, 0.0);
+  }
+  const Tensor local_only = m.forward(x);
+  // the first start is position 0, and the local blocks after carry what is added there onwards
+  for (int64_t t = 0; t < 32; ++t) CHECK(max_abs_diff(narrow(ref, 1, t, 1), narrow(local_only, 1, t, 1)) > 1e-9);
+}
+
+TEST_CASE("spacebyte: cached decoding equals the full pass at every position, prompt batched or byte by byte") {
+  for (PatchRule rule : {PatchRule::fixed, PatchRule::space}) {
+    SpaceByte m(tiny_spacebyte(rule));
+    m.to(DType::F64);
+    const std::string s = "in the beginning, was the word; ";
+    const Tensor full = m.forward(text_rows({s}));
+    INFO("patcher ", name_of(rule));
+    auto dec = cached_decoder(m);
+    for (int64_t t = 0; t < 20; ++t) {
+      CHECK(max_abs_diff(dec->next_logits(), reshape(narrow(full, 1, t, 1), {Config::vocab})) < 1e-12);
+      dec->push(uint8_t(s[size_t(t)]));
+    }
+    auto batched = cached_decoder(m);
+    for (int64_t t = 0; t < 25; ++t) batched->push(uint8_t(s[size_t(t)]));  // one pass of 25 positions
+    CHECK(max_abs_diff(batched->next_logits(), reshape(narrow(full, 1, 25, 1), {Config::vocab})) < 1e-12);
+    batched->push(uint8_t(s[25]));
+    CHECK(max_abs_diff(batched->next_logits(), reshape(narrow(full, 1, 26, 1), {Config::vocab})) < 1e-12);
+  }
+}
+
+TEST_CASE("spacebyte: the parameter count from the config equals the built model's") {
+  for (Head head : {Head::tied, Head::untied}) {
+    Config c = tiny_spacebyte(PatchRule::space);
+    c.head = head;
+    SpaceByte m(c);
+    CHECK(model_size(c).total() == double(m.num_parameters()));
+  }
+}
+
+TEST_CASE("spacebyte learns: 80 AdamW steps on a sentence take its loss below a quarter") {
+  SpaceByte m(tiny_spacebyte(PatchRule::space));
+  m.train(true);
+  nn::AdamW opt(m.named_parameters());
+  const Tensor x = text_rows({"the quick brown fox jumps over t", "he lazy dog, and the quick brown"});
+  double first = 0, last = 0;
+  for (int step = 0; step < 80; ++step) {
+    m.zero_grad();
+    const Tensor loss = m.loss(x);
+    backward(loss);
+    opt.step(1e-2);
+    (step == 0 ? first : last) = loss.item();
+  }
+  CHECK(last < first / 4);
+}
