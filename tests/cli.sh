@@ -110,6 +110,17 @@ fi
 expect_error "--patcher must be fixed, space or entropy, got 'word'" "$MB" patches --data line.txt --patcher word
 expect_error "--offset 99 is outside the data (15 bytes)" "$MB" patches --data line.txt --offset 99
 expect_error "patcher: the longest patch must be >= 1 byte, got 0" "$MB" patches --data line.txt --max-len 0
+
+# spacebyte from the command line: train, score, generate (cached = recomputed), and its rules
+sb=(--model spacebyte --patcher space --seq 64 --patch 8 --gdim 32 --glayers 1 --gheads 2 --ldim 16 --llayers 2 --lheads 2)
+"$MB" train "${sb[@]}" --steps 3 --batch 2 --eval-every 3 --out sbrun --quiet >/dev/null
+"$MB" eval --ckpt sbrun --data short.txt | grep -q "^bpb " || { echo "FAIL: eval of a spacebyte checkpoint"; exit 1; }
+if [ "$("$MB" generate --ckpt sbrun --bytes 40 --seed 2 2>/dev/null)" != "$("$MB" generate --ckpt sbrun --bytes 40 --seed 2 --no-cache 2>/dev/null)" ]; then
+  echo "FAIL: spacebyte's cached generation differs from the recomputed one"; exit 1
+fi
+expect_error "config: --patcher is a spacebyte option" "$MB" train --patcher space --out out
+expect_error "spacebyte's patcher must be fixed or space" "$MB" train --model spacebyte --patcher entropy --out out
+expect_error "explain: the page draws MEGABYTE and baseline models" "$MB" explain --ckpt sbrun --data short.txt --out x.html
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none
