@@ -120,7 +120,10 @@ if [ "$("$MB" generate --ckpt sbrun --bytes 40 --seed 2 2>/dev/null)" != "$("$MB
 fi
 expect_error "config: --patcher is a spacebyte option" "$MB" train --patcher space --out out
 expect_error "spacebyte's patcher must be fixed or space" "$MB" train --model spacebyte --patcher entropy --out out
-expect_error "explain: the page draws MEGABYTE and baseline models" "$MB" explain --ckpt sbrun --data short.txt --out x.html
+# its explain page marks the patch starts the model used: "to be, or not": 0, 3, 6, 10 (at most 8)
+printf 'to be, or not' >sb.txt
+"$MB" explain --ckpt sbrun --data sb.txt --out sb.html >/dev/null
+grep -q '"pos":\[0,1,2,0,1,2,0,1,2,3,0,1,2\]' sb.html || { echo "FAIL: spacebyte's explain page lacks its patch positions"; exit 1; }
 # a checkpoint with one flipped byte is refused
 cp run/ckpt_000006.safetensors flipped.safetensors
 printf '\x55' | dd of=flipped.safetensors bs=1 seek=$(($(stat -c %s flipped.safetensors) - 100)) conv=notrunc status=none

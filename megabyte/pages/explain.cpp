@@ -10,6 +10,7 @@
 #include "megabyte/checkpoint.h"
 #include "megabyte/evaluate.h"
 #include "megabyte/generate.h"
+#include "megabyte/spacebyte.h"
 #include "megabyte/codecs/media.h"
 #include "megabyte/trainer.h"
 #include "nn/layers.h"
@@ -37,11 +38,32 @@ double mean_bits(const std::vector<double>& nats) {
   return std::accumulate(nats.begin(), nats.end(), 0.0) / double(nats.size()) / std::log(2.0);
 }
 
-// mean bits at each position p of the patch (byte t of the span is at (t − begin) mod P: the
-// windows start on multiples of P from begin)
-std::vector<double> by_position(const std::vector<double>& nats, int64_t P) {
+// Each byte's position in its patch, as the model saw it in the plain pass's windows (T bytes
+// each from begin): (t − begin) mod P for MEGABYTE (the windows start on multiples of P), the
+// bytes since the last patch start for SpaceByte, 0 for the baseline.
+std::vector<int64_t> patch_positions(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin,
+                                     int64_t end) {
+  const Config& c = model.config();
+  std::vector<int64_t> pos;
+  for (int64_t start = begin; start < end; start += c.seq) {
+    const int64_t len = std::min(c.seq, end - start);
+    if (const auto* sb = dynamic_cast<const SpaceByte*>(&model)) {
+      const std::vector<int64_t> s = sb->starts(std::vector<uint8_t>(data.begin() + start, data.begin() + start + len));
+      for (int64_t t = 0, k = 0; t < len; ++t) {
+        while (k + 1 < int64_t(s.size()) && s[size_t(k + 1)] <= t) ++k;
+        pos.push_back(t - s[size_t(k)]);
+      }
+    } else {
+      for (int64_t t = 0; t < len; ++t) pos.push_back(t % c.align());
+    }
+  }
+  return pos;
+}
+
+// mean bits at each position p < P of the patch
+std::vector<double> by_position(const std::vector<double>& nats, const std::vector<int64_t>& pos, int64_t P) {
   std::vector<double> sum(size_t(P), 0.0), n(size_t(P), 0.0);
-  for (size_t t = 0; t < nats.size(); ++t) sum[t % size_t(P)] += nats[t], n[t % size_t(P)] += 1;
+  for (size_t t = 0; t < nats.size(); ++t) sum[size_t(pos[t])] += nats[t], n[size_t(pos[t])] += 1;
   for (size_t p = 0; p < sum.size(); ++p) sum[p] = n[p] > 0 ? round_to(sum[p] / n[p] / std::log(2.0), 4) : 0.0;
   return sum;
 }
@@ -118,6 +140,11 @@ json attention(const ByteModel& model, const std::vector<uint8_t>& data, int64_t
     return ls;
   };
   const int64_t cap = ExplainOptions::kMaxAttention;
+  if (const auto* sb = dynamic_cast<const SpaceByte*>(&model)) {  // recorded in order: local_in, global, local_out
+    out["global"] = layers(sb->local_in.size(), c.glayers, 1, cap);
+    out["global_unit"] = "patch start";
+    return out;
+  }
   out["global"] = layers(0, c.glayers, 1, cap);
   out["global_unit"] = c.is_baseline() ? "byte" : "patch";
   if (c.is_baseline()) return out;
@@ -137,7 +164,6 @@ std::string escape_for_script(std::string s) {  // "</" would end the <script> e
 std::string explain_data(const ByteModel& model, const std::vector<uint8_t>& data, const ExplainOptions& opt,
                          const std::string& title) {
   const Config& c = model.config();
-  MB_CHECK(!c.is_spacebyte(), "explain: the page draws MEGABYTE and baseline models; spacebyte's is not built yet");
   const int64_t size = int64_t(data.size());
   opt.validate();
   MB_CHECK(opt.offset < size, "explain: --offset ", opt.offset, " is outside the data (", size, " bytes)");
@@ -146,22 +172,26 @@ std::string explain_data(const ByteModel& model, const std::vector<uint8_t>& dat
   json j;
   j["title"] = title;
   j["model"] = c.summary();
-  j["patch"] = c.align();
+  const int64_t P = c.is_spacebyte() ? c.patch : c.align();  // the longest patch
+  j["patch"] = P;
   j["seq"] = c.seq;
   j["offset"] = begin;
   j["bytes"] = std::vector<int>(data.begin() + begin, data.begin() + end);
   const std::vector<double> plain = byte_nats(model, data, begin, end, EvalOptions{});
   j["bits"] = bits_of(plain);
   j["bpb"] = mean_bits(plain);
-  const int64_t P = c.align();
-  j["by_position"] = by_position(plain, P);
-  if (!c.is_baseline() && c.patch >= 2) {
+  const std::vector<int64_t> pos = patch_positions(model, data, begin, end);
+  if (c.is_spacebyte()) j["pos"] = pos;  // variable patches: the page marks and counts these
+  j["by_position"] = by_position(plain, pos, P);
+  if (c.is_megabyte() && c.patch >= 2) {
     EvalOptions so;
     so.strided = true;
     const std::vector<double> strided = byte_nats(model, data, begin, end, so);
     j["bits_strided"] = bits_of(strided);
     j["bpb_strided"] = mean_bits(strided);
-    j["by_position_strided"] = by_position(strided, P);
+    std::vector<int64_t> shifted(pos.size());  // the strided pass's positions: each byte's in its own pass
+    for (size_t t = 0; t < pos.size(); ++t) shifted[t] = int64_t(t) % P;
+    j["by_position_strided"] = by_position(strided, shifted, P);
   }
   j["top"] = top_predictions(model, data, begin, end, opt.top);
   j["attention"] = attention(model, data, begin, end);

@@ -100,9 +100,9 @@ canvas { border: 1px solid #ddd; image-rendering: pixelated; }
 <h2>Bits per byte by position within the patch</h2>
 <p class="muted">The local model predicts a patch's later bytes from its earlier ones; the first bytes of a patch see only the global model's summary of the patches before. Strided inference takes each byte from a second pass shifted by P/2, where it sits in the first half of its patch.</p>
 <div id="by-position"></div>
-<h2>Attention of the global model</h2>
-<p class="muted">Row i: how patch i (or byte i, for the baseline) spreads its attention over the earlier ones, in the span's first window. Layer <select id="g-layer"></select> head <select id="g-head"></select></p>
-<canvas id="global-attn"></canvas>
+<div id="global-section"><h2>Attention of the global model</h2>
+<p class="muted">Row i: how patch i (or byte i, for the baseline; patch start i, for SpaceByte) spreads its attention over the earlier ones, in the span's first window. Layer <select id="g-layer"></select> head <select id="g-head"></select></p>
+<canvas id="global-attn"></canvas></div>
 <div id="local-section"><h2>Attention of the local model inside one patch</h2>
 <p class="muted">Patch <input id="l-patch" type="number" min="0" value="0" style="width:5em"> layer <select id="l-layer"></select> head <select id="l-head"></select> <span id="l-bytes"></span></p>
 <canvas id="local-attn"></canvas></div>
@@ -111,7 +111,7 @@ $('title').textContent = D.title;
 const P = D.patch, N = D.bytes.length;
 $('model').textContent = D.model + ' | bytes ' + D.offset + ' to ' + (D.offset + N);
 $('bpb').textContent = D.bpb.toFixed(6);
-$('bpb-strided').textContent = D.bpb_strided !== undefined ? D.bpb_strided.toFixed(6) : 'n/a (P = 1)';
+$('bpb-strided').textContent = D.bpb_strided !== undefined ? D.bpb_strided.toFixed(6) : D.pos ? 'n/a (patches of any length)' : 'n/a (P = 1)';
 const heat = b => `hsl(${Math.max(0, 120 - b * 15)}, 85%, ${92 - Math.min(b, 10) * 3}%)`;
 const printable = b => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127);
 const isText = D.bytes.filter(printable).length >= 0.9 * N;
@@ -122,7 +122,7 @@ const frag = document.createDocumentFragment();
 for (let t = 0; t < N; ++t) {
   const s = document.createElement('span');
   s.textContent = show(D.bytes[t]); s.dataset.i = t; s.style.background = heat(D.bits[t]);
-  if (P > 1 && t % P === 0) s.className = 'ps';
+  if (D.pos ? D.pos[t] === 0 : P > 1 && t % P === 0) s.className = 'ps';
   frag.appendChild(s);
 }
 text.appendChild(frag);
@@ -131,7 +131,7 @@ function tip(ev) {
   const i = ev.target.dataset ? ev.target.dataset.i : undefined, box = $('tip');
   if (i === undefined) { box.style.display = 'none'; return; }
   const t = +i, top = D.top[t], lines = [];
-  lines.push(`byte ${D.offset + t} = ${name(D.bytes[t])}, position ${t % P} of its patch`);
+  lines.push(`byte ${D.offset + t} = ${name(D.bytes[t])}, position ${D.pos ? D.pos[t] : t % P} of its patch`);
   lines.push(`${D.bits[t].toFixed(3)} bits plain` + (D.bits_strided ? `, ${D.bits_strided[t].toFixed(3)} strided` : ''));
   lines.push('predicted:');
   for (let k = 0; k < top.length; k += 2) lines.push(`  ${name(top[k]).padEnd(6)} ${(100 * top[k + 1]).toFixed(1)}%`);
@@ -157,8 +157,10 @@ function drawGlobal() {
   const m = A.global[$('g-layer').value][$('g-head').value][0];
   draw($('global-attn'), m, Math.round(Math.sqrt(m.length)));
 }
-fill($('g-layer'), A.global.length, ''); fill($('g-head'), A.global[0].length, '');
-$('g-layer').onchange = $('g-head').onchange = drawGlobal; drawGlobal();
+if (A.global.length) {
+  fill($('g-layer'), A.global.length, ''); fill($('g-head'), A.global[0].length, '');
+  $('g-layer').onchange = $('g-head').onchange = drawGlobal; drawGlobal();
+} else $('global-section').style.display = 'none';
 if (A.local && A.local.length) {
   fill($('l-layer'), A.local.length, ''); fill($('l-head'), A.local[0].length, '');
   const patches = A.local[0][0].length; $('l-patch').max = patches - 1;
