@@ -191,16 +191,16 @@ TrainingMemory training_memory(const Config& c, int64_t batch_size) {
   return {16 * model_size(c).total(), 4 * (values + 2 * B * T * Config::vocab)};
 }
 
-double forward_flops_per_byte(const Config& c) {
+double forward_flops_per_byte(const Config& c, double mean_patch) {
   const double T = double(c.seq);
   if (c.is_baseline()) return stack_flops(T, double(c.gdim), double(c.glayers)) + 2 * double(c.gdim) * Config::vocab;
-  // spacebyte: the local blocks at every byte over T, the global ones at every boundary over
-  // the T/P of them (P: the fixed patcher's, and the space patcher's longest; its mean patch is
-  // shorter, so this is a lower bound of its global share), the head
-  if (c.is_spacebyte())
-    return stack_flops(T, double(c.ldim), double(c.llayers)) +
-           stack_flops(T / double(c.patch), double(c.gdim), double(c.glayers)) / double(c.patch) +
+  // spacebyte: the local blocks at every byte over T, the global ones at every patch start over
+  // the T/m of them (m: the mean patch, P unless given), the head
+  if (c.is_spacebyte()) {
+    const double m = mean_patch > 0 ? mean_patch : double(c.patch);
+    return stack_flops(T, double(c.ldim), double(c.llayers)) + stack_flops(T / m, double(c.gdim), double(c.glayers)) / m +
            2 * double(c.ldim) * Config::vocab;
+  }
   // the global stack runs once per patch (1/P per byte), a mid stage once per unit of its
   // own, the local one once per byte
   const double P = double(c.patch), K = T / P, DG = double(c.gdim) / P;

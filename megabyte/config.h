@@ -104,7 +104,9 @@ struct ModelSize {
 };
 ModelSize model_size(const Config& c);
 // Forward-pass matmul FLOPs per byte (training: about 3x).
-double forward_flops_per_byte(const Config& c);
+// SpaceByte's global blocks run once per patch: at `mean_patch` bytes a patch when given (the
+// starts a text really has), else at P (exact for fixed patches, a lower bound for space ones).
+double forward_flops_per_byte(const Config& c, double mean_patch = 0);
 
 // Memory of training in f32, estimated: the weights with their gradients and AdamW moments (16
 // bytes a parameter), and the activations a step at this batch size keeps for backward.

@@ -316,6 +316,7 @@ class Run {
     MB_CHECK(split_.train_end >= config_.seq, path, ": the training part has ", split_.train_end,
              " bytes, fewer than one window of T = ", config_.seq, " (use more data, a smaller --seq or --val-fraction)");
     has_val_ = split_.size > split_.train_end;
+    flops_per_byte_ = forward_flops_per_byte(config_, mean_patch());
     MB_CHECK(!has_val_ || split_.size - split_.train_end >= config_.seq, path, ": the validation tail has ",
              split_.size - split_.train_end, " bytes, fewer than one window of T = ", config_.seq,
              " (raise --val-fraction or set it to 0)");
@@ -367,6 +368,9 @@ class Run {
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),
                 static_cast<long long>(split_.train_end), static_cast<long long>(split_.size - split_.train_end),
                 where.c_str(), opt_.out.c_str());
+    if (const double m = mean_patch(); m > 0)
+      std::printf("space patches: mean %.3f bytes over the training part's first MiB; %s per byte forward at that mean\n", m,
+                  count_text(flops_per_byte_, "FLOP").c_str());
   }
 
   void open_log() {
@@ -449,9 +453,19 @@ class Run {
     return world_.sum(nats) / double(n) / std::log(2.0);
   }
 
+  // SpaceByte's space patches: their mean length over the training part's first MiB (the global
+  // blocks' share of the FLOPs); 0 for every other model (its patches are the config's).
+  double mean_patch() const {
+    if (!config_.is_spacebyte() || config_.patcher != PatchRule::space) return 0;
+    const int64_t n = std::min<int64_t>(split_.train_end, 1 << 20);
+    const std::vector<uint8_t> head(corpus_.bytes.begin(), corpus_.bytes.begin() + n);
+    return mean_patch_length(space_patches(head, config_.patch), n);
+  }
+
   // One row of log.csv; training FLOPs so far: about 3x the forward pass per step.
   void log_step(int64_t step, double lr, double loss, double norm, double val, double dt, double elapsed) {
-    const double flops = 3 * model_->forward_flops(opt_.batch) * double(opt_.grad_accum * world_.size()) * double(step + 1);
+    const double flops = 3 * (double(opt_.batch * config_.seq) * flops_per_byte_) * double(opt_.grad_accum * world_.size()) *
+                         double(step + 1);
     const double bpb = loss / std::log(2.0), rate = bytes_per_step() / dt;
     char row[256];
     std::snprintf(row, sizeof row, "%lld,%.6g,%.9g,%.9g,%.6g,%s,%.1f,%.3f,%.4g\n", static_cast<long long>(step + 1), lr,
@@ -520,6 +534,7 @@ class Run {
   Corpus corpus_;
   Split split_{};
   bool has_val_ = false;
+  double flops_per_byte_ = 0;  // forward, as log.csv counts it
   Device device_ = Device::CPU;
   std::unique_ptr<ByteModel> model_;
   std::unique_ptr<nn::AdamW> adamw_;

@@ -134,6 +134,15 @@ TEST_CASE("spacebyte: the parameter count from the config equals the built model
   }
 }
 
+TEST_CASE("spacebyte's FLOPs per byte: local blocks at every byte, global blocks at every start, by hand") {
+  const Config c = tiny_spacebyte(PatchRule::space);
+  // local 2·3·(12·16² + 2·32·16) = 24576; global 2·1·(12·24² + 2·(32/4)·24)/4 = 3648; head 2·16·256 = 8192
+  CHECK(forward_flops_per_byte(c) == 36416);
+  CHECK(forward_flops_per_byte(c, 4.0) == 36416);  // P is the mean when none is given
+  // at a mean of 2 bytes: the global blocks twice as often, over twice as many starts
+  CHECK(forward_flops_per_byte(c, 2.0) == 24576 + 2.0 * (12 * 24 * 24 + 2 * 16 * 24) / 2 + 8192);
+}
+
 TEST_CASE("spacebyte learns: 80 AdamW steps on a sentence take its loss below a quarter") {
   SpaceByte m(tiny_spacebyte(PatchRule::space));
   m.train(true);
