@@ -316,7 +316,8 @@ class Run {
     MB_CHECK(split_.train_end >= config_.seq, path, ": the training part has ", split_.train_end,
              " bytes, fewer than one window of T = ", config_.seq, " (use more data, a smaller --seq or --val-fraction)");
     has_val_ = split_.size > split_.train_end;
-    flops_per_byte_ = forward_flops_per_byte(config_, mean_patch());
+    mean_patch_ = mean_patch();
+    flops_per_byte_ = forward_flops_per_byte(config_, mean_patch_);
     MB_CHECK(!has_val_ || split_.size - split_.train_end >= config_.seq, path, ": the validation tail has ",
              split_.size - split_.train_end, " bytes, fewer than one window of T = ", config_.seq,
              " (raise --val-fraction or set it to 0)");
@@ -368,9 +369,9 @@ class Run {
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),
                 static_cast<long long>(split_.train_end), static_cast<long long>(split_.size - split_.train_end),
                 where.c_str(), opt_.out.c_str());
-    if (const double m = mean_patch(); m > 0)
-      std::printf("space patches: mean %.3f bytes over the training part's first MiB; %s per byte forward at that mean\n", m,
-                  count_text(flops_per_byte_, "FLOP").c_str());
+    if (mean_patch_ > 0)
+      std::printf("space patches: mean %.3f bytes over the training part's first MiB; %s per byte forward at that mean\n",
+                  mean_patch_, count_text(flops_per_byte_, "FLOP").c_str());
   }
 
   void open_log() {
@@ -534,6 +535,7 @@ class Run {
   Corpus corpus_;
   Split split_{};
   bool has_val_ = false;
+  double mean_patch_ = 0;      // mean_patch(), once
   double flops_per_byte_ = 0;  // forward, as log.csv counts it
   Device device_ = Device::CPU;
   std::unique_ptr<ByteModel> model_;
