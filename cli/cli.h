@@ -43,7 +43,7 @@ Config config_from_flags(const cxxopts::ParseResult& r);
 // Whether any config flag (other than --preset) was given.
 bool config_flags_given(const cxxopts::ParseResult& r);
 
-// A checkpoint path, or a run folder (its newest checkpoint).
+// A checkpoint path, a run folder (its newest checkpoint), or a zoo model's name (trained_models).
 std::string resolve_checkpoint(const std::string& path);
 // --ckpt resolved, or the zoo's model trained on the shipped corpus when it was not given.
 std::string checkpoint_or_zoo(const cxxopts::ParseResult& r);

@@ -73,7 +73,7 @@ void add_flags(cxxopts::Options& opts, std::initializer_list<Flag> flags) {
     throw Error(cat("no training option '", key, "'"));
   };
   for (Flag f : flags) switch (f) {
-      case Flag::ckpt: opts.add_options()("ckpt", "checkpoint file, or a run folder (its newest checkpoint)", cxxopts::value<std::string>()); break;
+      case Flag::ckpt: opts.add_options()("ckpt", "checkpoint file, a run folder (its newest checkpoint), or a zoo model's name (info --list)", cxxopts::value<std::string>()); break;
       case Flag::data: opts.add_options()("data", "file or folder of bytes", cxxopts::value<std::string>()); break;
       case Flag::format: add_field_flag(opts, training_option("format")); break;
       case Flag::scan: add_field_flag(opts, training_option("scan")); break;
@@ -124,13 +124,12 @@ Scoring open_scoring(const cxxopts::ParseResult& r) {
 }
 
 std::string checkpoint_or_zoo(const cxxopts::ParseResult& r) {
-  return r.count("ckpt") ? resolve_checkpoint(r["ckpt"].as<std::string>())
-                         : shipped_file("megabyte/zoo/tiny_shakespeare.safetensors");
+  return resolve_checkpoint(r.count("ckpt") ? r["ckpt"].as<std::string>() : trained_models().front().name);
 }
 
 std::string resolve_checkpoint(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(path, ec)) return path;
+  if (!std::filesystem::is_directory(path, ec)) return model_file(path);
   const std::string ck = latest_checkpoint(path);
   MB_CHECK(!ck.empty(), path, ": the folder has no checkpoint (ckpt_*.safetensors)");
   return ck;

@@ -47,7 +47,7 @@ int info(int argc, char** argv) {
   cxxopts::Options opts(argv[0], "Describe a preset or a checkpoint: config, parameters per part, FLOPs per byte, memory.");
   add_config_flags(opts, "tiny");
   add_flags(opts, {Flag::ckpt});
-  opts.add_options()("list", "list the presets")(
+  opts.add_options()("list", "list the presets and the zoo's trained models")(
       "batch", "batch size for the per-step figures (default: the preset's, or 8)", cxxopts::value<int64_t>());
   cxxopts::ParseResult r;
   if (!parse(opts, argc, argv, r)) return 0;
@@ -55,6 +55,8 @@ int info(int argc, char** argv) {
     for (const Preset& p : presets())
       std::printf("%-24s %10s params  %s\n", p.name.c_str(), count_text(model_size(p.config).total(), "").c_str(),
                   p.description.c_str());
+    std::printf("\ntrained models (--ckpt NAME in generate, eval, explain, ...; cards in megabyte/zoo/README.md):\n");
+    for (const TrainedModel& m : trained_models()) std::printf("%-24s %s\n", m.name.c_str(), m.description.c_str());
     return 0;
   }
   MB_CHECK(!(r.count("ckpt") && (r.count("preset") || config_flags_given(r))),

@@ -39,10 +39,11 @@ void Config::validate() const {
   // the fields together
   MB_CHECK(gdim % gheads == 0, "config: global width gdim ", gdim, " is not divisible by gheads ", gheads);
   MB_CHECK(!conv || is_megabyte(), "config: the convolutional encoder is a MEGABYTE option");
-  MB_CHECK(patcher == PatchRule::fixed || is_spacebyte(), "config: --patcher is a spacebyte option");
+  MB_CHECK((patcher == PatchRule::fixed && entropy_model.empty()) || is_spacebyte(),
+           "config: --patcher and --entropy-model are spacebyte options");
   if (is_spacebyte()) {
-    MB_CHECK(patcher != PatchRule::entropy, "config: spacebyte's patcher must be fixed or space (entropy patches ",
-             "need a second model at training time, not built yet)");
+    MB_CHECK((patcher == PatchRule::entropy) == !entropy_model.empty(), "config: spacebyte's --patcher entropy and ",
+             "--entropy-model go together (patcher ", name_of(patcher), ", entropy_model '", entropy_model, "')");
     MB_CHECK(gdim >= ldim, "config: spacebyte's global width gdim ", gdim, " must be at least the local width ldim ",
              ldim, " (the local stream is padded with zeros into it)");
     MB_CHECK(ldim % lheads == 0, "config: local width ldim ", ldim, " is not divisible by lheads ", lheads);
@@ -121,7 +122,9 @@ std::string Config::summary() const {
   if (is_spacebyte())
     return cat("SpaceByte T=", seq, " | local ", ldim, " x", llayers, " layers (", llayers - llayers / 2, " before, ",
                llayers / 2, " after the global), ", lheads, " heads | global ", gdim, " x", glayers, " layers, ", gheads,
-               " heads, at ", name_of(patcher), " patches of at most P=", patch, " | ", name_of(act), ", head ",
+               " heads, at ", name_of(patcher), " patches",
+               patcher == PatchRule::entropy ? cat(" (", entropy_model, ", ", name_of(entropy_rule), " ", entropy_theta, " bits)") : "",
+               " of at most P=", patch, " | ", name_of(act), ", head ",
                field_text(head));
   if (is_baseline())
     return cat("baseline byte transformer T=", seq, " width ", gdim, " x", glayers, " layers, ", gheads,

@@ -40,7 +40,15 @@ constexpr double kMaxLayers = 1024;
   X(int64_t, seq, "seq", 256, in(1, kMaxSeq), "T: bytes per sequence")                                   \
   X(int64_t, patch, "patch", 4, in(1, kMaxWidth), "P: bytes per patch (K = T/P patches)")                \
   X(PatchRule, patcher, "patcher", PatchRule::fixed, any(),                                              \
-    "spacebyte: where its global blocks run: fixed (every P bytes) or space (after space-like bytes, at most P apart)") \
+    "spacebyte: where its global blocks run: fixed (every P bytes), space (after space-like bytes) or entropy (where "  \
+    "--entropy-model finds the next byte hard), patches at most P long")                                 \
+  X(std::string, entropy_model, "entropy_model", "", any(),                                              \
+    "--patcher entropy: the small byte model whose next-byte entropy places the starts (a zoo model's name or a " \
+    "checkpoint file)")                                                                                  \
+  X(EntropyRule, entropy_rule, "entropy_rule", EntropyRule::above, any(),                                \
+    "--patcher entropy: a start where H[t] > theta (above) or H[t] - H[t-1] > theta (rise)")             \
+  X(double, entropy_theta, "entropy_theta", 0.0, in(0, 8),                                               \
+    "--patcher entropy: the threshold in bits (0: train chooses it for --entropy-mean)")                 \
   X(int64_t, gdim, "gdim", 128, in(1, kMaxWidth), "global width G = P*D_G (baseline: width)")            \
   X(int64_t, glayers, "glayers", 2, in(0, kMaxLayers), "global layers")                                  \
   X(int64_t, gheads, "gheads", 4, in(1, kMaxWidth), "global heads")                                      \

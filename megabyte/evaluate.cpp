@@ -59,11 +59,7 @@ Scored score(const ByteModel& model, const std::vector<uint8_t>& data, int64_t b
     const Tensor x = Tensor::from_vector(buf, {int64_t(n), padded});
     const Tensor logits = model.forward(x);  // (n, padded, 256)
     const std::vector<double> nats = to(cross_entropy(logits, x, Reduction::none), DType::F64).to_vector<double>();
-    std::vector<double> bits;  // −Σ p log2 p of each prediction
-    if (entropy) {
-      const Tensor lp = log_softmax(to(logits, DType::F64));
-      bits = mul_scalar(sum(mul(exp(lp), lp), {-1}), -1 / std::log(2.0)).to_vector<double>();
-    }
+    const std::vector<double> bits = entropy ? to(entropy_bits(logits), Device::CPU).to_vector<double>() : std::vector<double>();
     for (size_t k = 0; k < n; ++k) {
       const Window& w = windows[i + k];
       for (int64_t t = w.score; t < w.start + w.len; ++t) {

@@ -178,10 +178,13 @@ class BaselineDecoder : public CachedDecoder {
 };
 
 // SpaceByte: every position runs the local blocks once over their caches; a position that
-// starts a patch also runs the global blocks once over theirs (one position per start).
+// starts a patch also runs the global blocks once over theirs (one position per start). The
+// starts are learnt one position at a time (PatchCutter), so a byte costs the same at any
+// context length; with entropy patches, the entropy model's own cached decoder runs in step,
+// one position behind the bytes it is asked about.
 class SpaceByteDecoder : public CachedDecoder {
  public:
-  explicit SpaceByteDecoder(const SpaceByte& m) : CachedDecoder(m, 1), m_(m) {}
+  explicit SpaceByteDecoder(const SpaceByte& m) : CachedDecoder(m, 1), m_(m), cutter_(m.config().patch) {}
 
  protected:
   Tensor advance(int64_t a, int64_t t) override {
@@ -189,13 +192,9 @@ class SpaceByteDecoder : public CachedDecoder {
     const int64_t n = t - a + 1, D = c.ldim;
     Tensor h = add(embedding(m_.byte_embed, earlier(a, n, 1, 0)), narrow(m_.pos_embed, 0, a, n));  // (1, n, D_L)
     h = SpaceByte::blocks_cached(m_.local_in, h, in_, c.seq);
-    // the starts among a … t: the patcher over the context (a start at t reads bytes < t only,
-    // so the byte after the context is a placeholder)
-    std::vector<uint8_t> context(bytes_.begin(), bytes_.begin() + t);
-    context.push_back(0);
-    std::vector<int64_t> at;
-    for (int64_t s : m_.starts(context))
-      if (s >= a) at.push_back(s - a);
+    std::vector<int64_t> at;  // the starts among a … t, less a
+    for (int64_t s = a; s <= t; ++s)
+      if (cutter_.start_at(s, s > 0 && m_.cut(bytes_.data(), entropy_at(s), s))) at.push_back(s - a);
     if (!at.empty()) {
       const int64_t k = int64_t(at.size());
       const Tensor idx = to(Tensor::from_vector(at, {k}), h.device());
@@ -210,11 +209,29 @@ class SpaceByteDecoder : public CachedDecoder {
     in_.clear();
     global_.clear();
     out_.clear();
+    cutter_ = PatchCutter(m_.config().patch);
+    entropy_.reset();
+    H_.clear();
   }
 
  private:
+  // entropy patches: H[0 … s] (the entropy model's bits for positions up to s, from bytes < s),
+  // extended as the positions come; nullptr for the other patchers
+  const double* entropy_at(int64_t s) {
+    if (m_.config().patcher != PatchRule::entropy) return nullptr;
+    if (!entropy_) entropy_ = cached_decoder(m_.entropy_model());
+    while (int64_t(H_.size()) <= s) {
+      while (entropy_->size() < int64_t(H_.size())) entropy_->push(bytes_[size_t(entropy_->size())]);
+      H_.push_back(to(entropy_bits(entropy_->next_logits()), Device::CPU).item());
+    }
+    return H_.data();
+  }
+
   const SpaceByte& m_;
   std::vector<nn::KVCache> in_, global_, out_;
+  PatchCutter cutter_;
+  std::unique_ptr<Decoder> entropy_;
+  std::vector<double> H_;
 };
 
 class RecomputeDecoder : public Decoder {
@@ -265,6 +282,7 @@ double decode_bytes_per_byte(const ByteModel& model, int64_t context) {
     for (const auto& blk : s->local_in) total += double(nn::block_bytes(*blk, context));
     for (const auto& blk : s->local_out) total += double(nn::block_bytes(*blk, context));
     for (const auto& blk : s->global) total += double(nn::block_bytes(*blk, context / c.patch)) / double(c.patch);
+    if (c.patcher == PatchRule::entropy) total += decode_bytes_per_byte(s->entropy_model(), context);  // it runs in step
     return total + (s->head ? bytes(s->head->weight) + bytes(s->head->bias) : bytes(s->byte_embed) * 256 / 257);
   }
   const auto& m = dynamic_cast<const Megabyte&>(model);

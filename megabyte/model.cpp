@@ -1,5 +1,7 @@
 #include "megabyte/model.h"
 
+#include <cmath>
+
 #include "megabyte/spacebyte.h"
 #include "nn/step.h"
 
@@ -237,6 +239,11 @@ std::unique_ptr<ByteModel> make_model(const Config& c) {
   if (c.is_baseline()) return std::make_unique<ByteTransformer>(c);
   if (c.is_spacebyte()) return std::make_unique<SpaceByte>(c);
   return std::make_unique<Megabyte>(c);
+}
+
+Tensor entropy_bits(const Tensor& logits) {
+  const Tensor lp = log_softmax(to(logits, DType::F64));
+  return mul_scalar(sum(mul(exp(lp), lp), {-1}), -1 / std::log(2.0));
 }
 
 }  // namespace mb

@@ -129,6 +129,9 @@ class ByteTransformer : public ByteModel {
 
 std::unique_ptr<ByteModel> make_model(const Config& c);  // MEGABYTE, baseline or SpaceByte
 
+// The entropy in bits, −Σ p log2 p, of each prediction: logits (..., 256) -> (...) in f64.
+Tensor entropy_bits(const Tensor& logits);
+
 // What the models share: every stack's block options from the config; x (B, T) shifted right
 // by `by` inside every run of `span` bytes, the pad id 256 in front (-> (B, T) ids).
 nn::BlockOptions block_options(const Config& c);

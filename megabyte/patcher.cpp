@@ -7,16 +7,23 @@
 
 namespace mb {
 
-namespace {
-void check_max_len(int64_t max_len) { MB_CHECK(max_len >= 1, "patcher: the longest patch must be >= 1 byte, got ", max_len); }
+PatchCutter::PatchCutter(int64_t max_len) : max_len_(max_len) {
+  MB_CHECK(max_len >= 1, "patcher: the longest patch must be >= 1 byte, got ", max_len);
+}
 
-// starts from a per-position rule `cut(t)` (t >= 1), with a cut forced at max_len
+bool PatchCutter::start_at(int64_t t, bool cut) {
+  if (t > 0 && !cut && t - last_ < max_len_) return false;
+  last_ = t;
+  return true;
+}
+
+namespace {
+// starts from a per-position rule `cut(t)` (asked for t >= 1 only)
 template <class Cut> std::vector<int64_t> patches_by(int64_t n, int64_t max_len, Cut cut) {
-  check_max_len(max_len);
+  PatchCutter cutter(max_len);
   std::vector<int64_t> starts;
-  if (n > 0) starts.push_back(0);
-  for (int64_t t = 1; t < n; ++t)
-    if (cut(t) || t - starts.back() >= max_len) starts.push_back(t);
+  for (int64_t t = 0; t < n; ++t)
+    if (cutter.start_at(t, t > 0 && cut(t))) starts.push_back(t);
   return starts;
 }
 }  // namespace
@@ -31,17 +38,19 @@ bool space_like(uint8_t b) {
   return !letter_or_digit && (b & 0xc0) != 0x80;
 }
 
+// a patch starts at t when byte t − 1 is space-like and byte t − 2 is not (or t − 1 = 0)
+bool space_cut(const uint8_t* bytes, int64_t t) { return space_like(bytes[t - 1]) && (t == 1 || !space_like(bytes[t - 2])); }
+
 std::vector<int64_t> space_patches(const std::vector<uint8_t>& bytes, int64_t max_len) {
-  // a patch starts at t when byte t − 1 is space-like and byte t − 2 is not (or t − 1 = 0)
-  return patches_by(int64_t(bytes.size()), max_len, [&](int64_t t) {
-    return space_like(bytes[size_t(t - 1)]) && (t == 1 || !space_like(bytes[size_t(t - 2)]));
-  });
+  return patches_by(int64_t(bytes.size()), max_len, [&](int64_t t) { return space_cut(bytes.data(), t); });
+}
+
+bool entropy_cut(const double* H, int64_t t, double theta, EntropyRule rule) {
+  return rule == EntropyRule::above ? H[t] > theta : H[t] - H[t - 1] > theta;
 }
 
 std::vector<int64_t> entropy_patches(const std::vector<double>& H, double theta, EntropyRule rule, int64_t max_len) {
-  return patches_by(int64_t(H.size()), max_len, [&](int64_t t) {
-    return rule == EntropyRule::above ? H[size_t(t)] > theta : H[size_t(t)] - H[size_t(t - 1)] > theta;
-  });
+  return patches_by(int64_t(H.size()), max_len, [&](int64_t t) { return entropy_cut(H.data(), t, theta, rule); });
 }
 
 double entropy_threshold(const std::vector<double>& H, EntropyRule rule, double mean_len, int64_t max_len) {
@@ -63,7 +72,9 @@ double entropy_threshold(const std::vector<double>& H, EntropyRule rule, double 
     else hi = mid;
   }
   if (lo > 0 && std::abs(mean_at(lo - 1) - mean_len) <= std::abs(mean_at(lo) - mean_len)) --lo;
-  return v[lo];
+  // halfway to the next value compared: the same starts here, and no value sits on the threshold,
+  // where the rounding of another pass over the same bytes (a cached decoder's) could move a start
+  return lo + 1 < v.size() ? (v[lo] + v[lo + 1]) / 2 : v[lo];
 }
 
 double mean_patch_length(const std::vector<int64_t>& starts, int64_t n) {

@@ -1,5 +1,7 @@
 #include "megabyte/spacebyte.h"
 
+#include "megabyte/checkpoint.h"
+#include "megabyte/zoo.h"
 #include "tensor/error.h"
 
 namespace mb {
@@ -15,6 +17,24 @@ Tensor run(const std::vector<std::unique_ptr<nn::Block>>& blocks, Tensor h, nn::
   return h;
 }
 }  // namespace
+
+std::unique_ptr<ByteModel> load_entropy_model(const Config& c) {
+  const std::string& name = c.entropy_model;
+  std::unique_ptr<ByteModel> entropy;
+  try {
+    entropy = load_model(model_file(name));
+  } catch (const Error& e) {
+    throw Error(cat("spacebyte: its entropy model '", name, "' (config entropy_model: a zoo model's name or a checkpoint "
+                    "file) does not load: ", e.what()));
+  }
+  entropy->train(false);
+  const Config& e = entropy->config();
+  MB_CHECK(!(e.is_spacebyte() && e.patcher == PatchRule::entropy), "spacebyte: the entropy model ", name,
+           " places its own patches by entropy; it must be a model that does not");
+  MB_CHECK(e.seq >= c.seq, "spacebyte: the entropy model ", name, " reads ", e.seq, " bytes, fewer than T = ",
+           c.seq, " (it must see every window whole)");
+  return entropy;
+}
 
 SpaceByte::SpaceByte(const Config& c)
     : ByteModel(c),
@@ -40,15 +60,58 @@ SpaceByte::SpaceByte(const Config& c)
     register_module("head", *head);
   }
   init_parameters(0);
+  if (c.patcher == PatchRule::entropy) entropy_ = load_entropy_model(c);
 }
+
 
 void SpaceByte::set_recompute(bool on) {
   MB_CHECK(!on, "spacebyte: activation recomputation is not built for this model yet");
 }
 
+const ByteModel& SpaceByte::entropy_model() const {
+  MB_CHECK(entropy_, "spacebyte: this model's patcher is ", name_of(cfg_.patcher), ", not entropy");
+  return *entropy_;
+}
+
+std::vector<double> SpaceByte::entropies(const Tensor& x) const {
+  const ByteModel& e = entropy_model();
+  MB_CHECK(cfg_.entropy_theta > 0, "spacebyte: the entropy threshold is not chosen (config entropy_theta 0): `megabyte ",
+           "train` chooses it for --entropy-mean, or give --entropy-theta");
+  if (e.device() != x.device()) entropy_->to(x.device());
+  NoGradGuard no_grad;
+  // the entropy model takes whole patches: zeros after the row's end, which causality hides
+  const int64_t B = x.size(0), T = x.size(1), align = e.config().align(), padded = (T + align - 1) / align * align;
+  Tensor xe = mb::to(x, DType::I64);
+  if (padded > T) xe = concat({xe, Tensor::zeros({B, padded - T}, DType::I64, x.device())}, 1);
+  return mb::to(entropy_bits(narrow(e.forward(xe), 1, 0, T)), Device::CPU).to_vector<double>();
+}
+
+bool SpaceByte::cut(const uint8_t* bytes, const double* H, int64_t t) const {
+  switch (cfg_.patcher) {
+    case PatchRule::space: return space_cut(bytes, t);
+    case PatchRule::entropy: return entropy_cut(H, t, cfg_.entropy_theta, cfg_.entropy_rule);
+    case PatchRule::fixed: break;
+  }
+  return false;
+}
+
+std::vector<std::vector<int64_t>> SpaceByte::starts(const Tensor& x) const {
+  const int64_t B = x.size(0), T = x.size(1);
+  const std::vector<int64_t> ids = mb::to(mb::to(x, DType::I64), Device::CPU).to_vector<int64_t>();
+  const std::vector<uint8_t> bytes(ids.begin(), ids.end());
+  const std::vector<double> H = cfg_.patcher == PatchRule::entropy ? entropies(x) : std::vector<double>();
+  std::vector<std::vector<int64_t>> s(static_cast<size_t>(B));
+  for (int64_t b = 0; b < B; ++b) {
+    PatchCutter cutter(cfg_.patch);
+    for (int64_t t = 0; t < T; ++t)
+      if (cutter.start_at(t, t > 0 && cut(bytes.data() + b * T, H.empty() ? nullptr : H.data() + b * T, t)))
+        s[size_t(b)].push_back(t);
+  }
+  return s;
+}
+
 std::vector<int64_t> SpaceByte::starts(const std::vector<uint8_t>& bytes) const {
-  const int64_t n = int64_t(bytes.size());
-  return cfg_.patcher == PatchRule::space ? space_patches(bytes, cfg_.patch) : fixed_patches(n, cfg_.patch);
+  return starts(Tensor::from_vector(bytes, {1, int64_t(bytes.size())})).front();
 }
 
 Tensor SpaceByte::widen(const Tensor& h) const {
@@ -77,13 +140,9 @@ Tensor SpaceByte::forward(const Tensor& x_in, nn::DropoutStream* drop) const {
   // 2. each row's patch starts; the global sequence of row b is its K_b starts, padded to the
   // longest row's K with row b's position 0 (after the real ones: causality hides it); the
   // padding's outputs go to a spare row B·T that is dropped
-  const std::vector<int64_t> bytes = mb::to(x, Device::CPU).to_vector<int64_t>();
-  std::vector<std::vector<int64_t>> s(static_cast<size_t>(B));
+  const std::vector<std::vector<int64_t>> s = starts(x);
   size_t K = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    s[size_t(b)] = starts(std::vector<uint8_t>(bytes.begin() + b * T, bytes.begin() + (b + 1) * T));
-    K = std::max(K, s[size_t(b)].size());
-  }
+  for (const auto& row : s) K = std::max(K, row.size());
   std::vector<int64_t> gather, scatter;
   for (int64_t b = 0; b < B; ++b)
     for (size_t k = 0; k < K; ++k) {

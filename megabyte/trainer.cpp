@@ -19,6 +19,8 @@
 
 #include "megabyte/checkpoint.h"
 #include "megabyte/data.h"
+#include "megabyte/evaluate.h"
+#include "megabyte/spacebyte.h"
 #include "megabyte/tfevents.h"
 #include "nn/distributed.h"
 #include "nn/safetensors.h"
@@ -316,7 +318,7 @@ class Run {
     MB_CHECK(split_.train_end >= config_.seq, path, ": the training part has ", split_.train_end,
              " bytes, fewer than one window of T = ", config_.seq, " (use more data, a smaller --seq or --val-fraction)");
     has_val_ = split_.size > split_.train_end;
-    mean_patch_ = mean_patch();
+    mean_patch_ = variable_patches();
     flops_per_byte_ = forward_flops_per_byte(config_, mean_patch_);
     MB_CHECK(!has_val_ || split_.size - split_.train_end >= config_.seq, path, ": the validation tail has ",
              split_.size - split_.train_end, " bytes, fewer than one window of T = ", config_.seq,
@@ -369,9 +371,15 @@ class Run {
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),
                 static_cast<long long>(split_.train_end), static_cast<long long>(split_.size - split_.train_end),
                 where.c_str(), opt_.out.c_str());
-    if (mean_patch_ > 0)
+    if (config_.patcher == PatchRule::space)
       std::printf("space patches: mean %.3f bytes over the training part's first MiB; %s per byte forward at that mean\n",
                   mean_patch_, count_text(flops_per_byte_, "FLOP").c_str());
+    if (config_.patcher == PatchRule::entropy)
+      std::printf("entropy patches (%s, %s %s bits%s): mean %.3f bytes over the training part's first 256 KiB; %s per "
+                  "byte forward at that mean, and the entropy model's %s (not in log.csv's train_flops)\n",
+                  config_.entropy_model.c_str(), name_of(config_.entropy_rule), field_text(config_.entropy_theta).c_str(),
+                  theta_chosen_ ? cat(", chosen for a mean of ", opt_.entropy_mean).c_str() : "",
+                  mean_patch_, count_text(flops_per_byte_, "FLOP").c_str(), count_text(entropy_flops_, "FLOP").c_str());
   }
 
   void open_log() {
@@ -454,13 +462,27 @@ class Run {
     return world_.sum(nats) / double(n) / std::log(2.0);
   }
 
-  // SpaceByte's space patches: their mean length over the training part's first MiB (the global
-  // blocks' share of the FLOPs); 0 for every other model (its patches are the config's).
-  double mean_patch() const {
-    if (!config_.is_spacebyte() || config_.patcher != PatchRule::space) return 0;
-    const int64_t n = std::min<int64_t>(split_.train_end, 1 << 20);
+  // SpaceByte's variable patches, over a sample of the training part: its first MiB for space
+  // patches, its first 256 KiB for entropy patches (the entropy model runs over them). There,
+  // the entropy threshold is chosen for --entropy-mean when the config leaves it to training
+  // (resumed runs keep their checkpoint's), and the mean patch length is measured: the global
+  // blocks' share of the FLOPs. Returns it; 0 for every other model (its patches are the config's).
+  double variable_patches() {
+    if (!config_.is_spacebyte() || config_.patcher == PatchRule::fixed) return 0;
+    const bool space = config_.patcher == PatchRule::space;
+    const int64_t n = std::min<int64_t>(split_.train_end, space ? 1 << 20 : 1 << 18);
     const std::vector<uint8_t> head(corpus_.bytes.begin(), corpus_.bytes.begin() + n);
-    return mean_patch_length(space_patches(head, config_.patch), n);
+    if (space) return mean_patch_length(space_patches(head, config_.patch), n);
+    const auto entropy = load_entropy_model(config_);
+    entropy_flops_ = forward_flops_per_byte(entropy->config());
+    const std::vector<double> H = next_byte_entropy(*entropy, head);
+    if (config_.entropy_theta == 0) {
+      MB_CHECK(opt_.entropy_mean <= double(config_.patch), "--entropy-mean ", opt_.entropy_mean,
+               " is longer than the longest patch (--patch ", config_.patch, ")");
+      config_.entropy_theta = entropy_threshold(H, config_.entropy_rule, opt_.entropy_mean, config_.patch);
+      theta_chosen_ = true;
+    }
+    return mean_patch_length(entropy_patches(H, config_.entropy_theta, config_.entropy_rule, config_.patch), n);
   }
 
   // One row of log.csv; training FLOPs so far: about 3x the forward pass per step.
@@ -535,7 +557,9 @@ class Run {
   Corpus corpus_;
   Split split_{};
   bool has_val_ = false;
-  double mean_patch_ = 0;      // mean_patch(), once
+  double mean_patch_ = 0;      // variable_patches(), once
+  double entropy_flops_ = 0;   // the entropy model's forward FLOPs per byte (entropy patches)
+  bool theta_chosen_ = false;  // the entropy threshold was chosen here, for --entropy-mean
   double flops_per_byte_ = 0;  // forward, as log.csv counts it
   Device device_ = Device::CPU;
   std::unique_ptr<ByteModel> model_;

@@ -40,6 +40,8 @@ namespace mb {
   X(double, beta1, "beta1", 0.9, in_below(0, 1), "training", "AdamW beta1")                                       \
   X(double, beta2, "beta2", 0.95, in_below(0, 1), "training", "AdamW beta2")                                      \
   X(uint64_t, seed, "seed", 0, any(), "training", "seed of init, batches and dropout")                            \
+  X(double, entropy_mean, "entropy_mean", 4.0, in(1, kMaxWidth), "training",                                      \
+    "spacebyte --patcher entropy: choose the threshold for this mean patch length (when --entropy-theta is 0)")   \
   X(int64_t, eval_every, "eval_every", 200, in(0, kMaxCount), "training",                                         \
     "validate every N steps (0: only at the end)")                                                                \
   X(int64_t, eval_windows, "eval_windows", 32, in(1, kMaxBatch), "training", "validation windows")                \

@@ -1,5 +1,9 @@
 #include "megabyte/zoo.h"
 
+#include <filesystem>
+
+#include "megabyte/data.h"
+
 namespace mb {
 
 namespace {
@@ -110,6 +114,24 @@ const Preset& find_preset(const std::string& name) {
     known += (known.empty() ? "" : ", ") + p.name;
   }
   throw Error("unknown preset '" + name + "' (known: " + known + ")");
+}
+
+const std::vector<TrainedModel>& trained_models() {
+  static const std::vector<TrainedModel> m = {
+      {"tiny_shakespeare", "MEGABYTE tiny (P = 4), Shakespeare, 8000 steps: 2.332 bpb held out"},
+  };
+  return m;
+}
+
+std::string model_file(const std::string& name_or_path) {
+  std::error_code ec;
+  if (std::filesystem::exists(name_or_path, ec)) return name_or_path;
+  std::string known;
+  for (const TrainedModel& m : trained_models()) {
+    if (m.name == name_or_path) return shipped_file("megabyte/zoo/" + m.name + ".safetensors");
+    known += (known.empty() ? "" : ", ") + m.name;
+  }
+  throw Error(cat(name_or_path, ": no such file, nor a zoo model (", known, ")"));
 }
 
 }  // namespace mb

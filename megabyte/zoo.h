@@ -25,4 +25,15 @@ struct Preset {
 const std::vector<Preset>& presets();
 const Preset& find_preset(const std::string& name);  // throws listing the known names
 
+// Trained models that ship with the repository: megabyte/zoo/NAME.safetensors, each with its
+// card (data, steps, time, machine, held-out bpb, the command) in megabyte/zoo/README.md.
+struct TrainedModel {
+  std::string name;
+  std::string description;  // one line: model, data, held-out bpb
+};
+const std::vector<TrainedModel>& trained_models();
+// The argument where a file of that name exists, else the file of the zoo model it names;
+// throws naming both where it is neither.
+std::string model_file(const std::string& name_or_path);
+
 }  // namespace mb

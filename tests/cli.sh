@@ -118,8 +118,18 @@ sb=(--model spacebyte --patcher space --seq 64 --patch 8 --gdim 32 --glayers 1 -
 if [ "$("$MB" generate --ckpt sbrun --bytes 40 --seed 2 2>/dev/null)" != "$("$MB" generate --ckpt sbrun --bytes 40 --seed 2 --no-cache 2>/dev/null)" ]; then
   echo "FAIL: spacebyte's cached generation differs from the recomputed one"; exit 1
 fi
-expect_error "config: --patcher is a spacebyte option" "$MB" train --patcher space --out out
-expect_error "spacebyte's patcher must be fixed or space" "$MB" train --model spacebyte --patcher entropy --out out
+expect_error "config: --patcher and --entropy-model are spacebyte options" "$MB" train --patcher space --out out
+expect_error "--patcher entropy and --entropy-model go together" "$MB" train --model spacebyte --patcher entropy --out out
+# entropy patches from the zoo's model, by name: the threshold chosen for the mean asked, and
+# cached generation (the entropy model's own cache in step) equal to the recomputed one
+sbe=("${sb[@]}" --patcher entropy --entropy-model tiny_shakespeare)
+"$MB" train "${sbe[@]}" --entropy-mean 3 --steps 3 --batch 2 --eval-every 0 --out sbent >sbent.txt
+grep -q "entropy patches (tiny_shakespeare, above [0-9.]* bits, chosen for a mean of 3): mean 3.00" sbent.txt ||
+  { echo "FAIL: the entropy threshold was not chosen for --entropy-mean 3"; cat sbent.txt; exit 1; }
+if [ "$("$MB" generate --ckpt sbent --bytes 40 --seed 2 2>/dev/null)" != "$("$MB" generate --ckpt sbent --bytes 40 --seed 2 --no-cache 2>/dev/null)" ]; then
+  echo "FAIL: spacebyte's cached generation with entropy patches differs from the recomputed one"; exit 1
+fi
+expect_error "--entropy-mean 9 is longer than the longest patch (--patch 8)" "$MB" train "${sbe[@]}" --entropy-mean 9 --out out
 # its explain page marks the patch starts the model used: "to be, or not": 0, 3, 6, 10 (at most 8)
 printf 'to be, or not' >sb.txt
 "$MB" explain --ckpt sbrun --data sb.txt --out sb.html >/dev/null

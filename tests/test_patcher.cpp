@@ -58,9 +58,10 @@ TEST_CASE("the entropy threshold gives the mean patch length closest to the targ
     for (double target : {1.5, 3.0, 6.0}) {
       const double theta = entropy_threshold(H, rule, target, 32);
       const double got = std::abs(mean_patch_length(entropy_patches(H, theta, rule, 32), 600) - target);
-      for (size_t t = 1; t < H.size(); ++t) {  // no candidate does better
+      for (size_t t = 1; t < H.size(); ++t) {  // no candidate does better, and none lies on theta
         const double candidate = rule == EntropyRule::above ? H[t] : H[t] - H[t - 1];
         CHECK(got <= std::abs(mean_patch_length(entropy_patches(H, candidate, rule, 32), 600) - target) + 1e-12);
+        CHECK(std::abs(candidate - theta) > 1e-6);
       }
     }
 }

@@ -1,10 +1,12 @@
-// SpaceByte (megabyte/spacebyte.h): its patch starts and config rules, causality with both
+// SpaceByte (megabyte/spacebyte.h): its patch starts and config rules, causality with the three
 // patchers, a batch of rows with different numbers of starts against each row alone, the
 // cached decoder against the full pass, the parameter count from the config, and that it
 // learns.
 #include <string>
 
 #include "helpers.h"
+#include "megabyte/checkpoint.h"
+#include "megabyte/evaluate.h"
 #include "megabyte/generate.h"
 #include "megabyte/spacebyte.h"
 #include "nn/optim.h"
@@ -31,6 +33,36 @@ Config tiny_spacebyte(PatchRule rule) {
   return c;
 }
 
+// A random byte transformer (T = 32, f64, weights N(0, 0.5): its entropies spread over bits)
+// saved as an entropy model in `dir`; its file.
+std::string save_entropy_model(const TempDir& dir) {
+  Config e;
+  e.model = "baseline";
+  e.seq = 32, e.patch = 1, e.gdim = 16, e.glayers = 1, e.gheads = 2, e.ldim = 1, e.llayers = 0, e.lheads = 1;
+  e.head = Head::untied;
+  e.init_std = 0.5;
+  const auto m = make_model(e);
+  m->init_parameters(9);
+  m->to(DType::F64);
+  const std::string file = dir / "entropy.safetensors";
+  save_checkpoint(file, *m, nullptr, {});
+  return file;
+}
+
+const std::string kText = "in the beginning, was the word; ";
+
+// tiny_spacebyte with entropy patches from the model in `file`, its threshold chosen for a mean
+// patch of 2.5 bytes on kText
+Config entropy_spacebyte(const std::string& file, EntropyRule rule) {
+  Config c = tiny_spacebyte(PatchRule::fixed);
+  c.patcher = PatchRule::entropy;
+  c.entropy_model = file;
+  c.entropy_rule = rule;
+  c.entropy_theta = entropy_threshold(next_byte_entropy(*load_model(file), {kText.begin(), kText.end()}), rule, 2.5, 4);
+  c.validate();
+  return c;
+}
+
 Tensor text_rows(const std::vector<std::string>& rows) {
   std::vector<uint8_t> v;
   for (const std::string& r : rows) v.insert(v.end(), r.begin(), r.end());
@@ -52,14 +84,40 @@ TEST_CASE("spacebyte: the starts are the patcher's, and its config rules name th
         std::string::npos);
   c = tiny_spacebyte(PatchRule::fixed);
   c.patcher = PatchRule::entropy;
-  CHECK(error_of([&] { c.validate(); }).find("patcher must be fixed or space") != std::string::npos);
+  CHECK(error_of([&] { c.validate(); }).find("--patcher entropy and --entropy-model go together") != std::string::npos);
+  c.entropy_model = "no/such/model.safetensors";
+  CHECK(error_of([&] { SpaceByte{c}; }).find("entropy model 'no/such/model.safetensors' (config entropy_model") !=
+        std::string::npos);
   Config m;
   m.patcher = PatchRule::space;
-  CHECK(error_of([&] { m.validate(); }).find("--patcher is a spacebyte option") != std::string::npos);
+  CHECK(error_of([&] { m.validate(); }).find("--patcher and --entropy-model are spacebyte options") != std::string::npos);
   CHECK(Config::from_metadata(tiny_spacebyte(PatchRule::space).to_metadata()).patcher == PatchRule::space);
 }
 
-TEST_CASE("causality: spacebyte with fixed and with space patches") {
+TEST_CASE("spacebyte with entropy patches: the starts are the entropy patcher's over the entropy model's bits") {
+  const TempDir dir("spacebyte_entropy");
+  const std::string file = save_entropy_model(dir);
+  const std::vector<uint8_t> bytes(kText.begin(), kText.end());
+  const std::vector<double> H = next_byte_entropy(*load_model(file), bytes);
+  for (EntropyRule rule : {EntropyRule::above, EntropyRule::rise}) {
+    INFO("rule ", name_of(rule));
+    const Config c = entropy_spacebyte(file, rule);
+    const std::vector<int64_t> s = SpaceByte(c).starts(bytes);
+    CHECK(s == entropy_patches(H, c.entropy_theta, rule, 4));
+    CHECK(mean_patch_length(s, 32) == doctest::Approx(2.5).epsilon(0.25));  // the threshold's target
+    CHECK(s != fixed_patches(32, 4));
+  }
+  Config c = entropy_spacebyte(file, EntropyRule::above);
+  c.entropy_theta = 0;
+  CHECK(error_of([&] { SpaceByte(c).forward(text_rows({kText})); }).find("entropy threshold is not chosen") !=
+        std::string::npos);
+  c.seq = 64;  // longer than the entropy model's window
+  CHECK(error_of([&] { SpaceByte{c}; }).find("reads 32 bytes, fewer than T = 64") != std::string::npos);
+}
+
+TEST_CASE("causality: spacebyte with fixed, space and entropy patches") {
+  const TempDir dir("spacebyte_entropy_causal");
+  check_causality(SpaceByte(entropy_spacebyte(save_entropy_model(dir), EntropyRule::rise)));
   check_causality(SpaceByte(tiny_spacebyte(PatchRule::fixed)));
   check_causality(SpaceByte(tiny_spacebyte(PatchRule::space)));
   // text, where the starts move with the words: a space typed at j moves the starts after j only
@@ -106,10 +164,12 @@ TEST_CASE("spacebyte: the global blocks' output reaches every position's logits 
 }
 
 TEST_CASE("spacebyte: cached decoding equals the full pass at every position, prompt batched or byte by byte") {
-  for (PatchRule rule : {PatchRule::fixed, PatchRule::space}) {
-    SpaceByte m(tiny_spacebyte(rule));
+  const TempDir dir("spacebyte_entropy_cache");
+  const std::string file = save_entropy_model(dir);
+  for (PatchRule rule : {PatchRule::fixed, PatchRule::space, PatchRule::entropy}) {
+    SpaceByte m(rule == PatchRule::entropy ? entropy_spacebyte(file, EntropyRule::above) : tiny_spacebyte(rule));
     m.to(DType::F64);
-    const std::string s = "in the beginning, was the word; ";
+    const std::string& s = kText;
     const Tensor full = m.forward(text_rows({s}));
     INFO("patcher ", name_of(rule));
     auto dec = cached_decoder(m);
