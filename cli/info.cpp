@@ -56,7 +56,7 @@ int info(int argc, char** argv) {
       std::printf("%-24s %10s params  %s\n", p.name.c_str(), count_text(model_size(p.config).total(), "").c_str(),
                   p.description.c_str());
     std::printf("\ntrained models (--ckpt NAME in generate, eval, explain, ...; cards in megabyte/zoo/README.md):\n");
-    for (const TrainedModel& m : trained_models()) std::printf("%-24s %s\n", m.name.c_str(), m.description.c_str());
+    for (const TrainedModel& m : trained_models()) std::printf("%-30s %s\n", m.name.c_str(), m.description.c_str());
     return 0;
   }
   MB_CHECK(!(r.count("ckpt") && (r.count("preset") || config_flags_given(r))),

@@ -123,7 +123,9 @@ std::string Config::summary() const {
     return cat("SpaceByte T=", seq, " | local ", ldim, " x", llayers, " layers (", llayers - llayers / 2, " before, ",
                llayers / 2, " after the global), ", lheads, " heads | global ", gdim, " x", glayers, " layers, ", gheads,
                " heads, at ", name_of(patcher), " patches",
-               patcher == PatchRule::entropy ? cat(" (", entropy_model, ", ", name_of(entropy_rule), " ", entropy_theta, " bits)") : "",
+               patcher != PatchRule::entropy ? std::string()
+               : entropy_theta > 0 ? cat(" (", entropy_model, ", ", name_of(entropy_rule), " ", entropy_theta, " bits)")
+                                   : cat(" (", entropy_model, ", ", name_of(entropy_rule), ", the threshold chosen by train)"),
                " of at most P=", patch, " | ", name_of(act), ", head ",
                field_text(head));
   if (is_baseline())

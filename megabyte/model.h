@@ -31,9 +31,12 @@ class ByteModel : public nn::Module {
   void init_parameters(uint64_t seed);
   // Activation recomputation in every transformer stack (nn::Transformer::recompute).
   virtual void set_recompute(bool on) = 0;
-  // Model FLOPs of one forward pass over a (B, T) batch (forward_flops_per_byte · B · T):
-  // the training step is about 3x this.
-  double forward_flops(int64_t batch) const { return double(batch * cfg_.seq) * forward_flops_per_byte(cfg_); }
+  // Model FLOPs of one forward pass over a (B, T) batch (forward_flops_per_byte · B · T, with
+  // SpaceByte's global blocks at `mean_patch` bytes a patch when given): the training step is
+  // about 3x this.
+  double forward_flops(int64_t batch, double mean_patch = 0) const {
+    return double(batch * cfg_.seq) * forward_flops_per_byte(cfg_, mean_patch);
+  }
 
  protected:
   void check_input(const Tensor& x) const;

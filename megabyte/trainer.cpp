@@ -319,7 +319,6 @@ class Run {
              " bytes, fewer than one window of T = ", config_.seq, " (use more data, a smaller --seq or --val-fraction)");
     has_val_ = split_.size > split_.train_end;
     mean_patch_ = variable_patches();
-    flops_per_byte_ = forward_flops_per_byte(config_, mean_patch_);
     MB_CHECK(!has_val_ || split_.size - split_.train_end >= config_.seq, path, ": the validation tail has ",
              split_.size - split_.train_end, " bytes, fewer than one window of T = ", config_.seq,
              " (raise --val-fraction or set it to 0)");
@@ -371,15 +370,16 @@ class Run {
     std::printf("data %s: %lld train / %lld validation bytes | %s | run folder %s\n", corpus_.describe.c_str(),
                 static_cast<long long>(split_.train_end), static_cast<long long>(split_.size - split_.train_end),
                 where.c_str(), opt_.out.c_str());
+    const std::string per_byte = count_text(forward_flops_per_byte(config_, mean_patch_), "FLOP");
     if (config_.patcher == PatchRule::space)
       std::printf("space patches: mean %.3f bytes over the training part's first MiB; %s per byte forward at that mean\n",
-                  mean_patch_, count_text(flops_per_byte_, "FLOP").c_str());
+                  mean_patch_, per_byte.c_str());
     if (config_.patcher == PatchRule::entropy)
       std::printf("entropy patches (%s, %s %s bits%s): mean %.3f bytes over the training part's first 256 KiB; %s per "
                   "byte forward at that mean, and the entropy model's %s (not in log.csv's train_flops)\n",
                   config_.entropy_model.c_str(), name_of(config_.entropy_rule), field_text(config_.entropy_theta).c_str(),
-                  theta_chosen_ ? cat(", chosen for a mean of ", opt_.entropy_mean).c_str() : "",
-                  mean_patch_, count_text(flops_per_byte_, "FLOP").c_str(), count_text(entropy_flops_, "FLOP").c_str());
+                  theta_chosen_ ? cat(", chosen for a mean of ", opt_.entropy_mean).c_str() : "", mean_patch_,
+                  per_byte.c_str(), count_text(entropy_flops_, "FLOP").c_str());
   }
 
   void open_log() {
@@ -487,7 +487,7 @@ class Run {
 
   // One row of log.csv; training FLOPs so far: about 3x the forward pass per step.
   void log_step(int64_t step, double lr, double loss, double norm, double val, double dt, double elapsed) {
-    const double flops = 3 * (double(opt_.batch * config_.seq) * flops_per_byte_) * double(opt_.grad_accum * world_.size()) *
+    const double flops = 3 * model_->forward_flops(opt_.batch, mean_patch_) * double(opt_.grad_accum * world_.size()) *
                          double(step + 1);
     const double bpb = loss / std::log(2.0), rate = bytes_per_step() / dt;
     char row[256];
@@ -560,7 +560,6 @@ class Run {
   double mean_patch_ = 0;      // variable_patches(), once
   double entropy_flops_ = 0;   // the entropy model's forward FLOPs per byte (entropy patches)
   bool theta_chosen_ = false;  // the entropy threshold was chosen here, for --entropy-mean
-  double flops_per_byte_ = 0;  // forward, as log.csv counts it
   Device device_ = Device::CPU;
   std::unique_ptr<ByteModel> model_;
   std::unique_ptr<nn::AdamW> adamw_;

@@ -49,6 +49,13 @@ expect_error "corrupt.safetensors: header length" "$MB" eval --ckpt corrupt.safe
 expect_error "no checksum in the metadata (not written by megabyte" "$MB" info --ckpt "$SRC/tests/fixtures/baseline_tiny.safetensors"
 expect_error "--ckpt and --data are required" "$MB" eval --data short.txt
 expect_error "unexpected argument 'extra'" "$MB" info --list extra
+# every trained model of the zoo loads by name and has its card
+zoo=$("$MB" info --list | sed -n '/^trained models/,$p' | tail -n +2 | awk '{ print $1 }')
+[ "$(echo "$zoo" | wc -w)" -ge 4 ] || { echo "FAIL: the zoo lists fewer than 4 trained models: $zoo"; exit 1; }
+for name in $zoo; do
+  "$MB" info --ckpt "$name" >/dev/null || { echo "FAIL: the zoo's $name does not load by name"; exit 1; }
+  grep -q "^## $name\$" "$SRC/megabyte/zoo/README.md" || { echo "FAIL: the zoo's $name has no card in megabyte/zoo/README.md"; exit 1; }
+done
 # every boolean is a switch: --x sets it, --x=0 clears it; a value apart is refused with the form
 expect_error "a switch is on when given, and takes a value only after '=' (--conv, --conv=0)" "$MB" train --conv 1 --out out
 expect_error "--strided = 'maybe' is not 1 or 0" "$MB" eval --ckpt x --data short.txt --strided=maybe
