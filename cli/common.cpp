@@ -124,7 +124,7 @@ Scoring open_scoring(const cxxopts::ParseResult& r) {
 }
 
 std::string checkpoint_or_zoo(const cxxopts::ParseResult& r) {
-  return resolve_checkpoint(r.count("ckpt") ? r["ckpt"].as<std::string>() : trained_models().front().name);
+  return r.count("ckpt") ? resolve_checkpoint(r["ckpt"].as<std::string>()) : zoo_file(trained_models().front());
 }
 
 std::string resolve_checkpoint(const std::string& path) {

@@ -41,6 +41,8 @@ void Config::validate() const {
   MB_CHECK(!conv || is_megabyte(), "config: the convolutional encoder is a MEGABYTE option");
   MB_CHECK((patcher == PatchRule::fixed && entropy_model.empty()) || is_spacebyte(),
            "config: --patcher and --entropy-model are spacebyte options");
+  MB_CHECK(patcher == PatchRule::entropy || (entropy_theta == 0 && entropy_rule == EntropyRule::above),
+           "config: --entropy-theta and --entropy-rule are options of --patcher entropy (the patcher is ", name_of(patcher), ")");
   if (is_spacebyte()) {
     MB_CHECK((patcher == PatchRule::entropy) == !entropy_model.empty(), "config: spacebyte's --patcher entropy and ",
              "--entropy-model go together (patcher ", name_of(patcher), ", entropy_model '", entropy_model, "')");

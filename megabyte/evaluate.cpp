@@ -115,9 +115,11 @@ double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, in
   return total / double(nats.size()) / std::log(2.0);
 }
 
-std::vector<double> next_byte_entropy(const ByteModel& model, const std::vector<uint8_t>& data) {
+std::vector<double> next_byte_entropy(const ByteModel& model, const std::vector<uint8_t>& data, int64_t window) {
   MB_CHECK(!data.empty(), "entropy: no bytes");
-  const int64_t window = model.config().seq;
+  MB_CHECK(window >= 0 && window <= model.config().seq, "entropy: windows of ", window, " bytes; the model reads at most ",
+           model.config().seq);
+  if (window == 0) window = model.config().seq;
   return score(model, data, 0, int64_t(data.size()), window, window, 8, {}, true).entropy;
 }
 

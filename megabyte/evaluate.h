@@ -41,8 +41,9 @@ std::vector<double> byte_nats(const ByteModel& model, const std::vector<uint8_t>
                               const std::function<void(int64_t, int64_t)>& progress = {});
 
 // The entropy (bits) of the model's prediction of each byte of data from the bytes before it,
-// in non-overlapping windows of T (the entropy patcher's input, megabyte/patcher.h).
-std::vector<double> next_byte_entropy(const ByteModel& model, const std::vector<uint8_t>& data);
+// in non-overlapping windows of `window` bytes (0: the model's T; at most T): the entropy
+// patcher's input (megabyte/patcher.h).
+std::vector<double> next_byte_entropy(const ByteModel& model, const std::vector<uint8_t>& data, int64_t window = 0);
 
 // The mean of byte_nats in bits.
 double evaluate_bpb(const ByteModel& model, const std::vector<uint8_t>& data, int64_t begin, int64_t end,

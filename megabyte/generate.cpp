@@ -219,7 +219,7 @@ class SpaceByteDecoder : public CachedDecoder {
   // extended as the positions come; nullptr for the other patchers
   const double* entropy_at(int64_t s) {
     if (m_.config().patcher != PatchRule::entropy) return nullptr;
-    if (!entropy_) entropy_ = cached_decoder(m_.entropy_model());
+    if (!entropy_) entropy_ = cached_decoder(m_.entropy_model(m_.device()));
     while (int64_t(H_.size()) <= s) {
       while (entropy_->size() < int64_t(H_.size())) entropy_->push(bytes_[size_t(entropy_->size())]);
       H_.push_back(to(entropy_bits(entropy_->next_logits()), Device::CPU).item());
@@ -282,7 +282,7 @@ double decode_bytes_per_byte(const ByteModel& model, int64_t context) {
     for (const auto& blk : s->local_in) total += double(nn::block_bytes(*blk, context));
     for (const auto& blk : s->local_out) total += double(nn::block_bytes(*blk, context));
     for (const auto& blk : s->global) total += double(nn::block_bytes(*blk, context / c.patch)) / double(c.patch);
-    if (c.patcher == PatchRule::entropy) total += decode_bytes_per_byte(s->entropy_model(), context);  // it runs in step
+    if (c.patcher == PatchRule::entropy) total += decode_bytes_per_byte(s->entropy_model(s->device()), context);  // in step
     return total + (s->head ? bytes(s->head->weight) + bytes(s->head->bias) : bytes(s->byte_embed) * 256 / 257);
   }
   const auto& m = dynamic_cast<const Megabyte&>(model);

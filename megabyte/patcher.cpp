@@ -72,8 +72,9 @@ double entropy_threshold(const std::vector<double>& H, EntropyRule rule, double 
     else hi = mid;
   }
   if (lo > 0 && std::abs(mean_at(lo - 1) - mean_len) <= std::abs(mean_at(lo) - mean_len)) --lo;
-  // halfway to the next value compared: the same starts here, and no value sits on the threshold,
-  // where the rounding of another pass over the same bytes (a cached decoder's) could move a start
+  // halfway to the next value compared: the same starts here, and none of these values sits on
+  // the threshold, where the rounding of another pass over the same bytes could move a start
+  // (other bytes can still come close: a start there may differ between passes)
   return lo + 1 < v.size() ? (v[lo] + v[lo + 1]) / 2 : v[lo];
 }
 

@@ -56,7 +56,7 @@ std::vector<int64_t> entropy_patches(const std::vector<double>& H, double theta,
 bool entropy_cut(const double* H, int64_t t, double theta, EntropyRule rule);
 // The theta whose patches come closest to `mean_len` bytes long on average (searched over the
 // values the rule compares, so the result is exact for this H); halfway between two of those
-// values, so none lies on it.
+// values, so none of them lies on it.
 double entropy_threshold(const std::vector<double>& H, EntropyRule rule, double mean_len, int64_t max_len);
 
 // n / (number of patches): the mean patch length of `starts` over n bytes.

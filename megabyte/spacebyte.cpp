@@ -1,5 +1,7 @@
 #include "megabyte/spacebyte.h"
 
+#include <filesystem>
+
 #include "megabyte/checkpoint.h"
 #include "megabyte/zoo.h"
 #include "tensor/error.h"
@@ -21,6 +23,9 @@ Tensor run(const std::vector<std::unique_ptr<nn::Block>>& blocks, Tensor h, nn::
 std::unique_ptr<ByteModel> load_entropy_model(const Config& c) {
   const std::string& name = c.entropy_model;
   std::unique_ptr<ByteModel> entropy;
+  std::error_code ec;
+  MB_CHECK(!std::filesystem::is_directory(name, ec), "spacebyte: its entropy model '", name, "' is a folder: name a ",
+           "checkpoint file in it (a run's checkpoints change as it trains), or a zoo model");
   try {
     entropy = load_model(model_file(name));
   } catch (const Error& e) {
@@ -68,16 +73,16 @@ void SpaceByte::set_recompute(bool on) {
   MB_CHECK(!on, "spacebyte: activation recomputation is not built for this model yet");
 }
 
-const ByteModel& SpaceByte::entropy_model() const {
+const ByteModel& SpaceByte::entropy_model(Device device) const {
   MB_CHECK(entropy_, "spacebyte: this model's patcher is ", name_of(cfg_.patcher), ", not entropy");
+  if (entropy_->device() != device) entropy_->to(device);
   return *entropy_;
 }
 
 std::vector<double> SpaceByte::entropies(const Tensor& x) const {
-  const ByteModel& e = entropy_model();
+  const ByteModel& e = entropy_model(x.device());
   MB_CHECK(cfg_.entropy_theta > 0, "spacebyte: the entropy threshold is not chosen (config entropy_theta 0): `megabyte ",
            "train` chooses it for --entropy-mean, or give --entropy-theta");
-  if (e.device() != x.device()) entropy_->to(x.device());
   NoGradGuard no_grad;
   // the entropy model takes whole patches: zeros after the row's end, which causality hides
   const int64_t B = x.size(0), T = x.size(1), align = e.config().align(), padded = (T + align - 1) / align * align;
@@ -111,7 +116,7 @@ std::vector<std::vector<int64_t>> SpaceByte::starts(const Tensor& x) const {
 }
 
 std::vector<int64_t> SpaceByte::starts(const std::vector<uint8_t>& bytes) const {
-  return starts(Tensor::from_vector(bytes, {1, int64_t(bytes.size())})).front();
+  return starts(mb::to(Tensor::from_vector(bytes, {1, int64_t(bytes.size())}), device())).front();
 }
 
 Tensor SpaceByte::widen(const Tensor& h) const {

@@ -52,9 +52,11 @@ class SpaceByte : public ByteModel {
   // --patcher entropy: the entropy model's bits for each position of x (B, T'), row after row;
   // position t's from bytes < t. Its model is loaded from config().entropy_model and is not a
   // parameter of this one: never trained, saved or converted with it; it follows the input to
-  // its device on first use.
+  // the device it is asked on.
   std::vector<double> entropies(const Tensor& x) const;
-  const ByteModel& entropy_model() const;
+  // The entropy model, moved to `device` when it is elsewhere: the forward pass asks for the
+  // input's device, the cached decoder for the model's.
+  const ByteModel& entropy_model(Device device) const;
 
   Tensor byte_embed, pos_embed;  // (257, D_L) with row 256 = BOS, (T, D_L)
   std::vector<std::unique_ptr<nn::Block>> local_in, global, local_out;

@@ -468,6 +468,10 @@ class Run {
   // (resumed runs keep their checkpoint's), and the mean patch length is measured: the global
   // blocks' share of the FLOPs. Returns it; 0 for every other model (its patches are the config's).
   double variable_patches() {
+    MB_CHECK(!opt_.given.count("entropy_mean") || opt_.resume ||
+                 (config_.patcher == PatchRule::entropy && config_.entropy_theta == 0),
+             "--entropy-mean chooses the threshold of --patcher entropy when no --entropy-theta is given (here: patcher ",
+             name_of(config_.patcher), ", entropy_theta ", config_.entropy_theta, ")");
     if (!config_.is_spacebyte() || config_.patcher == PatchRule::fixed) return 0;
     const bool space = config_.patcher == PatchRule::space;
     const int64_t n = std::min<int64_t>(split_.train_end, space ? 1 << 20 : 1 << 18);
@@ -475,11 +479,14 @@ class Run {
     if (space) return mean_patch_length(space_patches(head, config_.patch), n);
     const auto entropy = load_entropy_model(config_);
     entropy_flops_ = forward_flops_per_byte(entropy->config());
-    const std::vector<double> H = next_byte_entropy(*entropy, head);
+    const std::vector<double> H = next_byte_entropy(*entropy, head, config_.seq);  // in windows of T, as in training
     if (config_.entropy_theta == 0) {
-      MB_CHECK(opt_.entropy_mean <= double(config_.patch), "--entropy-mean ", opt_.entropy_mean,
-               " is longer than the longest patch (--patch ", config_.patch, ")");
+      const std::string mean = cat("--entropy-mean ", opt_.entropy_mean, opt_.given.count("entropy_mean") ? "" : " (its default)");
+      MB_CHECK(opt_.entropy_mean <= double(config_.patch), mean, " is longer than the longest patch (--patch ",
+               config_.patch, ")");
       config_.entropy_theta = entropy_threshold(H, config_.entropy_rule, opt_.entropy_mean, config_.patch);
+      MB_CHECK(config_.entropy_theta > 0, mean, ": the ", name_of(config_.entropy_rule), " rule would need a threshold of ",
+               config_.entropy_theta, " bits, cutting where the entropy does not rise: ask for a longer mean");
       theta_chosen_ = true;
     }
     return mean_patch_length(entropy_patches(H, config_.entropy_theta, config_.entropy_rule, config_.patch), n);

@@ -128,12 +128,14 @@ const std::vector<TrainedModel>& trained_models() {
   return m;
 }
 
+std::string zoo_file(const TrainedModel& m) { return shipped_file("megabyte/zoo/" + m.name + ".safetensors"); }
+
 std::string model_file(const std::string& name_or_path) {
   std::error_code ec;
   if (std::filesystem::exists(name_or_path, ec)) return name_or_path;
   std::string known;
   for (const TrainedModel& m : trained_models()) {
-    if (m.name == name_or_path) return shipped_file("megabyte/zoo/" + m.name + ".safetensors");
+    if (m.name == name_or_path) return zoo_file(m);
     known += (known.empty() ? "" : ", ") + m.name;
   }
   throw Error(cat(name_or_path, ": no such file, nor a zoo model (", known, ")"));

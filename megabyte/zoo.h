@@ -32,6 +32,7 @@ struct TrainedModel {
   std::string description;  // one line: model, data, held-out bpb
 };
 const std::vector<TrainedModel>& trained_models();
+std::string zoo_file(const TrainedModel& m);  // its shipped file
 // The argument where a file of that name exists, else the file of the zoo model it names;
 // throws naming both where it is neither.
 std::string model_file(const std::string& name_or_path);

@@ -10,7 +10,7 @@
 #   FLOPs (3 x forward FLOPs per byte x bytes). The entropy patches come from that MEGABYTE run
 #   (so it runs first), their threshold chosen for the space patches' mean length, so the two
 #   variable patchers run the global blocks equally often.
-# time: every model trains as long as MEGABYTE took in the flops run (its rate measured there),
+# time: every model trains as long as MEGABYTE took in the flops run, at the rate it had there,
 #   with the same entropy model; needs the flops run's results.
 #
 # Writes runs/patch_study/<corpus>/<mode>/summary.md; docs/experiments.md discusses a run of it.
@@ -26,9 +26,12 @@ ROOT=runs/patch_study/$(basename "$DATA" | sed 's/\..*//')
 OUT=$ROOT/$MODE
 mkdir -p "$OUT"
 
-# the space patcher's mean patch length on this corpus (its first MiB), at most 8 bytes
-MEAN=$($MB patches --data "$DATA" --patcher space --max-len 8 --bytes 1048576 --show 0 |
+# the space patcher's mean patch length on the training part (its first MiB, as train counts
+# it), at most 8 bytes
+TRAIN=$(($(stat -c %s "$DATA") * 9 / 10))
+MEAN=$($MB patches --data "$DATA" --patcher space --max-len 8 --bytes $((TRAIN < 1048576 ? TRAIN : 1048576)) --show 0 |
   sed -n 's/.* patches, mean \([0-9.]*\) bytes.*/\1/p')
+[ -n "$MEAN" ] || { echo "patch_study.sh: megabyte patches gave no mean patch length for $DATA" >&2; exit 1; }
 echo "space patches of at most 8 bytes: mean $MEAN bytes"
 ENTROPY=$ROOT/flops/megabyte_P4  # the entropy model: the flops run's MEGABYTE
 
@@ -57,12 +60,17 @@ kflops() {
   esac
 }
 
-# seconds per step of each model in the flops run (its summary's columns 3 and 6)
-rate() { awk -F'|' -v n="$1" '$2 ~ " "n" " { gsub(/ /, "", $4); gsub(/ /, "", $7); print $7 / $4 }' "$ROOT/flops/summary.md"; }
+# a column of a model's row in the flops run's summary: 4 steps, 7 seconds
+column() {
+  local v
+  v=$(awk -F'|' -v n="$1" -v c="$2" '$2 == " "n" " { gsub(/ /, "", $c); print $c }' "$ROOT/flops/summary.md")
+  [ -n "$v" ] || { echo "patch_study.sh: no $1 in $ROOT/flops/summary.md" >&2; exit 1; }
+  echo "$v"
+}
 
 if [ "$MODE" = time ]; then
   [ -f "$ROOT/flops/summary.md" ] || { echo "patch_study.sh: run the flops mode first (its rates and entropy model)" >&2; exit 2; }
-  BUDGET=$(awk -v s="$(rate megabyte_P4)" -v n="$STEPS" 'BEGIN { printf "%.0f", s * n }')
+  BUDGET=$(column megabyte_P4 7)  # MEGABYTE's seconds in the flops run
 fi
 F0=$(kflops megabyte_P4)
 {
@@ -75,7 +83,7 @@ for name in "${MODELS[@]}"; do
   if [ "$MODE" = flops ]; then
     steps=$(awk -v s="$STEPS" -v a="$F0" -v b="$flops" 'BEGIN { printf "%.0f", s * a / b }')
   else
-    steps=$(awk -v t="$BUDGET" -v r="$(rate "$name")" 'BEGIN { printf "%.0f", t / r }')
+    steps=$(awk -v t="$BUDGET" -v s="$(column "$name" 7)" -v n="$(column "$name" 4)" 'BEGIN { printf "%.0f", t * n / s }')
   fi
   echo "== $name: $flops KFLOP per byte, $steps steps ($MODE)"
   rm -rf "${OUT:?}/$name"

@@ -137,6 +137,8 @@ if [ "$("$MB" generate --ckpt sbent --bytes 40 --seed 2 2>/dev/null)" != "$("$MB
   echo "FAIL: spacebyte's cached generation with entropy patches differs from the recomputed one"; exit 1
 fi
 expect_error "--entropy-mean 9 is longer than the longest patch (--patch 8)" "$MB" train "${sbe[@]}" --entropy-mean 9 --out out
+expect_error "--entropy-theta and --entropy-rule are options of --patcher entropy (the patcher is space)" "$MB" train "${sb[@]}" --entropy-theta 2 --out out
+expect_error "--entropy-mean chooses the threshold of --patcher entropy" "$MB" train "${sb[@]}" --entropy-mean 3 --out out
 # its explain page marks the patch starts the model used: "to be, or not": 0, 3, 6, 10 (at most 8)
 printf 'to be, or not' >sb.txt
 "$MB" explain --ckpt sbrun --data sb.txt --out sb.html >/dev/null

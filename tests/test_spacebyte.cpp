@@ -185,6 +185,23 @@ TEST_CASE("spacebyte: cached decoding equals the full pass at every position, pr
   }
 }
 
+TEST_CASE("spacebyte with entropy patches: past T the decoder slides, and its starts and entropies restart with it") {
+  const TempDir dir("spacebyte_entropy_slide");
+  SpaceByte m(entropy_spacebyte(save_entropy_model(dir), EntropyRule::rise));
+  m.to(DType::F64);
+  const std::string s = kText + "and the word was with the end. ";  // 63 bytes: two slides at T = 32
+  auto dec = cached_decoder(m);
+  for (char ch : s) {
+    dec->next_logits();  // one position at a time
+    dec->push(uint8_t(ch));
+  }
+  const int64_t n = dec->size();  // the bytes kept after the last slide
+  CHECK(n < 32);
+  // the full pass over the kept bytes and a placeholder after them: position n's logits
+  const Tensor full = m.forward(text_rows({s.substr(s.size() - size_t(n)) + " "}));
+  CHECK(max_abs_diff(dec->next_logits(), reshape(narrow(full, 1, n, 1), {Config::vocab})) < 1e-12);
+}
+
 TEST_CASE("spacebyte: the parameter count from the config equals the built model's") {
   for (Head head : {Head::tied, Head::untied}) {
     Config c = tiny_spacebyte(PatchRule::space);
