@@ -68,7 +68,6 @@ SpaceByte::SpaceByte(const Config& c)
   if (c.patcher == PatchRule::entropy) entropy_ = load_entropy_model(c);
 }
 
-
 void SpaceByte::set_recompute(bool on) {
   MB_CHECK(!on, "spacebyte: activation recomputation is not built for this model yet");
 }
