@@ -5,7 +5,8 @@ Debian's PyTorch multiplies in OpenBLAS, which picks its kernels by CPU model. A
 than the OpenBLAS release is taken for an old core: OpenBLAS 0.3.21 runs a 2024 Xeon's
 AVX-512 as a "Prescott" (SSE3), 4-5x slower. This script asks OpenBLAS which core it picked
 and, where that core lacks the instruction set the CPU has, names the one to force
-(OPENBLAS_CORETYPE). An OPENBLAS_CORETYPE already set is left as it is.
+(OPENBLAS_CORETYPE). An OPENBLAS_CORETYPE already set is kept when its kernels use the CPU's
+widest instructions, and replaced (with a note) when it names an older core.
 
   /usr/bin/python3 bench/torch_env.py            what OpenBLAS picked and what to use, in words
   eval "$(/usr/bin/python3 bench/torch_env.py --exports)"   (in a shell script) sets
@@ -53,13 +54,17 @@ def picked_core(env=None):
 def coretype():
     """(the core OpenBLAS picks by itself, the OPENBLAS_CORETYPE to use or None, why)."""
     picked = picked_core({k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"})
-    if "OPENBLAS_CORETYPE" in os.environ:
-        return picked, os.environ["OPENBLAS_CORETYPE"], "set by the caller"
     vendor, flags = cpu_flags()
     best = best_core(vendor, flags)
+    caller = os.environ.get("OPENBLAS_CORETYPE")
+    if caller and (best is None or LEVEL.get(caller, 0) >= LEVEL[best]):
+        return picked, caller, "set by the caller"
+    # a caller's core below this CPU's instruction set (a machine-wide OPENBLAS_CORETYPE=Haswell
+    # on an AVX-512 CPU) would time a slower PyTorch than this CPU gives: not its best
+    note = f"; the caller's OPENBLAS_CORETYPE={caller} lacks this CPU's AVX-512 or AVX2, not used" if caller else ""
     if best is None or LEVEL.get(picked, 0) >= LEVEL[best]:
-        return picked, None, "the right kernels for this CPU"
-    return picked, best, f"{picked} lacks this CPU's {'AVX-512' if LEVEL[best] == 3 else 'AVX2'}"
+        return picked, None, "the right kernels for this CPU" + note
+    return picked, best, f"{picked} lacks this CPU's {'AVX-512' if LEVEL[best] == 3 else 'AVX2'}" + note
 
 
 def flushed(script, *args):

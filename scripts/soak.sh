@@ -77,8 +77,17 @@ startup=$(python3 -c "print(round(min($EPOCHREALTIME - $start, 0.9 * $duration),
 echo "soak: reference run of $STEPS steps in ${duration} s (${startup} s of it start-up); $N kills, each at a" \
   "uniform moment of what is left of a run"
 
-kills=0 finished=0 lost=0
+kills=0 finished=0 lost=0 tries=0
 while [ "$kills" -lt "$N" ]; do
+  tries=$((tries + 1))
+  if [ "$tries" -gt $((20 * N + 20)) ]; then  # (a run far shorter than the time to launch one)
+    echo "soak: after $tries runs only $kills kills landed: the runs end before their kills"
+    exit 1
+  fi
+  # when to kill: uniform over what is left of the run, its start-up, then the steps after the
+  # last checkpoint; drawn before the launch, so that drawing it is not part of the run's time
+  done_steps=$(basename "$(last_ckpt run)" .safetensors 2>/dev/null | sed 's/ckpt_0*//')
+  delay=$(python3 -c "import random; print(random.uniform(0, $startup + ($duration - $startup) * (1 - ${done_steps:-0} / $STEPS)))")
   if [ -z "$(last_ckpt run)" ]; then  # nothing saved yet: a fresh start
     rm -rf run
     "${launch[@]}" train "${model[@]}" --out "$WORK/run" >run.log 2>&1 &
@@ -86,9 +95,7 @@ while [ "$kills" -lt "$N" ]; do
     "${launch[@]}" train --resume --out "$WORK/run" --quiet >run.log 2>&1 &
   fi
   pid=$!
-  # uniform over what is left of the run: its start-up, then the steps after the last checkpoint
-  done_steps=$(basename "$(last_ckpt run)" .safetensors 2>/dev/null | sed 's/ckpt_0*//')
-  sleep "$(python3 -c "import random; print(random.uniform(0, $startup + ($duration - $startup) * (1 - ${done_steps:-0} / $STEPS)))")"
+  sleep "$delay"
   if kill_some "$pid"; then
     wait "$pid" 2>/dev/null
     kills=$((kills + 1))

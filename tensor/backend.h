@@ -39,8 +39,8 @@ struct Kernels {
 
 const Kernels& cpu_kernels();  // tensor/cpu/kernels.cpp
 
-// The `linear` kernels made of a table's copy, bmm and reduce: the CPU's, and the CUDA
-// backend's where cuBLASLt does not take an epilogue (tensor/backend.cpp).
+// The `linear` kernels made of a table's copy, bmm and reduce: the CPU's in f64 and without a
+// SIMD GEMM, and the CUDA backend's where cuBLASLt does not take an epilogue (tensor/backend.cpp).
 void linear_by_gemm(const Kernels& k, const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y);
 void linear_backward_weight_by_gemm(const Kernels& k, const Tensor& x, const Tensor& gy, const Tensor& gw,
                                     const Tensor& gb);

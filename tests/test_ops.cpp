@@ -356,6 +356,48 @@ TEST_CASE("the packed GEMM equals a double loop for every kernel, size, layout a
   set_num_threads(threads);
 }
 
+// The Linear kernels fold the bias, the ReLU and the bias gradient into the GEMM; they must give
+// bit for bit what the composed passes give (a copy of the bias, the product, a ReLU pass; the
+// product and the reduce kernel), at sizes around the tiles, the K slices (256) and the column
+// blocks (512), for few rows (no micro-kernel) and none in K, on 1 and 2 threads.
+TEST_CASE("the Linear kernels' epilogues equal the composed passes bit for bit") {
+  const int threads = num_threads();
+  const Kernels& k = cpu_kernels();
+  for (const auto& size : std::vector<std::array<int64_t, 3>>{
+           {1, 7, 5}, {3, 40, 17}, {12, 32, 256}, {13, 33, 257}, {100, 600, 31}, {50, 40, 600}, {30, 20, 0}, {0, 5, 3}}) {
+    const int64_t rows = size[0], out = size[1], in = size[2];
+    const Tensor x = Tensor::randn({rows, in}, 1), w = Tensor::randn({out, in}, 2), b = Tensor::randn({out}, 3);
+    const Tensor gy = Tensor::randn({rows, out}, 4);
+    for (int t : {1, 2}) {
+      set_num_threads(t);
+      for (bool relu : {false, true})
+        for (bool bias : {false, true}) {
+          INFO("rows ", rows, " out ", out, " in ", in, " threads ", t, " relu ", relu, " bias ", bias);
+          const Tensor bb = bias ? b : Tensor(), y = Tensor::empty({rows, out}), want = Tensor::empty({rows, out});
+          k.linear(x, w, bb, relu, y);
+          linear_by_gemm(k, x, w, bb, relu, want);
+          CHECK(max_abs_diff(y, want) == 0);
+          const Tensor gw = Tensor::empty({out, in}), gb = Tensor::empty({out});
+          const Tensor gw0 = Tensor::empty({out, in}), gb0 = Tensor::empty({out});
+          k.linear_backward_weight(x, gy, gw, bias ? gb : Tensor());
+          linear_backward_weight_by_gemm(k, x, gy, gw0, bias ? gb0 : Tensor());
+          CHECK(max_abs_diff(gw, gw0) == 0);
+          if (bias) CHECK(max_abs_diff(gb, gb0) == 0);
+        }
+    }
+  }
+  set_num_threads(threads);
+  // and the ReLU and the sums are the right ones: against double loops
+  const Tensor x = Tensor::randn({40, 30}, 5), w = Tensor::randn({20, 30}, 6), b = Tensor::randn({20}, 7);
+  const Tensor y = Tensor::empty({40, 20}), gb = Tensor::empty({20}), gw = Tensor::empty({20, 30});
+  k.linear(x, w, b, true, y);
+  k.linear_backward_weight(x, y, gw, gb);
+  const Tensor pre = add(matmul(to(x, DType::F64), transpose(to(w, DType::F64), 0, 1)), to(b, DType::F64));
+  CHECK(rel_error(relu(pre), y) < 1e-6);
+  CHECK(rel_error(sum(relu(pre), {0}), gb) < 1e-6);
+  CHECK(rel_error(matmul(transpose(relu(pre), 0, 1), to(x, DType::F64)), gw) < 1e-5);
+}
+
 TEST_CASE("the packed GEMM gives bitwise the same result on 1 and 2 threads") {
   const int threads = num_threads();
   const Tensor a = Tensor::randn({300, 700}, 1), b = Tensor::randn({700, 530}, 2);

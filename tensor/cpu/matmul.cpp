@@ -96,12 +96,26 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
   else bmm_f32(a, b, out, accumulate);
 }
 
+// f32 on our GEMM: the bias, the ReLU and the bias gradient are the product's epilogue
+// (tensor/cpu/sgemm.h), bitwise what the composed passes of linear_by_gemm give
+
+// y = max(x·Wᵀ + b, 0): x (rows, in), w (out, in) read transposed in place, y (rows, out)
 void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y) {
-  linear_by_gemm(cpu_kernels(), x, w, b, relu, y);
+  if (x.dtype() != DType::F32 || gemm_isa() == GemmIsa::generic) return linear_by_gemm(cpu_kernels(), x, w, b, relu, y);
+  const GemmEpilogue ep{b.defined() ? static_cast<const float*>(b.raw_data()) : nullptr, relu, nullptr};
+  sgemm(x.shape()[0], w.shape()[0], x.shape()[1], static_cast<const float*>(x.raw_data()), x.strides()[0],
+        x.strides()[1], static_cast<const float*>(w.raw_data()), w.strides()[1], w.strides()[0],
+        static_cast<float*>(y.raw_data()), y.strides()[0], false, gemm_isa(), ep);
 }
 
+// gw = gyᵀ·x (gy read transposed in place), gb = Σ_rows gy summed while gy is packed
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
-  linear_backward_weight_by_gemm(cpu_kernels(), x, gy, gw, gb);
+  if (x.dtype() != DType::F32 || gemm_isa() == GemmIsa::generic)
+    return linear_backward_weight_by_gemm(cpu_kernels(), x, gy, gw, gb);
+  const GemmEpilogue ep{nullptr, false, gb.defined() ? static_cast<float*>(gb.raw_data()) : nullptr};
+  sgemm(gy.shape()[1], x.shape()[1], x.shape()[0], static_cast<const float*>(gy.raw_data()), gy.strides()[1],
+        gy.strides()[0], static_cast<const float*>(x.raw_data()), x.strides()[0], x.strides()[1],
+        static_cast<float*>(gw.raw_data()), gw.strides()[0], false, gemm_isa(), ep);
 }
 
 }  // namespace mb::cpu

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tensor/cpu/dot.h"
 #include "tensor/error.h"
@@ -18,10 +19,12 @@ namespace {
 constexpr int64_t kKC = 256;  // K per packed slice
 constexpr int64_t kNC = 512;  // columns of B per packed block: KC x NC floats = 512 KiB, in L2
 
-// A micro-kernel: C[0:MR, 0:NR] = (add ? C : 0) + Σ_k<kc A(i, k) · Bp[k·NR + j], with Bp an
-// NR-column panel of B packed k-major (64-byte aligned) and A either an MR-row panel packed
-// k-major (A(i, k) = a[k·MR + i]) or rows of A read in place (A(i, k) = a[i·lda + k]).
-using MicroKernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c, int64_t ldc, bool add);
+// A micro-kernel: C[0:MR, 0:NR] = Σ_k<kc A(i, k) · Bp[k·NR + j] + (add ? C : bias ? bias[j] : 0),
+// then max(·, 0) if relu; Bp is an NR-column panel of B packed k-major (64-byte aligned), A
+// either an MR-row panel packed k-major (A(i, k) = a[k·MR + i]) or rows of A read in place
+// (A(i, k) = a[i·lda + k]).
+using MicroKernel = void (*)(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c, int64_t ldc, bool add,
+                             const float* bias, bool relu);
 struct Kernel {
   int64_t mr, nr;
   MicroKernel packed, rows;  // A packed, or A's rows read in place
@@ -30,7 +33,7 @@ struct Kernel {
 // 6 x 16: 12 ymm accumulators, two loads of B and one broadcast of A per row and k
 template <bool Packed>
 __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c,
-                                                    int64_t ldc, bool add) {
+                                                    int64_t ldc, bool add, const float* bias, bool relu) {
   __m256 acc[6][2];
 #pragma GCC unroll 6
   for (int i = 0; i < 6; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -46,9 +49,15 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, 
 #pragma GCC unroll 6
   for (int i = 0; i < 6; ++i) {
     float* r = c + i * ldc;
-    if (add) {
-      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(r));
-      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(r + 8));
+    if (add || bias) {
+      const float* base = add ? r : bias;
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(base));
+      acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(base + 8));
+    }
+    if (relu) {  // x > 0 ? x : 0, as the ReLU kernel (+0 for -0 and NaN)
+      const __m256 zero = _mm256_setzero_ps();
+      acc[i][0] = _mm256_and_ps(acc[i][0], _mm256_cmp_ps(acc[i][0], zero, _CMP_GT_OQ));
+      acc[i][1] = _mm256_and_ps(acc[i][1], _mm256_cmp_ps(acc[i][1], zero, _CMP_GT_OQ));
     }
     _mm256_storeu_ps(r, acc[i][0]);
     _mm256_storeu_ps(r + 8, acc[i][1]);
@@ -58,7 +67,7 @@ __attribute__((target("avx2,fma"))) void micro_avx2(int64_t kc, const float* a, 
 // 12 x 32: 24 zmm accumulators
 template <bool Packed>
 __attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const float* a, int64_t lda, const float* Bp, float* c,
-                                                     int64_t ldc, bool add) {
+                                                     int64_t ldc, bool add, const float* bias, bool relu) {
   __m512 acc[12][2];
 #pragma GCC unroll 12
   for (int i = 0; i < 12; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -74,9 +83,15 @@ __attribute__((target("avx512f"))) void micro_avx512(int64_t kc, const float* a,
 #pragma GCC unroll 12
   for (int i = 0; i < 12; ++i) {
     float* r = c + i * ldc;
-    if (add) {
-      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(r));
-      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(r + 16));
+    if (add || bias) {
+      const float* base = add ? r : bias;
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(base));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(base + 16));
+    }
+    if (relu) {
+      const __m512 zero = _mm512_setzero_ps();
+      acc[i][0] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[i][0], zero, _CMP_GT_OQ), acc[i][0]);
+      acc[i][1] = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(acc[i][1], zero, _CMP_GT_OQ), acc[i][1]);
     }
     _mm512_storeu_ps(r, acc[i][0]);
     _mm512_storeu_ps(r + 16, acc[i][1]);
@@ -88,22 +103,18 @@ Kernel kernel_for(GemmIsa isa) {
   return {6, 16, micro_avx2<true>, micro_avx2<false>};
 }
 
-// Panels of `mr` rows of A[0:m, k0:k0+kc]: Ap[p·mr·kc + k·mr + i] = A(p·mr + i, k0 + k), zero
-// past row m; panels [p0, p1).
-void pack_a(int64_t m, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap, int64_t p0,
-            int64_t p1) {
-  for (int64_t p = p0; p < p1; ++p) {
-    float* dst = Ap + p * mr * kc;
-    const int64_t rows = std::min(mr, m - p * mr);
-    if (rows < mr) std::memset(dst, 0, size_t(mr * kc) * sizeof(float));
-    const float* src = a + p * mr * rsa;
-    if (csa == 1) {  // rows contiguous: read along k
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t k = 0; k < kc; ++k) dst[k * mr + i] = src[i * rsa + k];
-    } else {
-      for (int64_t k = 0; k < kc; ++k)
-        for (int64_t i = 0; i < rows; ++i) dst[k * mr + i] = src[i * rsa + k * csa];
-    }
+// One panel of `rows` <= mr rows of A[0:rows, 0:kc], packed k-major: Ap[k·mr + i] = A(i, k),
+// zero past `rows`. A column-major A (a transposed operand) is copied a column at a time.
+void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap) {
+  if (rows < mr) std::memset(Ap, 0, size_t(mr * kc) * sizeof(float));
+  if (rsa == 1) {
+    for (int64_t k = 0; k < kc; ++k) std::memcpy(Ap + k * mr, a + k * csa, size_t(rows) * sizeof(float));
+  } else if (csa == 1) {  // rows contiguous: read along k
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t k = 0; k < kc; ++k) Ap[k * mr + i] = a[i * rsa + k];
+  } else {
+    for (int64_t k = 0; k < kc; ++k)
+      for (int64_t i = 0; i < rows; ++i) Ap[k * mr + i] = a[i * rsa + k * csa];
   }
 }
 
@@ -127,20 +138,20 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
   }
 }
 
-// The packed panels of one call, 64-byte aligned and reused by the calling thread's next call.
-float* scratch(int which, size_t floats) {
+// The packed B block of one call, 64-byte aligned and reused by the calling thread's next call.
+float* scratch_b(size_t floats) {
   struct Free {
     void operator()(float* p) const { std::free(p); }
   };
-  thread_local std::unique_ptr<float, Free> buf[2];
-  thread_local size_t size[2] = {0, 0};
-  if (size[which] < floats) {
+  thread_local std::unique_ptr<float, Free> buf;
+  thread_local size_t size = 0;
+  if (size < floats) {
     const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    buf[which].reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
-    MB_CHECK(buf[which] != nullptr, "out of memory: GEMM scratch needs ", bytes_text(double(bytes)));
-    size[which] = floats;
+    buf.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    MB_CHECK(buf != nullptr, "out of memory: GEMM scratch needs ", bytes_text(double(bytes)));
+    size = floats;
   }
-  return buf[which].get();
+  return buf.get();
 }
 
 GemmIsa detect() {
@@ -207,64 +218,92 @@ void sgemm_few_rows(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa
   });
 }
 
+// A tile of C that the micro-kernel computed into `edge` (NR wide) but that only partly lies
+// in C: its valid part kept, with the micro-kernel's own epilogue.
+void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float* c, int64_t ldc, bool add,
+                const float* bias, bool relu) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      float v = edge[i * NR + j];
+      if (add) v = v + c[i * ldc + j];
+      else if (bias) v = v + bias[j];
+      c[i * ldc + j] = relu ? (v > 0.0f ? v : 0.0f) : v;
+    }
+}
+
 // One thread's GEMM: the loops of the header's comment around the micro-kernel.
 void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b,
-                  int64_t rsb, int64_t csb, float* c, int64_t ldc, bool accumulate, const Kernel& kern) {
+                  int64_t rsb, int64_t csb, float* c, int64_t ldc, bool accumulate, const Kernel& kern,
+                  const GemmEpilogue& ep) {
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
   // rows of A with unit stride are read in place (each row is used by NR columns at once
-  // anyway); other layouts (a transposed operand) are packed
-  const bool pack = csa != 1;
-  const int64_t kc_max = std::min(K, kKC), nc_max = std::min(N, kNC);
-  float* Ap = pack ? scratch(0, size_t(mp * MR * kc_max)) : nullptr;
-  float* Bp = scratch(1, size_t((nc_max + NR - 1) / NR * NR * kc_max));
+  // anyway); other layouts (a transposed operand), and A whose rows are summed, are packed one
+  // panel at a time, into L1, just before the panel's products
+  const bool pack = csa != 1 || ep.row_sums;
+  std::vector<double> sums(ep.row_sums ? size_t(M) : 0);
+  float* Bp = scratch_b(size_t((std::min(N, kNC) + NR - 1) / NR * NR * std::min(K, kKC)));
+  alignas(64) float Ap[12 * kKC];
   alignas(64) float edge[12 * 32];
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc), nq = (nc + NR - 1) / NR;
     for (int64_t pc = 0; pc < K; pc += kKC) {
       const int64_t kc = std::min(kKC, K - pc);
-      const bool add = accumulate || pc > 0;
+      const bool add = accumulate || pc > 0, relu = ep.relu && pc + kc == K;
+      const float* bias = !add && ep.bias ? ep.bias + jc : nullptr;
       pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
-      if (pack) pack_a(M, kc, a + pc * csa, rsa, csa, MR, Ap, 0, mp);
       // row panels outermost: their rows of A stay in L1 while the B block (in L2) is walked
       for (int64_t ir = 0; ir < mp; ++ir) {
         const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
-        const float* ap = pack ? Ap + ir * MR * kc : a + i0 * rsa + pc;
-        alignas(64) float rows_a[12 * kKC];
-        if (!pack && rows < MR) {  // the last, partial row panel: packed, zero-padded
-          for (int64_t i = 0; i < MR; ++i)
-            for (int64_t k = 0; k < kc; ++k) rows_a[k * MR + i] = i < rows ? ap[i * rsa + k] : 0.0f;
+        const bool packed = pack || rows < MR;  // (the last, partial row panel: packed, zero-padded)
+        const float* ap = a + i0 * rsa + pc * csa;
+        if (packed) {
+          pack_a(rows, kc, ap, rsa, csa, MR, Ap);
+          ap = Ap;
+          if (ep.row_sums && jc == 0)  // k in order over the slices: the reduce kernel's order
+            for (int64_t k = 0; k < kc; ++k)
+              for (int64_t i = 0; i < rows; ++i) sums[size_t(i0 + i)] += double(Ap[k * MR + i]);
         }
-        const bool packed = pack || rows < MR;
-        if (!pack && rows < MR) ap = rows_a;
+        const MicroKernel run = packed ? kern.packed : kern.rows;
         for (int64_t jr = 0; jr < nq; ++jr) {
           const int64_t j0 = jr * NR, cols = std::min(NR, nc - j0);
           const float* bp = Bp + jr * NR * kc;
           float* ct = c + i0 * ldc + jc + j0;
-          const MicroKernel run = packed ? kern.packed : kern.rows;
+          const float* bj = bias ? bias + j0 : nullptr;
           if (rows == MR && cols == NR) {
-            run(kc, ap, rsa, bp, ct, ldc, add);
-            continue;
+            run(kc, ap, rsa, bp, ct, ldc, add, bj, relu);
+          } else {  // a partial tile: computed whole, the valid part kept
+            run(kc, ap, rsa, bp, edge, NR, false, nullptr, false);
+            store_edge(edge, NR, rows, cols, ct, ldc, add, bj, relu);
           }
-          run(kc, ap, rsa, bp, edge, NR, false);  // a partial tile: computed whole, the valid part kept
-          for (int64_t i = 0; i < rows; ++i)
-            for (int64_t j = 0; j < cols; ++j) ct[i * ldc + j] = add ? ct[i * ldc + j] + edge[i * NR + j] : edge[i * NR + j];
         }
       }
     }
   }
+  for (int64_t i = 0; i < (ep.row_sums ? M : 0); ++i) ep.row_sums[i] = float(sums[size_t(i)]);
 }
 
 }  // namespace
 
 void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
-           int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!accumulate)
+           int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa, const GemmEpilogue& ep) {
+  if (M <= 0 || (N <= 0 && !ep.row_sums)) return;
+  if (K <= 0 || M < 4 || N <= 0) {  // no micro-kernel: the epilogue as passes of its own
+    if (ep.bias) {
+      for (int64_t i = 0; i < M; ++i) std::copy(ep.bias, ep.bias + N, c + i * ldc);
+      accumulate = true;
+    }
+    if (K > 0 && N > 0) sgemm_few_rows(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
+    else if (!accumulate)
       for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.0f);
+    for (int64_t i = 0; i < (ep.relu ? M : 0); ++i)
+      for (int64_t j = 0; j < N; ++j) c[i * ldc + j] = c[i * ldc + j] > 0.0f ? c[i * ldc + j] : 0.0f;
+    for (int64_t i = 0; i < (ep.row_sums ? M : 0); ++i) {
+      double sum = 0;
+      for (int64_t k = 0; k < K; ++k) sum += double(a[i * rsa + k * csa]);
+      ep.row_sums[i] = float(sum);
+    }
     return;
   }
-  if (M < 4) return sgemm_few_rows(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate);
   const Kernel kern = kernel_for(isa);
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR, nq = (N + NR - 1) / NR;
   // Threads take whole row panels of C (or, when there are too few, whole column panels), each
@@ -272,16 +311,19 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t
   // same as one thread's, so every element of C is summed in the same order on any count.
   const bool big = 2.0 * double(M) * double(N) * double(K) >= 4e6;
   if (!big || num_threads() == 1) {
-    sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern);
+    sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern, ep);
   } else if (mp >= 2 * num_threads() || mp >= nq) {
     parallel_for(0, mp, 1, [&](int64_t lo, int64_t hi) {
       const int64_t r0 = lo * MR, r1 = std::min(hi * MR, M);
-      sgemm_serial(r1 - r0, N, K, a + r0 * rsa, rsa, csa, b, rsb, csb, c + r0 * ldc, ldc, accumulate, kern);
+      const GemmEpilogue mine{ep.bias, ep.relu, ep.row_sums ? ep.row_sums + r0 : nullptr};
+      sgemm_serial(r1 - r0, N, K, a + r0 * rsa, rsa, csa, b, rsb, csb, c + r0 * ldc, ldc, accumulate, kern, mine);
     });
   } else {
     parallel_for(0, nq, 1, [&](int64_t lo, int64_t hi) {
       const int64_t c0 = lo * NR, c1 = std::min(hi * NR, N);
-      sgemm_serial(M, c1 - c0, K, a, rsa, csa, b + c0 * csb, rsb, csb, c + c0, ldc, accumulate, kern);
+      // every thread packs all of A; the first sums its rows
+      const GemmEpilogue mine{ep.bias ? ep.bias + c0 : nullptr, ep.relu, c0 == 0 ? ep.row_sums : nullptr};
+      sgemm_serial(M, c1 - c0, K, a, rsa, csa, b + c0 * csb, rsb, csb, c + c0, ldc, accumulate, kern, mine);
     });
   }
 }

@@ -17,11 +17,21 @@ GemmIsa gemm_isa();
 const char* gemm_isa_name(GemmIsa isa);
 bool gemm_isa_supported(GemmIsa isa);
 
+// Work folded into the product, so that a Linear layer makes no passes over its outputs of its
+// own. Each gives bitwise what the separate pass gave: the bias is added to the first K-slice's
+// sum as if it had been copied into C first, the ReLU is x > 0 ? x : 0 of the finished sum, and
+// the row sums are summed in double in k's order, as the reduce kernel sums.
+struct GemmEpilogue {
+  const float* bias = nullptr;  // C = A·B + bias, bias[j] for column j (not with accumulate)
+  bool relu = false;            // then C = max(C, 0)
+  float* row_sums = nullptr;    // Σ_k A(i, k) for each of A's M rows (a Linear's bias gradient, A = gyᵀ)
+};
+
 // C (+)= A·B. A is M x K with A(i, k) = a[i·rsa + k·csa], B is K x N with B(k, j) = b[k·rsb +
 // j·csb] (any strides: transposed operands are read in place), C is M x N with rows ldc apart
 // and unit column stride. accumulate: C += A·B, else C = A·B. Threads: the OpenMP pool.
 // isa: avx2 or avx512 (generic is the caller's to route elsewhere).
 void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
-           int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa = gemm_isa());
+           int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa = gemm_isa(), const GemmEpilogue& ep = {});
 
 }  // namespace mb::cpu
