@@ -15,6 +15,7 @@
 #include "tensor/cpu/kernels.h"
 #include "tensor/cpu/loops.h"
 #include "tensor/cpu/row_bodies.h"
+#include "tensor/cpu/sgemm.h"
 
 namespace mb::cpu {
 namespace {
@@ -51,11 +52,27 @@ template <class T> T* lse_row(const Tensor& lse, int64_t bh) {
   return static_cast<T*>(lse.raw_data()) + bh * lse.shape()[2];
 }
 
+// c (+)= a·b for Eigen blocks, maps and their transposes: f32 on our packed GEMM, whose AVX-512
+// micro-kernel runs where the CPU has one (Eigen's is compiled for the build's AVX2), serial on
+// this thread (each thread has its own heads); f64 by Eigen. c has unit column stride.
+template <class T, class A, class B, class C> void gemm(const A& a, const B& b, C&& c, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (gemm_isa() != GemmIsa::generic) {
+      sgemm(a.rows(), b.cols(), a.cols(), a.data(), a.rowStride(), a.colStride(), b.data(), b.rowStride(),
+            b.colStride(), c.data(), c.rowStride(), accumulate);
+      return;
+    }
+  }
+  if (accumulate) c.noalias() += a * b;
+  else c.noalias() = a * b;
+}
+
 // Scores of queries [i0, i0 + nq) against keys [j0, j0 + nk), scaled, with future keys at -inf.
 template <class T>
 void masked_scores(const CMap<T>& Q, const CMap<T>& K, int64_t i0, int64_t nq, int64_t j0,
                    int64_t nk, int64_t shift, T scale, Mat<T>& S) {
-  S.noalias() = Q.middleRows(i0, nq) * K.middleRows(j0, nk).transpose();
+  S.resize(nq, nk);
+  gemm<T>(Q.middleRows(i0, nq), K.middleRows(j0, nk).transpose(), S, false);
   S *= scale;
   for (int64_t r = 0; r < nq; ++r)
     for (int64_t c = std::max<int64_t>(0, shift + i0 + r + 1 - j0); c < nk; ++c)
@@ -166,7 +183,7 @@ void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const
             acc.row(r) *= corr;
             m[r] = mnew;
           }
-          acc.noalias() += S * V.middleRows(j0, nk);
+          gemm<T>(S, V.middleRows(j0, nk), acc, true);
         }
         for (int64_t r = 0; r < nq; ++r) {
           O.row(i0 + r) = acc.row(r) / l[r];
@@ -206,12 +223,13 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
           const int64_t nk = std::min(kBlockK, kend - j0);
           masked_scores(Q, K, i0, nq, j0, nk, d.shift(), scale, S);
           for (int64_t r = 0; r < nq; ++r) S.row(r) = exp_ftz(S.row(r).array() - L[i0 + r]);
-          dV.middleRows(j0, nk).noalias() += S.transpose() * dO.middleRows(i0, nq);
-          dP.noalias() = dO.middleRows(i0, nq) * V.middleRows(j0, nk).transpose();
+          gemm<T>(S.transpose(), dO.middleRows(i0, nq), dV.middleRows(j0, nk), true);
+          dP.resize(nq, nk);
+          gemm<T>(dO.middleRows(i0, nq), V.middleRows(j0, nk).transpose(), dP, false);
           for (int64_t r = 0; r < nq; ++r)
             S.row(r) = S.row(r).array() * (dP.row(r).array() - delta[i0 + r]) * scale;
-          dQ.middleRows(i0, nq).noalias() += S * K.middleRows(j0, nk);
-          dK.middleRows(j0, nk).noalias() += S.transpose() * Q.middleRows(i0, nq);
+          gemm<T>(S, K.middleRows(j0, nk), dQ.middleRows(i0, nq), true);
+          gemm<T>(S.transpose(), Q.middleRows(i0, nq), dK.middleRows(j0, nk), true);
         }
       }
     }

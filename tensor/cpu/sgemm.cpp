@@ -108,7 +108,8 @@ Kernel kernel_for(GemmIsa isa) {
 void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap) {
   if (rows < mr) std::memset(Ap, 0, size_t(mr * kc) * sizeof(float));
   if (rsa == 1) {
-    for (int64_t k = 0; k < kc; ++k) std::memcpy(Ap + k * mr, a + k * csa, size_t(rows) * sizeof(float));
+    for (int64_t k = 0; k < kc; ++k)  // (a loop, not memcpy: a library call per 48 bytes costs more than the copy)
+      for (int64_t i = 0; i < rows; ++i) Ap[k * mr + i] = a[k * csa + i];
   } else if (csa == 1) {  // rows contiguous: read along k
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t k = 0; k < kc; ++k) Ap[k * mr + i] = a[i * rsa + k];
@@ -127,10 +128,8 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
     const int64_t cols = std::min(nr, n - q * nr);
     const float* src = b + q * nr * csb;
     if (csb == 1) {
-      for (int64_t k = 0; k < kc; ++k) {
-        std::memcpy(dst + k * nr, src + k * rsb, size_t(cols) * sizeof(float));
-        std::fill(dst + k * nr + cols, dst + (k + 1) * nr, 0.0f);
-      }
+      for (int64_t k = 0; k < kc; ++k)
+        for (int64_t j = 0; j < nr; ++j) dst[k * nr + j] = j < cols ? src[k * rsb + j] : 0.0f;
     } else {
       for (int64_t j = 0; j < nr; ++j)
         for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = j < cols ? src[j * csb + k * rsb] : 0.0f;
