@@ -155,18 +155,24 @@ TEST_CASE("element access is bounds-checked") {
   CHECK(error_of([&] { (void)x.data<double>(); }).find("f32") != std::string::npos);
 }
 
-TEST_CASE("the CPU allocator reuses large blocks instead of asking the OS again") {
-  cpu::empty_cache();
-  CHECK(cpu::cached_bytes() == 0);
-  const void* first = nullptr;
-  {
-    const Tensor big = Tensor::zeros({1 << 20});  // 4 MiB: a cached size class
-    first = big.raw_data();
+TEST_CASE("the CPU allocator reuses blocks of 64 KiB and more instead of asking the OS again") {
+  for (int64_t n : {1 << 20, 100 << 8}) {  // 4 MiB, and 100 KiB (glibc maps or trims such blocks afresh)
+    INFO(n, " floats");
+    cpu::empty_cache();
+    CHECK(cpu::cached_bytes() == 0);
+    const void* first = nullptr;
+    {
+      const Tensor big = Tensor::zeros({n});
+      first = big.raw_data();
+    }
+    CHECK(cpu::cached_bytes() >= size_t(n) * 4);
+    const Tensor again = Tensor::ones({n - 5});  // (the same size class)
+    CHECK(again.raw_data() == first);  // the same block, handed out again
+    check_values(slice(again, 0, 0, 3), {1, 1, 1});
+    cpu::empty_cache();
+    CHECK(cpu::cached_bytes() == 0);
   }
-  CHECK(cpu::cached_bytes() >= (size_t(4) << 20));
-  const Tensor again = Tensor::ones({1 << 20});
-  CHECK(again.raw_data() == first);  // the same block, handed out again
-  check_values(slice(again, 0, 0, 3), {1, 1, 1});
   cpu::empty_cache();
+  { const Tensor small = Tensor::zeros({1000}); }  // 4 KB: malloc's own bins, not kept
   CHECK(cpu::cached_bytes() == 0);
 }

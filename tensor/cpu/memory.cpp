@@ -10,11 +10,18 @@
 
 namespace mb::cpu {
 
-// Large blocks are cached by size and handed out again: the same shapes recur every training
-// step, and a fresh block from the OS costs a page fault per 4 KiB on first touch (more than
-// the op that writes it). Small blocks go straight to malloc, which bins them itself.
+// Blocks of 64 KiB and more are cached by size and handed out again: the same shapes recur
+// every training step, and a fresh block from the OS costs a page fault per 4 KiB on first
+// touch (more than the op that writes it). glibc's malloc maps such blocks afresh, or trims
+// them from its heap, often enough that tiny's step took 640 faults without a cache below
+// 1 MiB. Smaller blocks go straight to malloc, which bins them itself.
 namespace {
-constexpr size_t kCacheMin = size_t(1) << 20;
+constexpr size_t kCacheMin = size_t(64) << 10;
+// the size class of a cached block: 16 KiB steps below 1 MiB, 64 KiB above
+size_t size_class(size_t n) {
+  const size_t step = n < (size_t(1) << 20) ? size_t(16) << 10 : size_t(64) << 10;
+  return (n + step - 1) / step * step;
+}
 
 // MB_CPU_CACHE_MB caps the free blocks kept for reuse (default 1024 MiB; 0 turns caching off).
 size_t cache_limit() {
@@ -41,8 +48,7 @@ size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 }  // namespace
 
 void* alloc(size_t nbytes) {
-  const size_t rounded = nbytes < kCacheMin ? round_up(std::max<size_t>(nbytes, 1), 64)
-                                            : round_up(nbytes, size_t(1) << 16);
+  const size_t rounded = nbytes < kCacheMin ? round_up(std::max<size_t>(nbytes, 1), 64) : size_class(nbytes);
   if (rounded >= kCacheMin) {
     BlockCache& c = cache();
     std::lock_guard<std::mutex> lock(c.mu);

@@ -236,9 +236,9 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
                   const GemmEpilogue& ep) {
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
   // rows of A with unit stride are read in place (each row is used by NR columns at once
-  // anyway); other layouts (a transposed operand), and A whose rows are summed, are packed one
-  // panel at a time, into L1, just before the panel's products
-  const bool pack = csa != 1 || ep.row_sums;
+  // anyway); other layouts (a transposed operand) are packed one panel at a time, into L1,
+  // just before the panel's products
+  const bool pack = csa != 1;
   std::vector<double> sums(ep.row_sums ? size_t(M) : 0);
   float* Bp = scratch_b(size_t((std::min(N, kNC) + NR - 1) / NR * NR * std::min(K, kKC)));
   alignas(64) float Ap[12 * kKC];
@@ -250,6 +250,17 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
       const bool add = accumulate || pc > 0, relu = ep.relu && pc + kc == K;
       const float* bias = !add && ep.bias ? ep.bias + jc : nullptr;
       pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
+      // Σ_k A(i, k), k in order over the slices (the reduce kernel's order): each row a chain of
+      // dependent adds, so all rows side by side, over the slice while it is in L2
+      if (ep.row_sums && jc == 0)
+        for (int64_t k = pc; k < pc + kc; ++k) {
+          double* sum = sums.data();
+          const float* ak = a + k * csa;
+          if (rsa == 1)  // (gyᵀ: a row of gy, read contiguously and vectorised)
+            for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i]);
+          else
+            for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i * rsa]);
+        }
       // row panels outermost: their rows of A stay in L1 while the B block (in L2) is walked
       for (int64_t ir = 0; ir < mp; ++ir) {
         const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
@@ -258,9 +269,6 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
         if (packed) {
           pack_a(rows, kc, ap, rsa, csa, MR, Ap);
           ap = Ap;
-          if (ep.row_sums && jc == 0)  // k in order over the slices: the reduce kernel's order
-            for (int64_t k = 0; k < kc; ++k)
-              for (int64_t i = 0; i < rows; ++i) sums[size_t(i0 + i)] += double(Ap[k * MR + i]);
         }
         const MicroKernel run = packed ? kern.packed : kern.rows;
         for (int64_t jr = 0; jr < nq; ++jr) {
@@ -320,7 +328,7 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t
   } else {
     parallel_for(0, nq, 1, [&](int64_t lo, int64_t hi) {
       const int64_t c0 = lo * NR, c1 = std::min(hi * NR, N);
-      // every thread packs all of A; the first sums its rows
+      // every thread reads all of A; the first sums its rows
       const GemmEpilogue mine{ep.bias ? ep.bias + c0 : nullptr, ep.relu, c0 == 0 ? ep.row_sums : nullptr};
       sgemm_serial(M, c1 - c0, K, a, rsa, csa, b + c0 * csb, rsb, csb, c + c0, ldc, accumulate, kern, mine);
     });
