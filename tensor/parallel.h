@@ -57,4 +57,32 @@ void parallel_for(int64_t begin, int64_t end, int64_t min_per_thread, F&& f) {
   f(begin, end);
 }
 
+// Runs f(t, nt) once on each thread of a team of nt <= `threads` threads, all at once, so that
+// they can meet at team_barrier(); f(0, 1) on the calling thread alone where parallel_for would
+// not fork (one thread, inside another parallel loop, a SerialScope). Every member must reach
+// the same barriers.
+template <class F>
+void parallel_team(int threads, F&& f) {
+  ensure_float_mode();
+#ifdef _OPENMP
+  if (threads > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() && !in_serial_scope()) {
+#pragma omp parallel num_threads(threads < omp_get_max_threads() ? threads : omp_get_max_threads())
+    {
+      ensure_float_mode();
+      f(omp_get_thread_num(), omp_get_num_threads());
+    }
+    return;
+  }
+#endif
+  f(0, 1);
+}
+
+// Waits for every member of the parallel_team this thread runs in (only from inside one whose
+// nt > 1: elsewhere it would bind to an enclosing loop's threads).
+inline void team_barrier() {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
 }  // namespace mb

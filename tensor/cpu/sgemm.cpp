@@ -137,6 +137,11 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
   }
 }
 
+// floats of a packed B block: KC x NC at most, in whole panels of nr columns
+size_t b_block_floats(int64_t N, int64_t K, int64_t nr) {
+  return size_t((std::min(N, kNC) + nr - 1) / nr * nr * std::min(K, kKC));
+}
+
 // The packed B block of one call, 64-byte aligned and reused by the calling thread's next call.
 float* scratch_b(size_t floats) {
   struct Free {
@@ -230,17 +235,27 @@ void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float
     }
 }
 
-// One thread's GEMM: the loops of the header's comment around the micro-kernel.
+// Threads that share one packed B block (the caller's): each packs its share of the block's
+// panels, and they meet before the block is read and again before it is packed anew. B is read
+// from memory once rather than once per thread, which for a weight gradient (B = x, K = all the
+// rows) is as many bytes as the products take time.
+struct Team {
+  float* Bp;
+  int t, nt;
+};
+
+// One thread's GEMM: the loops of the header's comment around the micro-kernel; with a team,
+// this thread's rows of C against the team's B.
 void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b,
                   int64_t rsb, int64_t csb, float* c, int64_t ldc, bool accumulate, const Kernel& kern,
-                  const GemmEpilogue& ep) {
+                  const GemmEpilogue& ep, const Team* team = nullptr) {
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
   // rows of A with unit stride are read in place (each row is used by NR columns at once
   // anyway); other layouts (a transposed operand) are packed one panel at a time, into L1,
   // just before the panel's products
   const bool pack = csa != 1;
   std::vector<double> sums(ep.row_sums ? size_t(M) : 0);
-  float* Bp = scratch_b(size_t((std::min(N, kNC) + NR - 1) / NR * NR * std::min(K, kKC)));
+  float* Bp = team ? team->Bp : scratch_b(b_block_floats(N, K, NR));
   alignas(64) float Ap[12 * kKC];
   alignas(64) float edge[12 * 32];
   for (int64_t jc = 0; jc < N; jc += kNC) {
@@ -249,7 +264,12 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
       const int64_t kc = std::min(kKC, K - pc);
       const bool add = accumulate || pc > 0, relu = ep.relu && pc + kc == K;
       const float* bias = !add && ep.bias ? ep.bias + jc : nullptr;
-      pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
+      if (team) {
+        pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, nq * team->t / team->nt, nq * (team->t + 1) / team->nt);
+        team_barrier();
+      } else {
+        pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
+      }
       // Σ_k A(i, k), k in order over the slices (the reduce kernel's order): each row a chain of
       // dependent adds, so all rows side by side, over the slice while it is in L2
       if (ep.row_sums && jc == 0)
@@ -284,6 +304,7 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
           }
         }
       }
+      if (team) team_barrier();  // (before the block is packed anew)
     }
   }
   for (int64_t i = 0; i < (ep.row_sums ? M : 0); ++i) ep.row_sums[i] = float(sums[size_t(i)]);
@@ -320,10 +341,16 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t
   if (!big || num_threads() == 1) {
     sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern, ep);
   } else if (mp >= 2 * num_threads() || mp >= nq) {
-    parallel_for(0, mp, 1, [&](int64_t lo, int64_t hi) {
-      const int64_t r0 = lo * MR, r1 = std::min(hi * MR, M);
+    // whole row panels each; a B of more than 1 MiB (it would come from memory once per
+    // thread) packed once between them, a smaller one by each (the barriers would cost more)
+    const bool share = double(N) * double(K) * sizeof(float) > double(1 << 20);
+    float* Bp = share ? scratch_b(b_block_floats(N, K, NR)) : nullptr;
+    parallel_team(int(std::min<int64_t>(mp, num_threads())), [&](int t, int nt) {
+      const int64_t r0 = std::min(mp * t / nt * MR, M), r1 = std::min(mp * (t + 1) / nt * MR, M);
       const GemmEpilogue mine{ep.bias, ep.relu, ep.row_sums ? ep.row_sums + r0 : nullptr};
-      sgemm_serial(r1 - r0, N, K, a + r0 * rsa, rsa, csa, b, rsb, csb, c + r0 * ldc, ldc, accumulate, kern, mine);
+      const Team team{Bp, t, nt};
+      sgemm_serial(r1 - r0, N, K, a + r0 * rsa, rsa, csa, b, rsb, csb, c + r0 * ldc, ldc, accumulate, kern, mine,
+                   share && nt > 1 ? &team : nullptr);
     });
   } else {
     parallel_for(0, nq, 1, [&](int64_t lo, int64_t hi) {
