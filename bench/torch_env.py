@@ -61,10 +61,11 @@ def coretype():
         return picked, caller, "set by the caller"
     # a caller's core below this CPU's instruction set (a machine-wide OPENBLAS_CORETYPE=Haswell
     # on an AVX-512 CPU) would time a slower PyTorch than this CPU gives: not its best
-    note = f"; the caller's OPENBLAS_CORETYPE={caller} lacks this CPU's AVX-512 or AVX2, not used" if caller else ""
+    isa = "AVX-512" if best and LEVEL[best] == 3 else "AVX2"
+    note = f"; the caller's OPENBLAS_CORETYPE={caller} lacks this CPU's {isa}, not used" if caller else ""
     if best is None or LEVEL.get(picked, 0) >= LEVEL[best]:
         return picked, None, "the right kernels for this CPU" + note
-    return picked, best, f"{picked} lacks this CPU's {'AVX-512' if LEVEL[best] == 3 else 'AVX2'}" + note
+    return picked, best, f"{picked} lacks this CPU's {isa}" + note
 
 
 def flushed(script, *args):

@@ -99,7 +99,7 @@ void bmm(const Tensor& a, const Tensor& b, const Tensor& out, bool accumulate) {
 // f32 on our GEMM: the bias, the ReLU and the bias gradient are the product's epilogue
 // (tensor/cpu/sgemm.h), bitwise what the composed passes of linear_by_gemm give
 
-// y = max(x·Wᵀ + b, 0): x (rows, in), w (out, in) read transposed in place, y (rows, out)
+// y = x·Wᵀ + b, max(·, 0) when relu: x (rows, in), w (out, in) read transposed in place, y (rows, out)
 void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const Tensor& y) {
   if (x.dtype() != DType::F32 || gemm_isa() == GemmIsa::generic) return linear_by_gemm(cpu_kernels(), x, w, b, relu, y);
   const GemmEpilogue ep{b.defined() ? static_cast<const float*>(b.raw_data()) : nullptr, relu, nullptr};
@@ -108,7 +108,7 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const 
         static_cast<float*>(y.raw_data()), y.strides()[0], false, gemm_isa(), ep);
 }
 
-// gw = gyᵀ·x (gy read transposed in place), gb = Σ_rows gy summed while gy is packed
+// gw = gyᵀ·x (gy read transposed in place), gb = Σ_rows gy summed by the GEMM slice by slice
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
   if (x.dtype() != DType::F32 || gemm_isa() == GemmIsa::generic)
     return linear_backward_weight_by_gemm(cpu_kernels(), x, gy, gw, gb);

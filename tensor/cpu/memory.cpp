@@ -17,11 +17,9 @@ namespace mb::cpu {
 // 1 MiB. Smaller blocks go straight to malloc, which bins them itself.
 namespace {
 constexpr size_t kCacheMin = size_t(64) << 10;
+size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 // the size class of a cached block: 16 KiB steps below 1 MiB, 64 KiB above
-size_t size_class(size_t n) {
-  const size_t step = n < (size_t(1) << 20) ? size_t(16) << 10 : size_t(64) << 10;
-  return (n + step - 1) / step * step;
-}
+size_t size_class(size_t n) { return round_up(n, n < (size_t(1) << 20) ? size_t(16) << 10 : size_t(64) << 10); }
 
 // MB_CPU_CACHE_MB caps the free blocks kept for reuse (default 1024 MiB; 0 turns caching off).
 size_t cache_limit() {
@@ -44,7 +42,6 @@ BlockCache& cache() {
   static BlockCache c;
   return c;
 }
-size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 }  // namespace
 
 void* alloc(size_t nbytes) {
