@@ -277,7 +277,8 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
       const bool add = accumulate || pc > 0, relu = ep.relu && pc + kc == K;
       const float* bias = !add && ep.bias ? ep.bias + jc : nullptr;
       if (team) {
-        pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, nq * team->t / team->nt, nq * (team->t + 1) / team->nt);
+        const int64_t q0 = nq * team->t / team->nt, q1 = nq * (team->t + 1) / team->nt;  // this thread's panels
+        pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, q0, q1);
         team_barrier();
       } else {
         pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
