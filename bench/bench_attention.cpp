@@ -1,8 +1,9 @@
 // Fused causal attention: forward and forward + backward times at the shapes of the presets'
 // global and local models (f32), with the FLOP rate of the causal half.
-//   build/bench/bench_attention [reps]
+//   build/bench/bench_attention [reps] [only]      only: run the cases whose name contains it
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "autograd/ops.h"
 #include "bench/timing.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
                                    {"tiny global (B8 K64 H4 D32)", 8, 64, 4, 32},
                                    {"baseline T2048 (B4 H4 D64)", 4, 2048, 4, 64}};
   for (const Case& c : cases) {
+    if (argc > 2 && !std::strstr(c.name, argv[2])) continue;
     Tensor qkv = Tensor::randn({c.B, c.T, 3 * c.H * c.D}, 1);
     qkv.set_requires_grad();
     const Tensor gy = Tensor::randn({c.B, c.T, c.H * c.D}, 2);

@@ -37,16 +37,19 @@ struct Dims {
 // (one query against a few cached keys, as in decoding, stays on the calling thread).
 int64_t heads_per_thread(const Dims& d) { return std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, d.Tq * d.Tk * d.D)); }
 
-// The (T, D) matrix of batch-head bh of a (B, H, T, D) view: rows at stride strides[2].
-template <class T> Map<T> head(const Tensor& t, int64_t bh) {
-  const int64_t H = t.shape()[1];
-  T* base = static_cast<T*>(t.raw_data()) + (bh / H) * t.strides()[0] + (bh % H) * t.strides()[1];
-  return Map<T>(base, t.shape()[2], t.shape()[3], Eigen::OuterStride<>(t.strides()[2]));
-}
-template <class T> CMap<T> chead(const Tensor& t, int64_t bh) {
-  const Map<T> m = head<T>(t, bh);
-  return CMap<T>(m.data(), m.rows(), m.cols(), Eigen::OuterStride<>(m.outerStride()));
-}
+// The (T, D) matrices of a (B, H, T, D) view, one per batch-head, rows at stride strides[2]; the
+// view's pointer and strides are read once, not per head (a local model has thousands of heads
+// of 8 x 32, where reading them through the Tensor cost a tenth of its attention's time).
+template <class T> struct Heads {
+  T* base;
+  int64_t H, s0, s1, rows, cols, rs;
+  explicit Heads(const Tensor& t)
+      : base(static_cast<T*>(t.raw_data())), H(t.shape()[1]), s0(t.strides()[0]), s1(t.strides()[1]),
+        rows(t.shape()[2]), cols(t.shape()[3]), rs(t.strides()[2]) {}
+  T* at(int64_t bh) const { return base + (bh / H) * s0 + (bh % H) * s1; }
+  Map<T> operator[](int64_t bh) const { return Map<T>(at(bh), rows, cols, Eigen::OuterStride<>(rs)); }
+  CMap<T> in(int64_t bh) const { return CMap<T>(at(bh), rows, cols, Eigen::OuterStride<>(rs)); }
+};
 // The log-sum-exp row of batch-head bh of a contiguous (B, H, T)
 template <class T> T* lse_row(const Tensor& lse, int64_t bh) {
   return static_cast<T*>(lse.raw_data()) + bh * lse.shape()[2];
@@ -81,7 +84,8 @@ void masked_scores(const CMap<T>& Q, const CMap<T>& K, int64_t i0, int64_t nq, i
 
 // Short sequences (a local model's P bytes): plain loops over one head at a time. Eigen's
 // block machinery costs more than the arithmetic at 8 x 8 x 32; the dot products over D below
-// vectorise.
+// vectorise, and the exps run on whole rows padded to the vector width, where one exp per
+// score (mostly in a scalar tail) took a quarter of the time.
 constexpr int64_t kShort = 32;
 constexpr int64_t kFewQueries = 4;  // queries that take forward_rows against a longer cache
 
@@ -99,23 +103,36 @@ template <class T> void axpy(T alpha, const T* x, T* y, int64_t D) {
   for (int64_t d = 0; d < D; ++d) y[d] += alpha * x[d];
 }
 
+// P (Tq, w) = exp(Q Kᵀ · scale - m_i), w = Tk rounded up to 8 (the vector width), for each query
+// row i; 0 for the keys it cannot see (0 .. shift + i are seen) and for the padding. m_i = the
+// row's max, or L[i] where given (the backward's saved log-sum-exp).
 template <class T>
-void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale, int64_t shift, Map<T>& O, T* L) {
-  const int64_t Tq = Q.rows(), D = Q.cols();
-  T p[kShort * 2];
+void short_probs(const CMap<T>& Q, const CMap<T>& K, T scale, int64_t shift, const T* L, Mat<T>& P, T* m) {
+  const int64_t Tq = Q.rows(), w = (K.rows() + 7) / 8 * 8, D = Q.cols();
+  P.resize(Tq, w);
   for (int64_t i = 0; i < Tq; ++i) {
-    const int64_t n = shift + i + 1;  // keys 0 .. shift + i
-    T m = -std::numeric_limits<T>::infinity();
-    for (int64_t j = 0; j < n; ++j) {
-      p[j] = dot(row(Q, i), row(K, j), D) * scale;
-      m = std::max(m, p[j]);
-    }
-    T l = 0;
-    for (int64_t j = 0; j < n; ++j) l += (p[j] = std::exp(p[j] - m));
+    T* s = row(P, i);
+    m[i] = -std::numeric_limits<T>::infinity();
+    for (int64_t j = 0; j <= shift + i; ++j) m[i] = std::max(m[i], s[j] = dot(row(Q, i), row(K, j), D) * scale);
+    if (L) m[i] = L[i];
+    for (int64_t j = 0; j < w; ++j) s[j] = j <= shift + i ? s[j] - m[i] : -std::numeric_limits<T>::infinity();
+  }
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> all(P.data(), Tq * w);  // (one run of whole vectors)
+  all = exp_ftz(all);
+}
+
+template <class T>
+void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale, int64_t shift, Map<T>& O, T* L,
+                   Mat<T>& S) {
+  const int64_t Tq = Q.rows(), D = Q.cols();
+  T m[kShort];
+  short_probs(Q, K, scale, shift, static_cast<const T*>(nullptr), S, m);
+  for (int64_t i = 0; i < Tq; ++i) {
+    const T l = S.row(i).sum();
     T* o = row(O, i);
     std::fill(o, o + D, T(0));
-    for (int64_t j = 0; j < n; ++j) axpy(p[j] / l, row(V, j), o, D);
-    L[i] = m + std::log(l);
+    for (int64_t j = 0; j <= shift + i; ++j) axpy(S(i, j) / l, row(V, j), o, D);
+    L[i] = m[i] + std::log(l);
   }
 }
 
@@ -132,14 +149,18 @@ void forward_rows(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale,
                       p.data(), row(O, i));
 }
 
+// dV_j += P_ij dO_i, dS_ij = P_ij (dO_i·V_j - Δ_i) · scale, dQ_i += dS_ij K_j, dK_j += dS_ij Q_i
+// dV_j += P_ij dO_i, dS_ij = P_ij (dO_i·V_j - Δ_i) · scale, dQ_i += dS_ij K_j, dK_j += dS_ij Q_i
 template <class T>
 void backward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, const CMap<T>& O, const CMap<T>& dO,
-                    const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV) {
+                    const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV, Mat<T>& P) {
   const int64_t Tq = Q.rows(), D = Q.cols();
+  T m[kShort];
+  short_probs(Q, K, scale, shift, L, P, m);
   for (int64_t i = 0; i < Tq; ++i) {
     const T delta = dot(row(dO, i), row(O, i), D);
     for (int64_t j = 0; j <= shift + i; ++j) {
-      const T p = std::exp(dot(row(Q, i), row(K, j), D) * scale - L[i]);
+      const T p = P(i, j);
       axpy(p, row(dO, i), row(dV, j), D);
       const T ds = p * (dot(row(dO, i), row(V, j), D) - delta) * scale;
       axpy(ds, row(K, j), row(dQ, i), D);
@@ -152,15 +173,16 @@ template <class T>
 void forward_t(const Tensor& q, const Tensor& k, const Tensor& v, T scale, const Tensor& out,
                const Tensor& lse) {
   const Dims d(q, k);
+  const Heads<T> qs(q), ks(k), vs(v), os(out);
   parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, acc;
     Eigen::Matrix<T, Eigen::Dynamic, 1> m, l, p;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh);
-      Map<T> O = head<T>(out, bh);
+      const CMap<T> Q = qs.in(bh), K = ks.in(bh), V = vs.in(bh);
+      Map<T> O = os[bh];
       T* L = lse_row<T>(lse, bh);
       if (d.Tk <= kShort) {
-        forward_short(Q, K, V, scale, d.shift(), O, L);
+        forward_short(Q, K, V, scale, d.shift(), O, L, S);
         continue;
       }
       if (d.Tq <= kFewQueries) {
@@ -201,19 +223,19 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
                 const Tensor& lse, const Tensor& gout, T scale, const Tensor& gq,
                 const Tensor& gk, const Tensor& gv) {
   const Dims d(q, k);
+  const Heads<T> qs(q), ks(k), vs(v), os(out), gos(gout), gqs(gq), gks(gk), gvs(gv);
   parallel_for(0, d.BH, heads_per_thread(d), [&](int64_t lo, int64_t hi) {
     Mat<T> S, dP;
     Eigen::Matrix<T, Eigen::Dynamic, 1> delta;
     for (int64_t bh = lo; bh < hi; ++bh) {
-      const CMap<T> Q = chead<T>(q, bh), K = chead<T>(k, bh), V = chead<T>(v, bh), O = chead<T>(out, bh),
-                    dO = chead<T>(gout, bh);
+      const CMap<T> Q = qs.in(bh), K = ks.in(bh), V = vs.in(bh), O = os.in(bh), dO = gos.in(bh);
       const T* L = lse_row<T>(lse, bh);
-      Map<T> dQ = head<T>(gq, bh), dK = head<T>(gk, bh), dV = head<T>(gv, bh);
+      Map<T> dQ = gqs[bh], dK = gks[bh], dV = gvs[bh];
       dQ.setZero();
       dK.setZero();
       dV.setZero();
       if (d.Tk <= kShort) {
-        backward_short(Q, K, V, O, dO, L, scale, d.shift(), dQ, dK, dV);
+        backward_short(Q, K, V, O, dO, L, scale, d.shift(), dQ, dK, dV, S);
         continue;
       }
       delta = (dO.array() * O.array()).rowwise().sum();

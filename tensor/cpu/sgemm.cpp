@@ -18,6 +18,7 @@ namespace {
 
 constexpr int64_t kKC = 256;  // K per packed slice
 constexpr int64_t kNC = 512;  // columns of B per packed block: KC x NC floats = 512 KiB, in L2
+constexpr int64_t kAPanels = 16;  // row panels of a transposed A packed at once
 
 // A micro-kernel: C[0:MR, 0:NR] = Σ_k<kc A(i, k) · Bp[k·NR + j] + (add ? C : bias ? bias[j] : 0),
 // then max(·, 0) if relu; Bp is an NR-column panel of B packed k-major (64-byte aligned), A
@@ -103,20 +104,38 @@ Kernel kernel_for(GemmIsa isa) {
   return {6, 16, micro_avx2<true>, micro_avx2<false>};
 }
 
-// One panel of `rows` <= mr rows of A[0:rows, 0:kc], packed k-major: Ap[k·mr + i] = A(i, k),
-// zero past `rows`. A column-major A (a transposed operand) is copied a column at a time.
+// `count` runs of N contiguous floats, `stride` apart in src, to dst one after another. N is a
+// constant, so each run is a few vector moves: neither a library call per run (memcpy of
+// 48-128 bytes costs more than the copy) nor a scalar loop of unknown length.
+template <int N> void copy_runs(int64_t count, const float* src, int64_t stride, float* dst) {
+  for (int64_t r = 0; r < count; ++r)
+    for (int j = 0; j < N; ++j) dst[r * N + j] = src[r * stride + j];
+}
+
+// Floats from one packed A panel to the next: 64 bytes past the panel, so that a group's
+// panels (12 KiB apart, a multiple of 4 KiB) do not all fall into the same L1 set as they are
+// written side by side.
+int64_t a_panel_stride(int64_t mr, int64_t kc) { return mr * kc + 16; }
+
+// The panels of A[0:rows, 0:kc], mr rows each, packed k-major: panel p at Ap + p·a_panel_stride holds
+// A(p·mr + i, k) at [k·mr + i], zero past `rows`. A column-major A (a transposed operand: a
+// weight gradient's gyᵀ) is read along its columns, k by k across all the panels: one panel at
+// a time read 48 bytes from each of kc rows far apart, a cache miss each that no prefetcher
+// foresaw (a fifth of the weight gradient's time).
 void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap) {
-  if (rows < mr) std::memset(Ap, 0, size_t(mr * kc) * sizeof(float));
-  if (rsa == 1) {
-    for (int64_t k = 0; k < kc; ++k)  // (a loop, not memcpy: a library call per 48 bytes costs more than the copy)
-      for (int64_t i = 0; i < rows; ++i) Ap[k * mr + i] = a[k * csa + i];
-  } else if (csa == 1) {  // rows contiguous: read along k
-    for (int64_t i = 0; i < rows; ++i)
-      for (int64_t k = 0; k < kc; ++k) Ap[k * mr + i] = a[i * rsa + k];
-  } else {
-    for (int64_t k = 0; k < kc; ++k)
-      for (int64_t i = 0; i < rows; ++i) Ap[k * mr + i] = a[i * rsa + k * csa];
-  }
+  const int64_t panels = (rows + mr - 1) / mr, full = rows / mr;
+  const int64_t stride = a_panel_stride(mr, kc);
+  if (full < panels) std::memset(Ap + full * stride, 0, size_t(mr * kc) * sizeof(float));
+  for (int64_t k = 0; k < kc && rsa == 1; ++k)
+    for (int64_t p = 0; p < panels; ++p) {
+      const float* src = a + k * csa + p * mr;
+      float* dst = Ap + p * stride + k * mr;
+      if (p < full) (mr == 12 ? copy_runs<12> : copy_runs<6>)(1, src, 0, dst);
+      else
+        for (int64_t i = 0; i < rows - p * mr; ++i) dst[i] = src[i];
+    }
+  for (int64_t i = 0; i < rows && rsa != 1; ++i)  // (rows contiguous: read along k)
+    for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
 }
 
 // Panels of `nr` columns of B[k0:k0+kc, 0:n]: Bp[q·nr·kc + k·nr + j] = B(k0 + k, q·nr + j), zero
@@ -127,7 +146,9 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
     float* dst = Bp + q * nr * kc;
     const int64_t cols = std::min(nr, n - q * nr);
     const float* src = b + q * nr * csb;
-    if (csb == 1) {
+    if (csb == 1 && cols == nr) {
+      (nr == 32 ? copy_runs<32> : copy_runs<16>)(kc, src, rsb, dst);
+    } else if (csb == 1) {
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = 0; j < nr; ++j) dst[k * nr + j] = j < cols ? src[k * rsb + j] : 0.0f;
     } else {
@@ -142,8 +163,9 @@ size_t b_block_floats(int64_t N, int64_t K, int64_t nr) {
   return size_t((std::min(N, kNC) + nr - 1) / nr * nr * std::min(K, kKC));
 }
 
-// The packed B block of one call, 64-byte aligned and reused by the calling thread's next call.
-float* scratch_b(size_t floats) {
+// A packed block of one call (Slot 0: B, 1: A), 64-byte aligned and reused by the calling
+// thread's next call.
+template <int Slot> float* scratch(size_t floats) {
   struct Free {
     void operator()(float* p) const { std::free(p); }
   };
@@ -157,6 +179,7 @@ float* scratch_b(size_t floats) {
   }
   return buf.get();
 }
+float* scratch_b(size_t floats) { return scratch<0>(floats); }
 
 GemmIsa detect() {
   GemmIsa best = GemmIsa::generic;
@@ -247,6 +270,12 @@ void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float
     }
 }
 
+// Rows [k0, k1) of a row-major operand, `width` floats each, fetched into L2 ahead of use.
+void prefetch_rows(const float* base, int64_t stride, int64_t k0, int64_t k1, int64_t width) {
+  for (int64_t k = k0; k < k1; ++k)
+    for (int64_t j = 0; j < width; j += 16) _mm_prefetch(reinterpret_cast<const char*>(base + k * stride + j), _MM_HINT_T1);
+}
+
 // Threads that share one packed B block (the caller's): each packs its share of the block's
 // panels, and they meet before the block is read and again before it is packed anew. B is read
 // from memory once rather than once per thread: for a weight gradient (B = x, K = all the rows)
@@ -263,12 +292,12 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
                   const GemmEpilogue& ep, const Team* team = nullptr) {
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
   // rows of A with unit stride are read in place (each row is used by NR columns at once
-  // anyway); other layouts (a transposed operand) are packed one panel at a time, into L1,
-  // just before the panel's products
+  // anyway); other layouts (a transposed operand) are packed kAPanels panels at a time (192 KiB
+  // at most, in L2), just before their products
   const bool pack = csa != 1;
   std::vector<double> sums(ep.row_sums ? size_t(M) : 0);
   float* Bp = team ? team->Bp : scratch_b(b_block_floats(N, K, NR));
-  alignas(64) float Ap[12 * kKC];
+  float* Ap = scratch<1>(size_t(kAPanels * a_panel_stride(MR, std::min(K, kKC))));
   alignas(64) float edge[12 * 32];
   for (int64_t jc = 0; jc < N; jc += kNC) {
     const int64_t nc = std::min(kNC, N - jc), nq = (nc + NR - 1) / NR;
@@ -290,12 +319,17 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
         const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
         const bool packed = pack || rows < MR;  // (the last, partial row panel: packed, zero-padded)
         const float* ap = a + i0 * rsa + pc * csa;
-        if (packed) {
-          pack_a(rows, kc, ap, rsa, csa, MR, Ap);
-          ap = Ap;
-        }
+        if (packed && (!pack || ir % kAPanels == 0))
+          pack_a(pack ? std::min(kAPanels * MR, M - i0) : rows, kc, ap, rsa, csa, MR, Ap);
+        if (packed) ap = Ap + (pack ? ir % kAPanels : 0) * a_panel_stride(MR, kc);
         const MicroKernel run = packed ? kern.packed : kern.rows;
         for (int64_t jr = 0; jr < nq; ++jr) {
+          if (pc + kc < K) {  // the next slice's rows of A and B, a share before each tile
+            const int64_t kn = std::min(kKC, K - pc - kc), t = ir * nq + jr, calls = mp * nq;
+            const int64_t k0 = pc + kc + kn * t / calls, k1 = pc + kc + kn * (t + 1) / calls;
+            if (pack && rsa == 1) prefetch_rows(a, csa, k0, k1, M);
+            if (csb == 1 && !team) prefetch_rows(b + jc, rsb, k0, k1, nc);
+          }
           const int64_t j0 = jr * NR, cols = std::min(NR, nc - j0);
           const float* bp = Bp + jr * NR * kc;
           float* ct = c + i0 * ldc + jc + j0;
