@@ -331,7 +331,7 @@ TEST_CASE("the packed GEMM equals a double loop for every kernel, size, layout a
     if (!cpu::gemm_isa_supported(isa)) continue;
     for (const auto& size : std::vector<std::array<int64_t, 3>>{
              {1, 1, 1}, {1, 384, 128}, {2, 33, 300}, {3, 40, 17}, {5, 7, 3}, {6, 16, 1}, {12, 32, 256}, {13, 33, 257},
-             {25, 520, 300}, {100, 31, 600}, {7, 1030, 9}, {40, 600, 520}}) {  // (the last: a B of 1.2 MiB, shared)
+             {25, 520, 300}, {100, 31, 600}, {7, 1030, 9}, {40, 600, 520}}) {  // (the last: a B of 1.2 MiB, M < N)
       const int64_t M = size[0], N = size[1], K = size[2];  // (INFO cannot capture a structured binding)
       for (int layout = 0; layout < 4; ++layout) {
         const bool ta = layout & 1, tb = layout & 2;
@@ -359,14 +359,15 @@ TEST_CASE("the packed GEMM equals a double loop for every kernel, size, layout a
 // The Linear kernels fold the bias, the ReLU and the bias gradient into the GEMM; they must give
 // bit for bit what the composed passes give (a copy of the bias, the product, a ReLU pass; the
 // product and the reduce kernel), at sizes around the tiles, the K slices (256) and the column
-// blocks (512), for few rows (no micro-kernel), none in K, and an x of 1.2 MiB (the weight
-// gradient's B, packed once between the threads), on 1 and 2 threads.
+// blocks (512), for few rows (no micro-kernel), none in K, more than 16 transposed row panels
+// (packed 16 at a time), and x of 1.1-1.2 MiB (the weight gradient's B: its threads split the
+// columns where out < in; else the rows, sharing one packed B on AMD), on 1 and 2 threads.
 TEST_CASE("the Linear kernels' epilogues equal the composed passes bit for bit") {
   const int threads = num_threads();
   const Kernels& k = cpu_kernels();
   for (const auto& size : std::vector<std::array<int64_t, 3>>{
            {1, 7, 5}, {3, 40, 17}, {12, 32, 256}, {13, 33, 257}, {100, 600, 31}, {50, 40, 600}, {600, 40, 520},
-           {30, 20, 0}, {0, 5, 3}}) {
+           {300, 450, 40}, {1100, 260, 250}, {30, 20, 0}, {0, 5, 3}}) {
     const int64_t rows = size[0], out = size[1], in = size[2];
     const Tensor x = Tensor::randn({rows, in}, 1), w = Tensor::randn({out, in}, 2), b = Tensor::randn({out}, 3);
     const Tensor gy = Tensor::randn({rows, out}, 4);

@@ -104,12 +104,15 @@ Kernel kernel_for(GemmIsa isa) {
   return {6, 16, micro_avx2<true>, micro_avx2<false>};
 }
 
-// `count` runs of N contiguous floats, `stride` apart in src, to dst one after another. N is a
-// constant, so each run is a few vector moves: neither a library call per run (memcpy of
-// 48-128 bytes costs more than the copy) nor a scalar loop of unknown length.
-template <int N> void copy_runs(int64_t count, const float* src, int64_t stride, float* dst) {
-  for (int64_t r = 0; r < count; ++r)
-    for (int j = 0; j < N; ++j) dst[r * N + j] = src[r * stride + j];
+// N contiguous floats, N a constant: a few vector moves. Not memcpy (a library call per 48-128
+// bytes costs more than the copy) and not a plain loop, which the compiler turns back into one.
+template <int N> void copy_run(const float* src, float* dst) {
+  int j = 0;
+#ifdef __AVX__
+  for (; j + 8 <= N; j += 8) _mm256_storeu_ps(dst + j, _mm256_loadu_ps(src + j));
+#endif
+  for (; j + 4 <= N; j += 4) _mm_storeu_ps(dst + j, _mm_loadu_ps(src + j));
+  for (; j < N; ++j) dst[j] = src[j];
 }
 
 // Floats from one packed A panel to the next: 64 bytes past the panel, so that a group's
@@ -122,18 +125,24 @@ int64_t a_panel_stride(int64_t mr, int64_t kc) { return mr * kc + 16; }
 // weight gradient's gyᵀ) is read along its columns, k by k across all the panels: one panel at
 // a time read 48 bytes from each of kc rows far apart, a cache miss each that no prefetcher
 // foresaw (a fifth of the weight gradient's time).
-void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap) {
+// With sums (column-major A only), also sums[i] += Σ_k A(i, k), k in order, in double: the row
+// sums of the epilogue read as A is packed.
+void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap,
+            double* sums = nullptr) {
   const int64_t panels = (rows + mr - 1) / mr, full = rows / mr;
   const int64_t stride = a_panel_stride(mr, kc);
   if (full < panels) std::memset(Ap + full * stride, 0, size_t(mr * kc) * sizeof(float));
-  for (int64_t k = 0; k < kc && rsa == 1; ++k)
+  for (int64_t k = 0; k < kc && rsa == 1; ++k) {
     for (int64_t p = 0; p < panels; ++p) {
       const float* src = a + k * csa + p * mr;
       float* dst = Ap + p * stride + k * mr;
-      if (p < full) (mr == 12 ? copy_runs<12> : copy_runs<6>)(1, src, 0, dst);
+      if (p < full && mr == 12) copy_run<12>(src, dst);  // (a call through a pointer would not inline)
+      else if (p < full && mr == 6) copy_run<6>(src, dst);
       else
         for (int64_t i = 0; i < rows - p * mr; ++i) dst[i] = src[i];
     }
+    for (int64_t i = 0; i < (sums ? rows : 0); ++i) sums[i] += double(a[k * csa + i]);
+  }
   for (int64_t i = 0; i < rows && rsa != 1; ++i)  // (rows contiguous: read along k)
     for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
 }
@@ -147,7 +156,9 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
     const int64_t cols = std::min(nr, n - q * nr);
     const float* src = b + q * nr * csb;
     if (csb == 1 && cols == nr) {
-      (nr == 32 ? copy_runs<32> : copy_runs<16>)(kc, src, rsb, dst);
+      for (int64_t k = 0; k < kc; ++k)
+        if (nr == 32) copy_run<32>(src + k * rsb, dst + k * nr);
+        else copy_run<16>(src + k * rsb, dst + k * nr);
     } else if (csb == 1) {
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = 0; j < nr; ++j) dst[k * nr + j] = j < cols ? src[k * rsb + j] : 0.0f;
@@ -270,10 +281,14 @@ void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float
     }
 }
 
-// Rows [k0, k1) of a row-major operand, `width` floats each, fetched into L2 ahead of use.
-void prefetch_rows(const float* base, int64_t stride, int64_t k0, int64_t k1, int64_t width) {
-  for (int64_t k = k0; k < k1; ++k)
-    for (int64_t j = 0; j < width; j += 16) _mm_prefetch(reinterpret_cast<const char*>(base + k * stride + j), _MM_HINT_T1);
+// Whether threads that split C by rows share one packed B. On AMD it helped (a Zen 5: small's step
+// 4% faster; a packed panel passes from one core's cache to the other's quickly). On Intel it
+// hurt (a Xeon of family 6, model 207: weight gradients 10-20% slower than with each thread
+// packing all of B: a line from the other core's L2 crosses the mesh more slowly than B comes
+// again from L3).
+bool share_packed_b() {
+  static const bool share = __builtin_cpu_is("amd");
+  return share;
 }
 
 // Threads that share one packed B block (the caller's): each packs its share of the block's
@@ -312,24 +327,21 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
       } else {
         pack_b(nc, kc, b + pc * rsb + jc * csb, rsb, csb, NR, Bp, 0, nq);
       }
-      if (ep.row_sums && jc == 0)  // (while the slice is in L2)
-        add_row_sums(M, pc, pc + kc, a, rsa, csa, sums.data());
+      // the row sums: as A is packed where it is packed along its columns, else in a pass of
+      // their own while the slice is in L2
+      const bool sum_packing = ep.row_sums && jc == 0 && pack && rsa == 1;
+      if (ep.row_sums && jc == 0 && !sum_packing) add_row_sums(M, pc, pc + kc, a, rsa, csa, sums.data());
       // row panels outermost: their rows of A stay in L1 while the B block (in L2) is walked
       for (int64_t ir = 0; ir < mp; ++ir) {
         const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
         const bool packed = pack || rows < MR;  // (the last, partial row panel: packed, zero-padded)
         const float* ap = a + i0 * rsa + pc * csa;
         if (packed && (!pack || ir % kAPanels == 0))
-          pack_a(pack ? std::min(kAPanels * MR, M - i0) : rows, kc, ap, rsa, csa, MR, Ap);
+          pack_a(pack ? std::min(kAPanels * MR, M - i0) : rows, kc, ap, rsa, csa, MR, Ap,
+                 sum_packing ? sums.data() + i0 : nullptr);
         if (packed) ap = Ap + (pack ? ir % kAPanels : 0) * a_panel_stride(MR, kc);
         const MicroKernel run = packed ? kern.packed : kern.rows;
         for (int64_t jr = 0; jr < nq; ++jr) {
-          if (pc + kc < K) {  // the next slice's rows of A and B, a share before each tile
-            const int64_t kn = std::min(kKC, K - pc - kc), t = ir * nq + jr, calls = mp * nq;
-            const int64_t k0 = pc + kc + kn * t / calls, k1 = pc + kc + kn * (t + 1) / calls;
-            if (pack && rsa == 1) prefetch_rows(a, csa, k0, k1, M);
-            if (csb == 1 && !team) prefetch_rows(b + jc, rsb, k0, k1, nc);
-          }
           const int64_t j0 = jr * NR, cols = std::min(NR, nc - j0);
           const float* bp = Bp + jr * NR * kc;
           float* ct = c + i0 * ldc + jc + j0;
@@ -370,18 +382,22 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t
   }
   const Kernel kern = kernel_for(isa);
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR, nq = (N + NR - 1) / NR;
-  // Threads take whole row panels of C (or, when there are too few, whole column panels), each
-  // an independent GEMM with panels of its own: no barrier, one fork. The tile grid is the
-  // same as one thread's, so every element of C is summed in the same order on any count.
+  // Threads take whole row panels of C, or whole column panels where A is the smaller operand
+  // (M < N: a weight gradient's gyᵀ against a wider x) or there are too few row panels; each
+  // thread reads all of the other operand, so the larger one is read once. Each is an
+  // independent GEMM with panels of its own: no barrier, one fork. The tile grid is the same as
+  // one thread's, so every element of C is summed in the same order on any count.
+  const int nt = num_threads();
   const bool big = 2.0 * double(M) * double(N) * double(K) >= 4e6;
-  if (!big || num_threads() == 1) {
+  const bool by_columns = nq >= nt && (M < N || (mp < 2 * nt && mp < nq));
+  if (!big || nt == 1) {
     sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern, ep);
-  } else if (mp >= 2 * num_threads() || mp >= nq) {
-    // whole row panels each; a B of more than 1 MiB (it would come from memory once per
+  } else if (!by_columns) {
+    // whole row panels each; on AMD a B of more than 1 MiB (it would come from memory once per
     // thread) packed once between them, a smaller one by each (the barriers would cost more)
-    const bool share = double(N) * double(K) * sizeof(float) > double(1 << 20);
+    const bool share = share_packed_b() && double(N) * double(K) * sizeof(float) > double(1 << 20);
     float* Bp = share ? scratch_b(b_block_floats(N, K, NR)) : nullptr;
-    parallel_team(int(std::min<int64_t>(mp, num_threads())), [&](int t, int nt) {
+    parallel_team(int(std::min<int64_t>(mp, nt)), [&](int t, int nt) {
       const int64_t r0 = std::min(mp * t / nt * MR, M), r1 = std::min(mp * (t + 1) / nt * MR, M);
       const GemmEpilogue mine{ep.bias, ep.relu, ep.row_sums ? ep.row_sums + r0 : nullptr};
       const Team team{Bp, t, nt};
