@@ -147,6 +147,28 @@ void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, 
     for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
 }
 
+#ifdef __AVX__
+// dst[i·ldd + r] = src[r·ld + i] for an 8 x 8 block: the three shuffle stages of a transpose
+void transpose8(const float* src, int64_t ld, float* dst, int64_t ldd) {
+  __m256 r[8], t[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld);
+  for (int i = 0; i < 8; i += 2) {  // pairs of rows interleaved
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {  // then pairs of pairs
+    r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {  // then the 128-bit halves
+    _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
 // Panels of `nr` columns of B[k0:k0+kc, 0:n]: Bp[q·nr·kc + k·nr + j] = B(k0 + k, q·nr + j), zero
 // past column n; panels [q0, q1).
 void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int64_t nr, float* Bp, int64_t q0,
@@ -163,8 +185,14 @@ void pack_b(int64_t n, int64_t kc, const float* b, int64_t rsb, int64_t csb, int
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t j = 0; j < nr; ++j) dst[k * nr + j] = j < cols ? src[k * rsb + j] : 0.0f;
     } else {
+      int64_t k0 = 0;
+#ifdef __AVX__
+      if (rsb == 1 && cols == nr)  // a transposed B (x Wᵀ, attention's Q Kᵀ): 8 x 8 blocks in registers
+        for (; k0 + 8 <= kc; k0 += 8)
+          for (int64_t j = 0; j < nr; j += 8) transpose8(src + j * csb + k0, csb, dst + k0 * nr + j, nr);
+#endif
       for (int64_t j = 0; j < nr; ++j)
-        for (int64_t k = 0; k < kc; ++k) dst[k * nr + j] = j < cols ? src[j * csb + k * rsb] : 0.0f;
+        for (int64_t k = k0; k < kc; ++k) dst[k * nr + j] = j < cols ? src[j * csb + k * rsb] : 0.0f;
     }
   }
 }
