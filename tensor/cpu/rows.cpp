@@ -93,26 +93,29 @@ void layer_norm_backward(const Tensor& x, const Tensor& w, const Tensor& mean,
   visit_float(x.dtype(), [&](auto z) {
     using T = decltype(z);
     using Arr = Eigen::Array<T, 1, Eigen::Dynamic>;
-    const auto h_of = [&](int64_t n) { return (CRow<T>(cdata<T>(x) + n * C, C) - cdata<T>(mean)[n]) * cdata<T>(rstd)[n]; };
-    rows(N, C, [&](int64_t n) {
-      const CRow<T> gr(cdata<T>(gy) + n * C, C);
-      const Arr g = w.defined() ? Arr(gr * CRow<T>(cdata<T>(w), C)) : Arr(gr);
-      const Arr h = h_of(n);
-      const T sg = g.sum() / T(C), sgh = (g * h).sum() / T(C);
-      Row<T>(mdata<T>(gx) + n * C, C) = cdata<T>(rstd)[n] * (g - sg - h * sgh);
-    });
-    if (!gw.defined() && !gb.defined()) return;
+    // one pass over x and gy: each row's gx, and its block's sums for gw and gb (blocks of 256
+    // rows, summed in order: the same on any thread count)
     constexpr int64_t kBlock = 256;
     const int64_t blocks = (N + kBlock - 1) / kBlock;
-    std::vector<Arr> pw(static_cast<size_t>(blocks), Arr::Zero(C)), pb(static_cast<size_t>(blocks), Arr::Zero(C));
+    const bool params = gw.defined() || gb.defined();
+    std::vector<Arr> pw(size_t(params ? blocks : 0), Arr::Zero(C)), pb(size_t(params ? blocks : 0), Arr::Zero(C));
     parallel_for(0, blocks, 1, [&](int64_t lo, int64_t hi) {
+      Arr g(C), h(C);  // (a row's, reused: not allocated per row)
       for (int64_t bk = lo; bk < hi; ++bk)
         for (int64_t n = bk * kBlock; n < std::min(N, (bk + 1) * kBlock); ++n) {
           const CRow<T> gr(cdata<T>(gy) + n * C, C);
-          pw[size_t(bk)] += gr * h_of(n);
+          const T r = cdata<T>(rstd)[n];
+          h = (CRow<T>(cdata<T>(x) + n * C, C) - cdata<T>(mean)[n]) * r;
+          if (w.defined()) g = gr * CRow<T>(cdata<T>(w), C);
+          else g = gr;
+          const T sg = g.sum() / T(C), sgh = (g * h).sum() / T(C);
+          Row<T>(mdata<T>(gx) + n * C, C) = r * (g - sg - h * sgh);
+          if (!params) continue;
+          pw[size_t(bk)] += gr * h;
           pb[size_t(bk)] += gr;
         }
     });
+    if (!params) return;
     for (int64_t bk = 1; bk < blocks; ++bk) {
       pw[0] += pw[size_t(bk)];
       pb[0] += pb[size_t(bk)];
