@@ -44,10 +44,10 @@ template <class T> void adamw_of(const AdamWTensors& t, const AdamWStep& s, int6
   const double wd = t.decay ? s.weight_decay : 0.0;
   const T decay = T(1 - s.lr * wd), scale = T(s.grad_scale), w1 = T(1 - s.beta1), b2 = T(s.beta2), w2 = T(1 - s.beta2),
           bc2s = T(s.bias_correction2_sqrt), eps = T(s.eps), step = T(s.lr / s.bias_correction1);
-  const bool clip = s.grad_scale != 1;
+  // (no branch in the loop, so that it vectorises: a scale or decay of 1 multiplies exactly)
   for (int64_t i = begin; i < end; ++i) {
-    const T gi = clip ? gp[i] * scale : gp[i];
-    const T pi = wd != 0 ? pp[i] * decay : pp[i];
+    const T gi = gp[i] * scale;
+    const T pi = pp[i] * decay;
     mp[i] += w1 * (gi - mp[i]);  // lerp towards g, as PyTorch
     vp[i] = b2 * vp[i] + w2 * gi * gi;
     pp[i] = pi - step * (mp[i] / (std::sqrt(vp[i]) / bc2s + eps));
