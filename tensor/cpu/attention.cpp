@@ -99,8 +99,21 @@ template <class T> T dot(const T* a, const T* b, int64_t D) {
   for (int64_t d = 0; d < D; ++d) s += a[d] * b[d];
   return s;
 }
-template <class T> void axpy(T alpha, const T* x, T* y, int64_t D) {
-  for (int64_t d = 0; d < D; ++d) y[d] += alpha * x[d];
+// out (D) = Σ_c<n coef[c·cs] · X[c·ldx : c·ldx + D], each column summed in c's order from 0, 8
+// columns at a time in registers (summed in out, each step waited for the last one's store)
+template <class T> void combine(const T* coef, int64_t cs, int64_t n, const T* X, int64_t ldx, int64_t D, T* out) {
+  int64_t d = 0;
+  for (; d + 8 <= D; d += 8) {
+    T acc[8] = {};
+    for (int64_t c = 0; c < n; ++c)
+      for (int e = 0; e < 8; ++e) acc[e] += coef[c * cs] * X[c * ldx + d + e];
+    std::copy(acc, acc + 8, out + d);
+  }
+  for (; d < D; ++d) {
+    T acc = 0;
+    for (int64_t c = 0; c < n; ++c) acc += coef[c * cs] * X[c * ldx + d];
+    out[d] = acc;
+  }
 }
 
 // P (Tq, w) = exp(Q Kᵀ · scale - m_i), w = Tk rounded up to 8 (the vector width), for each query
@@ -127,11 +140,10 @@ void forward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale
   const int64_t Tq = Q.rows(), D = Q.cols();
   T m[kShort];
   short_probs(Q, K, scale, shift, static_cast<const T*>(nullptr), S, m);
-  for (int64_t i = 0; i < Tq; ++i) {
+  for (int64_t i = 0; i < Tq; ++i) {  // O_i = Σ_j (P_ij / l_i) V_j
     const T l = S.row(i).sum();
-    T* o = row(O, i);
-    std::fill(o, o + D, T(0));
-    for (int64_t j = 0; j <= shift + i; ++j) axpy(S(i, j) / l, row(V, j), o, D);
+    for (int64_t j = 0; j <= shift + i; ++j) S(i, j) /= l;
+    combine(row(S, i), 1, shift + i + 1, V.data(), V.outerStride(), D, row(O, i));
     L[i] = m[i] + std::log(l);
   }
 }
@@ -149,23 +161,25 @@ void forward_rows(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, T scale,
                       p.data(), row(O, i));
 }
 
-// dV_j += P_ij dO_i, dS_ij = P_ij (dO_i·V_j - Δ_i) · scale, dQ_i += dS_ij K_j, dK_j += dS_ij Q_i
-// dV_j += P_ij dO_i, dS_ij = P_ij (dO_i·V_j - Δ_i) · scale, dQ_i += dS_ij K_j, dK_j += dS_ij Q_i
+// dS_ij = P_ij (dO_i·V_j - Δ_i) · scale; dQ_i = Σ_j dS_ij K_j, dK_j = Σ_i dS_ij Q_i, dV_j = Σ_i
+// P_ij dO_i over the pairs that see each other. dS: scratch.
 template <class T>
 void backward_short(const CMap<T>& Q, const CMap<T>& K, const CMap<T>& V, const CMap<T>& O, const CMap<T>& dO,
-                    const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV, Mat<T>& P) {
-  const int64_t Tq = Q.rows(), D = Q.cols();
+                    const T* L, T scale, int64_t shift, Map<T>& dQ, Map<T>& dK, Map<T>& dV, Mat<T>& P,
+                    Mat<T>& dS) {
+  const int64_t Tq = Q.rows(), Tk = K.rows(), D = Q.cols();
   T m[kShort];
   short_probs(Q, K, scale, shift, L, P, m);
+  dS.resize(Tq, P.cols());
   for (int64_t i = 0; i < Tq; ++i) {
     const T delta = dot(row(dO, i), row(O, i), D);
-    for (int64_t j = 0; j <= shift + i; ++j) {
-      const T p = P(i, j);
-      axpy(p, row(dO, i), row(dV, j), D);
-      const T ds = p * (dot(row(dO, i), row(V, j), D) - delta) * scale;
-      axpy(ds, row(K, j), row(dQ, i), D);
-      axpy(ds, row(Q, i), row(dK, j), D);
-    }
+    for (int64_t j = 0; j <= shift + i; ++j) dS(i, j) = P(i, j) * (dot(row(dO, i), row(V, j), D) - delta) * scale;
+    combine(row(dS, i), 1, shift + i + 1, K.data(), K.outerStride(), D, row(dQ, i));
+  }
+  for (int64_t j = 0; j < Tk; ++j) {  // the queries i >= j - shift see key j
+    const int64_t i0 = std::max<int64_t>(0, j - shift);
+    combine(&P(i0, j), P.outerStride(), Tq - i0, row(dO, i0), dO.outerStride(), D, row(dV, j));
+    combine(&dS(i0, j), dS.outerStride(), Tq - i0, row(Q, i0), Q.outerStride(), D, row(dK, j));
   }
 }
 
@@ -231,13 +245,13 @@ void backward_t(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor&
       const CMap<T> Q = qs.in(bh), K = ks.in(bh), V = vs.in(bh), O = os.in(bh), dO = gos.in(bh);
       const T* L = lse_row<T>(lse, bh);
       Map<T> dQ = gqs[bh], dK = gks[bh], dV = gvs[bh];
+      if (d.Tk <= kShort) {  // (writes every row of dQ, dK, dV)
+        backward_short(Q, K, V, O, dO, L, scale, d.shift(), dQ, dK, dV, S, dP);
+        continue;
+      }
       dQ.setZero();
       dK.setZero();
       dV.setZero();
-      if (d.Tk <= kShort) {
-        backward_short(Q, K, V, O, dO, L, scale, d.shift(), dQ, dK, dV, S);
-        continue;
-      }
       delta = (dO.array() * O.array()).rowwise().sum();
       for (int64_t i0 = 0; i0 < d.Tq; i0 += kBlockQ) {
         const int64_t nq = std::min(kBlockQ, d.Tq - i0), kend = d.shift() + i0 + nq;
