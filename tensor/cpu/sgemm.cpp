@@ -314,8 +314,12 @@ void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float
 // hurt (a Xeon of family 6, model 207: weight gradients 10-20% slower than with each thread
 // packing all of B: a line from the other core's L2 crosses the mesh more slowly than B comes
 // again from L3).
+// MB_GEMM_SHARE_B=1|0 forces it (for tests and benchmarks).
 bool share_packed_b() {
-  static const bool share = __builtin_cpu_is("amd");
+  static const bool share = [] {
+    const char* v = std::getenv("MB_GEMM_SHARE_B");
+    return v && *v ? std::string(v) == "1" : bool(__builtin_cpu_is("amd"));
+  }();
   return share;
 }
 

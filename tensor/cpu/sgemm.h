@@ -30,7 +30,8 @@ struct GemmEpilogue {
 // C (+)= A·B. A is M x K with A(i, k) = a[i·rsa + k·csa], B is K x N with B(k, j) = b[k·rsb +
 // j·csb] (any strides: transposed operands are read in place), C is M x N with rows ldc apart
 // and unit column stride. accumulate: C += A·B, else C = A·B. Threads: the OpenMP pool.
-// isa: avx2 or avx512 (generic is the caller's to route elsewhere).
+// isa: avx2 or avx512 (generic is the caller's to route elsewhere). MB_GEMM_SHARE_B=1|0 forces
+// whether threads that split C's rows share one packed B (by default on AMD only).
 void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b, int64_t rsb,
            int64_t csb, float* c, int64_t ldc, bool accumulate, GemmIsa isa = gemm_isa(), const GemmEpilogue& ep = {});
 
