@@ -120,19 +120,23 @@ template <int N> void copy_run(const float* src, float* dst) {
 // written side by side.
 int64_t a_panel_stride(int64_t mr, int64_t kc) { return mr * kc + 16; }
 
-// The panels of A[0:rows, 0:kc], mr rows each, packed k-major: panel p at Ap + p·a_panel_stride holds
-// A(p·mr + i, k) at [k·mr + i], zero past `rows`. A column-major A (a transposed operand: a
-// weight gradient's gyᵀ) is read along its columns, k by k across all the panels: one panel at
-// a time read 48 bytes from each of kc rows far apart, a cache miss each that no prefetcher
-// foresaw (a fifth of the weight gradient's time).
-// With sums (column-major A only), also sums[i] += Σ_k A(i, k), k in order, in double: the row
-// sums of the epilogue read as A is packed.
+// The panels of A[0:rows, 0:kc], mr rows each, packed k-major: panel p at Ap + p·a_panel_stride
+// holds A(p·mr + i, k) at [k·mr + i], zero past `rows`. A column-major A (a transposed operand:
+// a weight gradient's gyᵀ) is read along its columns, k by k across all the panels (one panel
+// at a time, a float at a time, read 48 bytes from each of kc rows 2 KiB apart: a fifth of a
+// weight gradient's time). With sums (column-major A only), also sums[i] += Σ_k A(i, k), k in
+// order, in double: the epilogue's row sums, read as A is packed.
 void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, int64_t mr, float* Ap,
             double* sums = nullptr) {
   const int64_t panels = (rows + mr - 1) / mr, full = rows / mr;
   const int64_t stride = a_panel_stride(mr, kc);
   if (full < panels) std::memset(Ap + full * stride, 0, size_t(mr * kc) * sizeof(float));
-  for (int64_t k = 0; k < kc && rsa == 1; ++k) {
+  if (rsa != 1) {  // rows contiguous (the last, partial panel of a row-major A): read along k
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
+    return;
+  }
+  for (int64_t k = 0; k < kc; ++k) {
     for (int64_t p = 0; p < panels; ++p) {
       const float* src = a + k * csa + p * mr;
       float* dst = Ap + p * stride + k * mr;
@@ -143,8 +147,6 @@ void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, 
     }
     for (int64_t i = 0; i < (sums ? rows : 0); ++i) sums[i] += double(a[k * csa + i]);
   }
-  for (int64_t i = 0; i < rows && rsa != 1; ++i)  // (rows contiguous: read along k)
-    for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
 }
 
 #ifdef __AVX__
@@ -311,7 +313,7 @@ void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float
 
 // Whether threads that split C by rows share one packed B. On AMD it helped (a Zen 5: small's step
 // 4% faster; a packed panel passes from one core's cache to the other's quickly). On Intel it
-// hurt (a Xeon of family 6, model 207: weight gradients 10-20% slower than with each thread
+// hurt (a Xeon of family 6, model 207: weight gradients 5-20% slower than with each thread
 // packing all of B: a line from the other core's L2 crosses the mesh more slowly than B comes
 // again from L3).
 // MB_GEMM_SHARE_B=1|0 forces it (for tests and benchmarks).
@@ -339,8 +341,8 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
                   const GemmEpilogue& ep, const Team* team = nullptr) {
   const int64_t MR = kern.mr, NR = kern.nr, mp = (M + MR - 1) / MR;
   // rows of A with unit stride are read in place (each row is used by NR columns at once
-  // anyway); other layouts (a transposed operand) are packed kAPanels panels at a time (192 KiB
-  // at most, in L2), just before their products
+  // anyway); other layouts (a transposed operand) are packed kAPanels panels at a time (about
+  // 192 KiB, in L2), just before their products
   const bool pack = csa != 1;
   std::vector<double> sums(ep.row_sums ? size_t(M) : 0);
   float* Bp = team ? team->Bp : scratch_b(b_block_floats(N, K, NR));
@@ -419,17 +421,17 @@ void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t
   // thread reads all of the other operand, so the larger one is read once. Each is an
   // independent GEMM with panels of its own: no barrier, one fork. The tile grid is the same as
   // one thread's, so every element of C is summed in the same order on any count.
-  const int nt = num_threads();
+  const int threads = num_threads();
   const bool big = 2.0 * double(M) * double(N) * double(K) >= 4e6;
-  const bool by_columns = nq >= nt && (M < N || (mp < 2 * nt && mp < nq));
-  if (!big || nt == 1) {
+  const bool by_columns = nq >= threads && (M < N || (mp < 2 * threads && mp < nq));
+  if (!big || threads == 1) {
     sgemm_serial(M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, kern, ep);
   } else if (!by_columns) {
     // whole row panels each; on AMD a B of more than 1 MiB (it would come from memory once per
     // thread) packed once between them, a smaller one by each (the barriers would cost more)
     const bool share = share_packed_b() && double(N) * double(K) * sizeof(float) > double(1 << 20);
     float* Bp = share ? scratch_b(b_block_floats(N, K, NR)) : nullptr;
-    parallel_team(int(std::min<int64_t>(mp, nt)), [&](int t, int nt) {
+    parallel_team(int(std::min<int64_t>(mp, threads)), [&](int t, int nt) {
       const int64_t r0 = std::min(mp * t / nt * MR, M), r1 = std::min(mp * (t + 1) / nt * MR, M);
       const GemmEpilogue mine{ep.bias, ep.relu, ep.row_sums ? ep.row_sums + r0 : nullptr};
       const Team team{Bp, t, nt};
