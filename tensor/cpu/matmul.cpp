@@ -108,7 +108,7 @@ void linear(const Tensor& x, const Tensor& w, const Tensor& b, bool relu, const 
         static_cast<float*>(y.raw_data()), y.strides()[0], false, gemm_isa(), ep);
 }
 
-// gw = gyᵀ·x (gy read transposed in place), gb = Σ_rows gy summed by the GEMM slice by slice
+// gw = gyᵀ·x (gy read transposed in place), gb = Σ_rows gy summed by the GEMM as it packs gyᵀ
 void linear_backward_weight(const Tensor& x, const Tensor& gy, const Tensor& gw, const Tensor& gb) {
   if (x.dtype() != DType::F32 || gemm_isa() == GemmIsa::generic)
     return linear_backward_weight_by_gemm(cpu_kernels(), x, gy, gw, gb);

@@ -120,6 +120,18 @@ template <int N> void copy_run(const float* src, float* dst) {
 // written side by side.
 int64_t a_panel_stride(int64_t mr, int64_t kc) { return mr * kc + 16; }
 
+// sum[i] += Σ_k0<=k<k1 A(i, k) for A's M rows, k in order (the reduce kernel's order, in double):
+// each row a chain of dependent adds, so all rows side by side
+void add_row_sums(int64_t M, int64_t k0, int64_t k1, const float* a, int64_t rsa, int64_t csa, double* sum) {
+  for (int64_t k = k0; k < k1; ++k) {
+    const float* ak = a + k * csa;
+    if (rsa == 1)  // (gyᵀ: a row of gy, read contiguously and vectorised)
+      for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i]);
+    else
+      for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i * rsa]);
+  }
+}
+
 // The panels of A[0:rows, 0:kc], mr rows each, packed k-major: panel p at Ap + p·a_panel_stride
 // holds A(p·mr + i, k) at [k·mr + i], zero past `rows`. A column-major A (a transposed operand:
 // a weight gradient's gyᵀ) is read along its columns, k by k across all the panels (one panel
@@ -131,7 +143,7 @@ void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, 
   const int64_t panels = (rows + mr - 1) / mr, full = rows / mr;
   const int64_t stride = a_panel_stride(mr, kc);
   if (full < panels) std::memset(Ap + full * stride, 0, size_t(mr * kc) * sizeof(float));
-  if (rsa != 1) {  // rows contiguous (the last, partial panel of a row-major A): read along k
+  if (rsa != 1) {  // (the last, partial panel of a row-major A, or any other strides): row by row
     for (int64_t i = 0; i < rows; ++i)
       for (int64_t k = 0; k < kc; ++k) Ap[i / mr * stride + k * mr + i % mr] = a[i * rsa + k * csa];
     return;
@@ -145,7 +157,7 @@ void pack_a(int64_t rows, int64_t kc, const float* a, int64_t rsa, int64_t csa, 
       else
         for (int64_t i = 0; i < rows - p * mr; ++i) dst[i] = src[i];
     }
-    for (int64_t i = 0; i < (sums ? rows : 0); ++i) sums[i] += double(a[k * csa + i]);
+    if (sums) add_row_sums(rows, k, k + 1, a, 1, csa, sums);
   }
 }
 
@@ -286,18 +298,6 @@ void sgemm_few_rows(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa
   });
 }
 
-// sum[i] += Σ_k0<=k<k1 A(i, k) for A's M rows, k in order (the reduce kernel's order, in double):
-// each row a chain of dependent adds, so all rows side by side
-void add_row_sums(int64_t M, int64_t k0, int64_t k1, const float* a, int64_t rsa, int64_t csa, double* sum) {
-  for (int64_t k = k0; k < k1; ++k) {
-    const float* ak = a + k * csa;
-    if (rsa == 1)  // (gyᵀ: a row of gy, read contiguously and vectorised)
-      for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i]);
-    else
-      for (int64_t i = 0; i < M; ++i) sum[i] += double(ak[i * rsa]);
-  }
-}
-
 // A tile of C that the micro-kernel computed into `edge` (NR wide) but that only partly lies
 // in C: its valid part kept, with the micro-kernel's own epilogue.
 void store_edge(const float* edge, int64_t NR, int64_t rows, int64_t cols, float* c, int64_t ldc, bool add,
@@ -370,10 +370,14 @@ void sgemm_serial(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, 
         const int64_t i0 = ir * MR, rows = std::min(MR, M - i0);
         const bool packed = pack || rows < MR;  // (the last, partial row panel: packed, zero-padded)
         const float* ap = a + i0 * rsa + pc * csa;
-        if (packed && (!pack || ir % kAPanels == 0))
-          pack_a(pack ? std::min(kAPanels * MR, M - i0) : rows, kc, ap, rsa, csa, MR, Ap,
-                 sum_packing ? sums.data() + i0 : nullptr);
-        if (packed) ap = Ap + (pack ? ir % kAPanels : 0) * a_panel_stride(MR, kc);
+        if (pack) {  // the group's first panel packs the group
+          if (ir % kAPanels == 0)
+            pack_a(std::min(kAPanels * MR, M - i0), kc, ap, rsa, csa, MR, Ap, sum_packing ? sums.data() + i0 : nullptr);
+          ap = Ap + ir % kAPanels * a_panel_stride(MR, kc);
+        } else if (packed) {
+          pack_a(rows, kc, ap, rsa, csa, MR, Ap);
+          ap = Ap;
+        }
         const MicroKernel run = packed ? kern.packed : kern.rows;
         for (int64_t jr = 0; jr < nq; ++jr) {
           const int64_t j0 = jr * NR, cols = std::min(NR, nc - j0);
